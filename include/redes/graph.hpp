@@ -1,0 +1,61 @@
+// The graph executor: layers wired by name, run in topological order over activation
+// buffers planned once per batch size. Parameters of all layers share one arena.
+#pragma once
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "redes/layer.hpp"
+
+namespace redes {
+
+class Graph {
+ public:
+  // input is the per-sample input shape. Throws ConfigError naming the layer (and the place
+  // it was written) for an unknown kind, a bad attribute, an unknown input or a shape that
+  // does not fit.
+  Graph(std::vector<LayerSpec> specs, Shape input);
+
+  // Initialises every parameter from rng (layer by layer, in order).
+  void init(Rng& rng);
+
+  // x is (N, input...). Returns the last layer's output (N, output...), valid until the
+  // next forward.
+  TensorView<const float> forward(TensorView<const float> x, bool training, Rng& rng);
+  // grad_output is d loss / d output of the last forward. Adds into the parameter gradients.
+  void backward(TensorView<const float> grad_output);
+  void zero_grad() { arena_.zero_grad(); }
+
+  std::span<float> values() { return arena_.values(); }
+  std::span<float> grads() { return arena_.grads(); }
+  struct NamedParam {
+    std::string name;  // "layer.param"
+    Param<float>* param;
+  };
+  const std::vector<NamedParam>& params() const { return named_; }
+  int64_t num_params() const { return static_cast<int64_t>(arena_.values().size()); }
+
+  const std::vector<LayerSpec>& specs() const { return specs_; }
+  const Shape& input_shape() const { return input_; }
+  const Shape& output_shape() const { return nodes_.back().shape; }
+  // One line per layer: name, kind, output shape, parameter count.
+  std::string summary() const;
+
+ private:
+  struct Node {
+    std::unique_ptr<Layer<float>> layer;
+    std::vector<int> inputs;  // node indices; -1 is the model input
+    Shape shape;              // per sample
+    Tensor out, grad;         // (N, shape...)
+  };
+  std::vector<LayerSpec> specs_;
+  Shape input_;
+  std::vector<Node> nodes_;
+  ParamArena<float> arena_;
+  std::vector<NamedParam> named_;
+  TensorView<const float> last_input_;
+  bool last_training_ = false;
+};
+
+}  // namespace redes

@@ -1,0 +1,148 @@
+// The layer contract. Each layer's forward and backward sit together in one file under
+// src/layers/, templated on the float type (float for training, double for gradient checks).
+//
+// Shapes given to setup() are per sample (no batch dimension); the tensors given to
+// forward() and backward() carry the batch as their first dimension N.
+// backward() ADDS into the input gradients and the parameter gradients: branches then just
+// work, and the executor zeroes the gradients once per step.
+#pragma once
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "redes/rng.hpp"
+#include "redes/tensor.hpp"
+
+namespace redes {
+
+// A learnable tensor. value and grad point into a contiguous arena owned by the graph
+// (or by a test), bound after setup() has fixed the shape.
+template <class T>
+struct Param {
+  std::string name;  // "weight", "bias", ...
+  Shape shape;
+  T* value = nullptr;
+  T* grad = nullptr;
+
+  explicit Param(std::string n = "") : name(std::move(n)) {}
+  int64_t numel() const { return shape.numel(); }
+  TensorView<T> values() const { return {value, shape}; }
+  TensorView<T> grads() const { return {grad, shape}; }
+};
+
+// Values and gradients of many parameters in two contiguous arrays, so that an optimizer
+// step is one flat loop.
+template <class T>
+class ParamArena {
+ public:
+  void bind(const std::vector<Param<T>*>& params) {
+    int64_t total = 0;
+    for (auto* p : params) total += p->numel();
+    values_.assign(total, T(0));
+    grads_.assign(total, T(0));
+    int64_t off = 0;
+    for (auto* p : params) {
+      p->value = values_.data() + off;
+      p->grad = grads_.data() + off;
+      off += p->numel();
+    }
+  }
+  std::span<T> values() { return values_; }
+  std::span<T> grads() { return grads_; }
+  void zero_grad() { std::fill(grads_.begin(), grads_.end(), T(0)); }
+
+ private:
+  std::vector<T> values_, grads_;
+};
+
+template <class T>
+struct ForwardCtx {
+  std::vector<TensorView<const T>> inputs;  // each (N, ...)
+  TensorView<T> output;                     // (N, output shape), to be overwritten
+  bool training = false;
+  Rng* rng = nullptr;  // for stochastic layers (dropout) in training
+
+  const TensorView<const T>& in(size_t i = 0) const { return inputs[i]; }
+  const TensorView<T>& out() const { return output; }
+};
+
+template <class T>
+struct BackwardCtx {
+  std::vector<TensorView<const T>> inputs;  // forward's inputs
+  TensorView<const T> output;               // forward's output
+  TensorView<const T> grad_output;          // d loss / d output
+  std::vector<TensorView<T>> grad_inputs;   // d loss / d input, ADDED into; empty() when not needed
+  bool training = true;
+
+  const TensorView<const T>& in(size_t i = 0) const { return inputs[i]; }
+  const TensorView<const T>& out() const { return output; }
+  const TensorView<const T>& dout() const { return grad_output; }
+  const TensorView<T>& din(size_t i = 0) const { return grad_inputs[i]; }
+};
+
+template <class T>
+class Layer {
+ public:
+  virtual ~Layer() = default;
+  virtual std::string_view kind() const = 0;
+  // Checks the per-sample input shapes, fixes the parameter shapes, returns the per-sample
+  // output shape. Throws ShapeError for shapes the layer cannot take.
+  virtual Shape setup(std::span<const Shape> inputs) = 0;
+  // Initialises the parameters once they are bound to storage.
+  virtual void init(Rng& rng) {}
+  virtual void forward(const ForwardCtx<T>& ctx) = 0;
+  virtual void backward(const BackwardCtx<T>& ctx) = 0;
+  virtual std::vector<Param<T>*> params() { return {}; }
+};
+
+// A layer as written in a config or a model file: its kind, its name, the names of the
+// layers it reads (empty: the previous layer, or the model input for the first), and its
+// attributes. `where` maps each attribute key (and "" for the layer itself) to the place it
+// was written, "file:line", for error messages.
+struct LayerSpec {
+  std::string kind;
+  std::string name;
+  std::vector<std::string> inputs;
+  nlohmann::json attrs = nlohmann::json::object();
+  std::map<std::string, std::string> where;
+
+  nlohmann::json to_json() const;
+  static LayerSpec from_json(const nlohmann::json& j);
+};
+
+// Reads a layer's attributes, checking types, and rejects keys nobody asked for:
+//   Attrs a(spec); int64_t units = a.integer("units"); double p = a.number("rate", 0.5);
+//   a.finish();  // throws ConfigError "file:line: layer 'fc1' (linear): unknown key 'unit'"
+class Attrs {
+ public:
+  explicit Attrs(const LayerSpec& spec) : spec_(spec) {}
+  int64_t integer(const std::string& key);  // required
+  int64_t integer(const std::string& key, int64_t fallback);
+  double number(const std::string& key);
+  double number(const std::string& key, double fallback);
+  bool boolean(const std::string& key, bool fallback);
+  std::string string(const std::string& key, const std::string& fallback);
+  std::vector<int64_t> integers(const std::string& key, std::vector<int64_t> fallback);
+  bool has(const std::string& key) const { return spec_.attrs.contains(key); }
+  void finish() const;
+  // "file:line: layer 'name' (kind): " for messages about this layer or one of its keys.
+  std::string where(const std::string& key = "") const;
+  [[noreturn]] void fail(const std::string& key, const std::string& problem) const;
+
+ private:
+  const nlohmann::json& get(const std::string& key);
+  const LayerSpec& spec_;
+  std::vector<std::string> used_;
+};
+
+// Builds a layer from its spec (src/graph/registry.cpp lists every kind).
+template <class T>
+std::unique_ptr<Layer<T>> make_layer(const LayerSpec& spec);
+std::vector<std::string> layer_kinds();
+
+}  // namespace redes

@@ -1,0 +1,71 @@
+// Optimizers over the flat parameter arena, learning-rate schedules and gradient clipping.
+// The update rules follow torch.optim exactly, so that the same steps give the same losses.
+#pragma once
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace redes {
+
+struct OptimizerSpec {
+  std::string kind = "adam";  // "sgd", "adam", "adamw", "rmsprop"
+  double lr = 1e-3;
+  double weight_decay = 0;  // L2 added to the gradient (sgd, adam, rmsprop); decoupled for adamw
+  double momentum = 0;      // sgd, rmsprop
+  double dampening = 0;     // sgd
+  bool nesterov = false;    // sgd
+  double beta1 = 0.9, beta2 = 0.999;  // adam, adamw
+  double eps = 1e-8;                  // adam, adamw, rmsprop
+  double alpha = 0.99;                // rmsprop smoothing
+  bool centered = false;              // rmsprop
+};
+
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  virtual std::string_view kind() const = 0;
+  // One update of every parameter: w and g are the arena's values and gradients. State is
+  // sized on the first call.
+  virtual void step(std::span<float> w, std::span<const float> g) = 0;
+  double lr() const { return lr_; }
+  void set_lr(double lr) { lr_ = lr; }
+
+ protected:
+  double lr_ = 1e-3;
+};
+
+std::unique_ptr<Optimizer> make_optimizer(const OptimizerSpec& spec);
+
+struct ScheduleSpec {
+  std::string kind = "none";  // "none", "step", "cosine", "plateau"
+  int step_size = 10;         // step: multiply by gamma every step_size epochs
+  double gamma = 0.1;
+  int t_max = 0;              // cosine: period in epochs (0: the number of epochs)
+  double eta_min = 0;         // cosine, plateau: lowest learning rate
+  double factor = 0.1;        // plateau: multiply by factor after patience epochs without improvement
+  int patience = 10;
+  double threshold = 1e-4;    // plateau: relative improvement that counts
+};
+
+// Called once after each epoch, as torch.optim.lr_scheduler's step(): returns the learning
+// rate for the next epoch. `metric` (lower is better) is used by "plateau" only.
+class LrSchedule {
+ public:
+  LrSchedule(const ScheduleSpec& spec, double base_lr, int epochs);
+  double step(double metric);
+  double lr() const { return lr_; }
+
+ private:
+  ScheduleSpec spec_;
+  double base_lr_, lr_;
+  int epochs_, epoch_ = 0;
+  double best_;
+  int bad_epochs_ = 0;
+};
+
+// Scales grads so that their global L2 norm is at most max_norm (torch.nn.utils.
+// clip_grad_norm_). Returns the norm before clipping.
+double clip_grad_norm(std::span<float> grads, double max_norm);
+
+}  // namespace redes
