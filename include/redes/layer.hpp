@@ -54,6 +54,7 @@ class ParamArena {
   }
   std::span<T> values() { return values_; }
   std::span<T> grads() { return grads_; }
+  std::span<const T> values() const { return values_; }
   void zero_grad() { std::fill(grads_.begin(), grads_.end(), T(0)); }
 
  private:

@@ -1,0 +1,127 @@
+// The graph executor. Layers run in the order written (each may read only layers written
+// before it, so that order is topological); backward runs it in reverse. Activation and
+// gradient buffers grow to the largest batch seen and are reused: no allocation per step.
+#include "redes/graph.hpp"
+
+#include <algorithm>
+#include <set>
+#include <sstream>
+
+#include "redes/error.hpp"
+
+namespace redes {
+
+namespace {
+
+std::string place_of(const LayerSpec& s) {
+  auto it = s.where.find("");
+  return (it != s.where.end() ? it->second + ": " : "") + "layer '" + s.name + "' (" + s.kind + "): ";
+}
+
+}  // namespace
+
+Graph::Graph(std::vector<LayerSpec> specs, Shape input) : specs_(std::move(specs)), input_(std::move(input)) {
+  REDES_CHECK(!specs_.empty(), ConfigError, "the model has no layers");
+  std::set<std::string> names;
+  for (size_t i = 0; i < specs_.size(); ++i) {
+    auto& s = specs_[i];
+    if (s.name.empty()) s.name = s.kind + std::to_string(i + 1);
+    if (s.name == "input" || !names.insert(s.name).second)
+      throw ConfigError(place_of(s) + "the name '" + s.name + "' is already taken");
+  }
+
+  std::vector<Param<float>*> all_params;
+  for (size_t i = 0; i < specs_.size(); ++i) {
+    const auto& s = specs_[i];
+    Node node;
+    if (s.inputs.empty()) {
+      node.inputs.push_back(static_cast<int>(i) - 1);  // the previous layer; -1 is the model input
+    } else {
+      for (const auto& in : s.inputs) {
+        if (in == "input") {
+          node.inputs.push_back(-1);
+          continue;
+        }
+        auto it = std::find_if(specs_.begin(), specs_.begin() + i, [&](const LayerSpec& o) { return o.name == in; });
+        if (it == specs_.begin() + i)
+          throw ConfigError(place_of(s) + "input '" + in + "' is not a layer written before it");
+        node.inputs.push_back(static_cast<int>(it - specs_.begin()));
+      }
+    }
+    std::vector<Shape> in_shapes;
+    for (int j : node.inputs) in_shapes.push_back(j < 0 ? input_ : nodes_[j].shape);
+    node.layer = make_layer<float>(s);
+    try {
+      node.shape = node.layer->setup(in_shapes);
+    } catch (const ShapeError& e) {
+      throw ConfigError(place_of(s) + e.what());
+    }
+    for (auto* p : node.layer->params()) {
+      all_params.push_back(p);
+      named_.push_back({s.name + "." + p->name, p});
+    }
+    nodes_.push_back(std::move(node));
+  }
+  arena_.bind(all_params);
+}
+
+void Graph::init(Rng& rng) {
+  for (auto& n : nodes_) n.layer->init(rng);
+}
+
+TensorView<const float> Graph::forward(TensorView<const float> x, bool training, Rng& rng) {
+  REDES_CHECK(x.rank() >= 1 && x.shape().sample() == input_, ShapeError,
+              "model input must be (N, ...) with per-sample shape " + input_.str() + ", got " + x.shape().str());
+  const int64_t n = x.dim(0);
+  for (auto& node : nodes_) {
+    ForwardCtx<float> ctx;
+    for (int j : node.inputs) ctx.inputs.push_back(j < 0 ? x : TensorView<const float>(nodes_[j].out.view()));
+    node.out.resize(node.shape.batched(n));
+    ctx.output = node.out.view();
+    ctx.training = training;
+    ctx.rng = &rng;
+    node.layer->forward(ctx);
+  }
+  last_input_ = x;
+  last_training_ = training;
+  return nodes_.back().out.view();
+}
+
+void Graph::backward(TensorView<const float> grad_output) {
+  REDES_CHECK(grad_output.shape() == nodes_.back().out.shape(), ShapeError,
+              "gradient " + grad_output.shape().str() + " does not match the output " +
+                  nodes_.back().out.shape().str());
+  for (auto& node : nodes_) {
+    node.grad.resize(node.out.shape());
+    std::fill(node.grad.data(), node.grad.data() + node.grad.numel(), 0.0f);
+  }
+  std::copy(grad_output.begin(), grad_output.end(), nodes_.back().grad.data());
+  for (size_t i = nodes_.size(); i-- > 0;) {
+    auto& node = nodes_[i];
+    BackwardCtx<float> ctx;
+    for (int j : node.inputs) {
+      ctx.inputs.push_back(j < 0 ? last_input_ : TensorView<const float>(nodes_[j].out.view()));
+      ctx.grad_inputs.push_back(j < 0 ? TensorView<float>() : nodes_[j].grad.view());
+    }
+    ctx.output = node.out.view();
+    ctx.grad_output = node.grad.view();
+    ctx.training = last_training_;
+    node.layer->backward(ctx);
+  }
+}
+
+std::string Graph::summary() const {
+  std::ostringstream os;
+  os << "input  " << input_.str() << "\n";
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    int64_t count = 0;
+    for (auto* p : nodes_[i].layer->params()) count += p->numel();
+    os << specs_[i].name << "  " << specs_[i].kind << "  " << nodes_[i].shape.str();
+    if (count) os << "  " << count << " params";
+    os << "\n";
+  }
+  os << "total  " << arena_.values().size() << " params";
+  return os.str();
+}
+
+}  // namespace redes

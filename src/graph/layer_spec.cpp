@@ -1,0 +1,99 @@
+// LayerSpec (a layer as written in a config or model file) and Attrs (typed, checked reads of
+// its attributes).
+#include <algorithm>
+
+#include "redes/error.hpp"
+#include "redes/layer.hpp"
+
+namespace redes {
+
+nlohmann::json LayerSpec::to_json() const {
+  return {{"kind", kind}, {"name", name}, {"inputs", inputs}, {"attrs", attrs}};
+}
+
+LayerSpec LayerSpec::from_json(const nlohmann::json& j) {
+  LayerSpec s;
+  s.kind = j.at("kind").get<std::string>();
+  s.name = j.at("name").get<std::string>();
+  s.inputs = j.at("inputs").get<std::vector<std::string>>();
+  s.attrs = j.at("attrs");
+  if (!s.attrs.is_object()) throw std::runtime_error("layer attrs must be an object");
+  return s;
+}
+
+std::string Attrs::where(const std::string& key) const {
+  std::string place;
+  if (auto it = spec_.where.find(key); it != spec_.where.end()) {
+    place = it->second + ": ";
+  } else if (auto it2 = spec_.where.find(""); it2 != spec_.where.end()) {
+    place = it2->second + ": ";
+  }
+  return place + "layer '" + spec_.name + "' (" + spec_.kind + "): ";
+}
+
+void Attrs::fail(const std::string& key, const std::string& problem) const {
+  throw ConfigError(where(key) + problem);
+}
+
+const nlohmann::json& Attrs::get(const std::string& key) {
+  used_.push_back(key);
+  return spec_.attrs.at(key);
+}
+
+int64_t Attrs::integer(const std::string& key) {
+  if (!has(key)) fail(key, "missing key '" + key + "'");
+  const auto& v = get(key);
+  if (!v.is_number_integer()) fail(key, "'" + key + "' must be an integer");
+  return v.get<int64_t>();
+}
+
+int64_t Attrs::integer(const std::string& key, int64_t fallback) {
+  return has(key) ? integer(key) : fallback;
+}
+
+double Attrs::number(const std::string& key) {
+  if (!has(key)) fail(key, "missing key '" + key + "'");
+  const auto& v = get(key);
+  if (!v.is_number()) fail(key, "'" + key + "' must be a number");
+  return v.get<double>();
+}
+
+double Attrs::number(const std::string& key, double fallback) {
+  return has(key) ? number(key) : fallback;
+}
+
+bool Attrs::boolean(const std::string& key, bool fallback) {
+  if (!has(key)) return fallback;
+  const auto& v = get(key);
+  if (!v.is_boolean()) fail(key, "'" + key + "' must be true or false");
+  return v.get<bool>();
+}
+
+std::string Attrs::string(const std::string& key, const std::string& fallback) {
+  if (!has(key)) return fallback;
+  const auto& v = get(key);
+  if (!v.is_string()) fail(key, "'" + key + "' must be a string");
+  return v.get<std::string>();
+}
+
+std::vector<int64_t> Attrs::integers(const std::string& key, std::vector<int64_t> fallback) {
+  if (!has(key)) return fallback;
+  const auto& v = get(key);
+  // A single integer stands for the same value in every dimension (kernel = 3 -> [3, 3]).
+  if (v.is_number_integer()) return std::vector<int64_t>(fallback.empty() ? 1 : fallback.size(), v.get<int64_t>());
+  if (!v.is_array()) fail(key, "'" + key + "' must be an integer or a list of integers");
+  std::vector<int64_t> out;
+  for (const auto& e : v) {
+    if (!e.is_number_integer()) fail(key, "'" + key + "' must be a list of integers");
+    out.push_back(e.get<int64_t>());
+  }
+  return out;
+}
+
+void Attrs::finish() const {
+  for (const auto& [key, value] : spec_.attrs.items()) {
+    if (std::find(used_.begin(), used_.end(), key) == used_.end()) fail(key, "unknown key '" + key + "'");
+  }
+}
+
+}  // namespace redes
