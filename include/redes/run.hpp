@@ -1,0 +1,26 @@
+// A whole run as the CLI does it: config -> data + graph -> trainer -> run folder.
+#pragma once
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "redes/config.hpp"
+#include "redes/model_file.hpp"
+#include "redes/train.hpp"
+
+namespace redes {
+
+// Trains the model a config describes and writes the run folder `out`: config.toml (the
+// config as used), model.redes, metrics.csv (one row per epoch) and summary.json.
+// Returns the summary.
+nlohmann::json train_run(const Config& config, const std::string& out, Progress& progress);
+
+// Loss and metrics of a saved model on a table that has the target column.
+Metrics evaluate_model(Model& model, const std::string& data_path);
+
+// Writes one CSV row per input row to `out` (a path, or "-" for stdout): the probability of each
+// class for classifiers, the value for regression. Rows that cannot be encoded (missing values
+// under the "drop" policy) get empty cells. Returns the number of such rows.
+int64_t predict_to_csv(Model& model, const std::string& data_path, const std::string& out);
+
+}  // namespace redes

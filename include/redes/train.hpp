@@ -1,0 +1,108 @@
+// The trainer: shuffled mini-batches, validation, early stopping with best-weights restore,
+// learning-rate schedules, gradient clipping; and the metrics of each task.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "redes/config.hpp"
+#include "redes/graph.hpp"
+#include "redes/loss.hpp"
+#include "redes/optim.hpp"
+
+namespace redes {
+
+// A source of samples that gathers mini-batches: x is (N, sample_shape...), y is (N, 1) for
+// binary and regression targets or (N) class indices. Implementations may store samples
+// compactly (images as uint8) and convert per batch.
+class Dataset {
+ public:
+  virtual ~Dataset() = default;
+  virtual int64_t size() const = 0;
+  virtual Shape sample_shape() const = 0;
+  virtual Shape target_shape() const = 0;  // per sample: (1) or () for class indices
+  // Fills x and y with the samples rows (in that order). training: augmentation may apply.
+  virtual void gather(std::span<const int64_t> rows, Tensor& x, Tensor& y, bool training) const = 0;
+};
+
+// A dataset held as float tensors (tables, windows of a series).
+class TensorDataset : public Dataset {
+ public:
+  TensorDataset(Tensor x, Tensor y);
+  int64_t size() const override { return x_.dim(0); }
+  Shape sample_shape() const override { return x_.shape().sample(); }
+  Shape target_shape() const override { return y_.shape().sample(); }
+  void gather(std::span<const int64_t> rows, Tensor& x, Tensor& y, bool training) const override;
+
+ private:
+  Tensor x_, y_;
+};
+
+struct Metrics {
+  double loss = 0;
+  std::map<std::string, double> values;       // accuracy, precision, recall, f1, roc_auc; rmse, mae
+  std::vector<std::vector<int64_t>> confusion;  // classification: confusion[true][predicted]
+  nlohmann::json to_json() const;
+};
+
+// outputs are the network's outputs: logits (N, 1) for binary, (N, K) for multiclass,
+// values (N, 1) for regression; y as in Dataset.
+Metrics compute_metrics(const std::string& task, TensorView<const float> outputs,
+                        TensorView<const float> y, double loss);
+// Whether a larger value of the metric is better ("accuracy": yes, "loss", "rmse": no).
+bool higher_is_better(const std::string& metric);
+
+struct EpochLog {
+  int epoch = 0;  // 1-based
+  double train_loss = 0;
+  double lr = 0;
+  double seconds = 0;
+  std::optional<Metrics> val;
+};
+
+// Receives progress as training goes: a live bar on a terminal, a line per epoch elsewhere.
+class Progress {
+ public:
+  virtual ~Progress() = default;
+  virtual void batch(int epoch, int epochs, int64_t batch, int64_t batches, double loss,
+                     double samples_per_s, double eta_s) {}
+  virtual void epoch(const EpochLog& log, int epochs) {}
+  virtual void message(const std::string& line) {}
+};
+// Writes to stderr: a live bar when it is a terminal, one plain line per epoch otherwise.
+std::unique_ptr<Progress> make_console_progress(bool quiet = false);
+
+class Trainer {
+ public:
+  Trainer(Graph& graph, Loss<float>& loss, const OptimizerSpec& optimizer, const ScheduleSpec& schedule,
+          const TrainSpec& train, std::string task);
+  ~Trainer();
+
+  // Trains for train.epochs (or until early stopping). rng drives shuffling and dropout.
+  std::vector<EpochLog> fit(const Dataset& train, const Dataset* val, Rng& rng, Progress* progress);
+  // Loss and metrics over a whole dataset, in evaluation mode.
+  Metrics evaluate(const Dataset& data, int64_t batch_size = 256);
+  // The network's outputs for every sample, in evaluation mode: (N, output...).
+  Tensor predict(const Dataset& data, int64_t batch_size = 256);
+
+  int best_epoch() const { return best_epoch_; }
+  bool stopped_early() const { return stopped_early_; }
+
+ private:
+  Graph& graph_;
+  Loss<float>& loss_;
+  std::unique_ptr<Optimizer> optimizer_;
+  ScheduleSpec schedule_;
+  TrainSpec train_;
+  std::string task_;
+  int best_epoch_ = 0;
+  bool stopped_early_ = false;
+};
+
+}  // namespace redes

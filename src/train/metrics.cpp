@@ -1,0 +1,124 @@
+// Metrics of each task, computed from the network's raw outputs.
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <optional>
+
+#include "redes/train.hpp"
+
+namespace redes {
+
+nlohmann::json Metrics::to_json() const {
+  nlohmann::json j = {{"loss", loss}};
+  for (const auto& [k, v] : values) j[k] = v;
+  if (!confusion.empty()) j["confusion"] = confusion;
+  return j;
+}
+
+bool higher_is_better(const std::string& metric) {
+  static const char* higher[] = {"accuracy", "precision", "recall", "f1", "roc_auc"};
+  return std::any_of(std::begin(higher), std::end(higher), [&](const char* m) { return metric == m; });
+}
+
+namespace {
+
+// Area under the ROC curve as the Mann-Whitney statistic: the probability that a random
+// positive scores above a random negative, ties counting one half.
+std::optional<double> roc_auc(const std::vector<float>& score, const std::vector<int>& label) {
+  const int64_t n = static_cast<int64_t>(score.size());
+  std::vector<int64_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return score[a] < score[b]; });
+  double rank_sum = 0;
+  int64_t pos = 0;
+  for (int64_t i = 0; i < n;) {
+    int64_t j = i;
+    while (j < n && score[order[j]] == score[order[i]]) ++j;
+    const double avg_rank = 0.5 * (i + 1 + j);  // ranks i+1 .. j share their mean
+    for (int64_t k = i; k < j; ++k)
+      if (label[order[k]]) rank_sum += avg_rank, ++pos;
+    i = j;
+  }
+  const int64_t neg = n - pos;
+  if (pos == 0 || neg == 0) return std::nullopt;
+  return (rank_sum - 0.5 * pos * (pos + 1)) / (static_cast<double>(pos) * neg);
+}
+
+void classification_scores(Metrics& m) {
+  const auto& c = m.confusion;
+  const size_t k = c.size();
+  int64_t total = 0, correct = 0;
+  double p_sum = 0, r_sum = 0, f_sum = 0;
+  std::vector<double> precision(k), recall(k), f1(k);
+  for (size_t i = 0; i < k; ++i) {
+    int64_t tp = c[i][i], pred = 0, actual = 0;
+    for (size_t j = 0; j < k; ++j) pred += c[j][i], actual += c[i][j], total += c[i][j];
+    correct += tp;
+    precision[i] = pred ? double(tp) / pred : 0.0;
+    recall[i] = actual ? double(tp) / actual : 0.0;
+    f1[i] = precision[i] + recall[i] > 0 ? 2 * precision[i] * recall[i] / (precision[i] + recall[i]) : 0.0;
+    p_sum += precision[i], r_sum += recall[i], f_sum += f1[i];
+  }
+  m.values["accuracy"] = total ? double(correct) / total : 0.0;
+  if (k == 2) {  // binary: the scores of the positive class
+    m.values["precision"] = precision[1];
+    m.values["recall"] = recall[1];
+    m.values["f1"] = f1[1];
+  } else {  // multiclass: macro averages
+    m.values["precision"] = p_sum / k;
+    m.values["recall"] = r_sum / k;
+    m.values["f1"] = f_sum / k;
+  }
+}
+
+}  // namespace
+
+Metrics compute_metrics(const std::string& task, TensorView<const float> outputs,
+                        TensorView<const float> y, double loss) {
+  Metrics m;
+  m.loss = loss;
+  const int64_t n = outputs.dim(0);
+  REDES_CHECK(y.rank() >= 1 && y.dim(0) == n, ShapeError,
+              "metrics: outputs " + outputs.shape().str() + " and targets " + y.shape().str() + " differ in N");
+  if (task == "regression") {
+    REDES_CHECK(outputs.numel() == y.numel(), ShapeError,
+                "metrics: outputs " + outputs.shape().str() + " and targets " + y.shape().str() + " differ");
+    double se = 0, ae = 0;
+    for (int64_t i = 0; i < outputs.numel(); ++i) {
+      const double d = double(outputs[i]) - y[i];
+      se += d * d, ae += std::abs(d);
+    }
+    const double count = std::max<int64_t>(outputs.numel(), 1);
+    m.values["rmse"] = std::sqrt(se / count);
+    m.values["mae"] = ae / count;
+  } else if (task == "binary") {
+    REDES_CHECK(outputs.numel() == n && y.numel() == n, ShapeError,
+                "binary metrics need one logit per sample, got " + outputs.shape().str());
+    m.confusion.assign(2, std::vector<int64_t>(2, 0));
+    std::vector<float> score(outputs.begin(), outputs.end());
+    std::vector<int> label(n);
+    for (int64_t i = 0; i < n; ++i) {
+      label[i] = y[i] > 0.5f;
+      m.confusion[label[i]][outputs[i] >= 0.0f] += 1;  // logit >= 0 <=> probability >= 0.5
+    }
+    classification_scores(m);
+    if (auto auc = roc_auc(score, label)) m.values["roc_auc"] = *auc;
+  } else if (task == "multiclass") {
+    const int64_t k = outputs.numel() / std::max<int64_t>(n, 1);
+    m.confusion.assign(k, std::vector<int64_t>(k, 0));
+    for (int64_t i = 0; i < n; ++i) {
+      const float* row = outputs.data() + i * k;
+      const int64_t pred = std::max_element(row, row + k) - row;
+      const int64_t truth = static_cast<int64_t>(y[i]);
+      REDES_CHECK(truth >= 0 && truth < k, ShapeError,
+                  "class index " + std::to_string(truth) + " outside 0.." + std::to_string(k - 1));
+      m.confusion[truth][pred] += 1;
+    }
+    classification_scores(m);
+  } else {
+    throw ConfigError("unknown task '" + task + "'");
+  }
+  return m;
+}
+
+}  // namespace redes

@@ -1,0 +1,214 @@
+// A run: the pipeline behind `redes train`, `redes eval` and `redes predict` for tables.
+#include "redes/run.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "redes/threads.hpp"
+
+namespace redes {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// The loss a task expects and the number of outputs its last layer must give.
+void check_task(const Config& c, const Shape& output, int64_t classes) {
+  const int64_t width = output.numel();
+  const std::string& t = c.task;
+  const std::string& loss = c.loss.kind;
+  const int64_t want = t == "multiclass" ? classes : 1;
+  if (width != want)
+    throw ConfigError(c.path + ": the last layer gives " + output.str() + " outputs per sample but a " + t +
+                      " task needs " + std::to_string(want) + (t == "multiclass" ? " (one per class)" : ""));
+  const bool ok = (t == "binary" && loss == "bce_logits") ||
+                  (t == "multiclass" && loss == "softmax_cross_entropy") ||
+                  (t == "regression" && (loss == "mse" || loss == "mae" || loss == "huber"));
+  if (!ok)
+    throw ConfigError(c.path + ": loss '" + loss + "' does not fit a " + t +
+                      " task (binary: bce_logits; multiclass: softmax_cross_entropy; regression: mse, mae, "
+                      "huber)");
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t m = v.size() / 2;
+  return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
+}
+
+void write_text(const fs::path& path, const std::string& text) { write_file_atomic(path.string(), text); }
+
+std::string metrics_csv(const std::vector<EpochLog>& logs) {
+  std::vector<std::string> names;
+  for (const auto& l : logs)
+    if (l.val)
+      for (const auto& [k, v] : l.val->values)
+        if (std::find(names.begin(), names.end(), k) == names.end()) names.push_back(k);
+  std::ostringstream os;
+  os.precision(9);
+  os << "epoch,train_loss" << (logs.empty() || !logs[0].val ? "" : ",val_loss");
+  for (const auto& n : names) os << ",val_" << n;
+  os << ",lr,seconds\n";
+  for (const auto& l : logs) {
+    os << l.epoch << "," << l.train_loss;
+    if (l.val) {
+      os << "," << l.val->loss;
+      for (const auto& n : names) {
+        auto it = l.val->values.find(n);
+        os << ",";
+        if (it != l.val->values.end()) os << it->second;
+      }
+    }
+    os << "," << l.lr << "," << l.seconds << "\n";
+  }
+  return os.str();
+}
+
+}  // namespace
+
+nlohmann::json train_run(const Config& config, const std::string& out, Progress& progress) {
+  set_num_threads(config.threads);
+  TabularSplits data = load_tabular(config.data, config.task, config.seed);
+  progress.message(config.data.path + ": " + std::to_string(data.rows_read) + " rows, " +
+                   std::to_string(data.rows_dropped) + " dropped for missing values; train " +
+                   std::to_string(data.train.x.dim(0)) + ", validation " + std::to_string(data.val.x.dim(0)) +
+                   ", test " + std::to_string(data.test.x.dim(0)));
+
+  auto graph = std::make_unique<Graph>(config.layers, Shape{data.prep.width()});
+  check_task(config, graph->output_shape(), static_cast<int64_t>(data.prep.classes.size()));
+  Rng rng(config.seed);
+  Rng init_rng = rng.split();
+  graph->init(init_rng);
+  auto loss = make_loss<float>(config.loss);
+
+  TensorDataset train(data.train.x, data.train.y), test(data.test.x, data.test.y);
+  std::unique_ptr<TensorDataset> val;
+  if (data.val.x.numel() > 0) val = std::make_unique<TensorDataset>(data.val.x, data.val.y);
+
+  Trainer trainer(*graph, *loss, config.optimizer, config.schedule, config.train, config.task);
+  const auto logs = trainer.fit(train, val.get(), rng, &progress);
+  const Metrics test_metrics = trainer.evaluate(test);
+  const Metrics train_metrics = trainer.evaluate(train);
+
+  std::vector<double> seconds;
+  for (const auto& l : logs) seconds.push_back(l.seconds);
+
+  nlohmann::json summary = {
+      {"name", config.name},
+      {"task", config.task},
+      {"epochs", static_cast<int>(logs.size())},
+      {"best_epoch", trainer.best_epoch()},
+      {"stopped_early", trainer.stopped_early()},
+      {"seconds_per_epoch", median(seconds)},
+      {"seed", config.seed},
+      {"threads", num_threads()},
+      {"parameters", graph->num_params()},
+      {"rows", {{"read", data.rows_read},
+                {"dropped", data.rows_dropped},
+                {"train", data.train.x.dim(0)},
+                {"validation", data.val.x.dim(0)},
+                {"test", data.test.x.dim(0)}}},
+      {"train", train_metrics.to_json()},
+      {"test", test_metrics.to_json()},
+  };
+  if (val) summary["validation"] = trainer.evaluate(*val).to_json();
+  if (!data.prep.classes.empty()) summary["classes"] = data.prep.classes;
+
+  fs::create_directories(out);
+  Model model;
+  model.graph = std::move(graph);
+  model.prep = data.prep;
+  model.meta = {{"task", config.task}, {"loss", config.loss.kind}, {"name", config.name}};
+  save_model((fs::path(out) / "model.redes").string(), model);
+  write_text(fs::path(out) / "config.toml", config.text);
+  write_text(fs::path(out) / "metrics.csv", metrics_csv(logs));
+  write_text(fs::path(out) / "summary.json", summary.dump(2) + "\n");
+  return summary;
+}
+
+namespace {
+
+Preprocessor::Encoded encode_file(const Model& model, const std::string& path, bool need_target,
+                                  int64_t* rows = nullptr) {
+  REDES_CHECK(!model.prep.columns.empty(), Error, "this model was not trained on a table");
+  Table table = read_table(path);
+  if (rows) *rows = static_cast<int64_t>(table.rows.size());
+  return model.prep.encode(table, need_target);
+}
+
+}  // namespace
+
+Metrics evaluate_model(Model& model, const std::string& data_path) {
+  auto enc = encode_file(model, data_path, true);
+  REDES_CHECK(enc.x.dim(0) > 0, DataError, data_path + ": no row left to evaluate");
+  LossSpec ls;
+  ls.kind = model.meta.value("loss", "bce_logits");
+  auto loss = make_loss<float>(ls);
+  TensorDataset data(enc.x, enc.y);
+  Trainer trainer(*model.graph, *loss, OptimizerSpec{}, ScheduleSpec{}, TrainSpec{}, model.prep.task);
+  return trainer.evaluate(data);
+}
+
+int64_t predict_to_csv(Model& model, const std::string& data_path, const std::string& out) {
+  int64_t total = 0;
+  auto enc = encode_file(model, data_path, false, &total);
+  const std::string task = model.prep.task;
+  Tensor y(Shape{enc.x.dim(0), 1});
+  TensorDataset data(enc.x, y);
+  LossSpec ls;
+  ls.kind = model.meta.value("loss", "bce_logits");
+  auto loss = make_loss<float>(ls);
+  Trainer trainer(*model.graph, *loss, OptimizerSpec{}, ScheduleSpec{}, TrainSpec{}, task);
+  Tensor pred = trainer.predict(data);
+  const int64_t width = pred.numel() / std::max<int64_t>(pred.dim(0), 1);
+
+  // The header: one probability column per class, or the predicted value.
+  std::ostringstream os;
+  os.precision(7);
+  std::vector<std::string> cols;
+  if (task == "regression") {
+    cols.push_back(model.prep.target);
+  } else {
+    for (const auto& c : model.prep.classes) cols.push_back("p(" + c + ")");
+    cols.push_back("predicted");
+  }
+  for (size_t i = 0; i < cols.size(); ++i) os << (i ? "," : "") << cols[i];
+  os << "\n";
+  // Encoded rows map back to table rows; rows the encoder dropped get empty cells.
+  int64_t k = 0, empty_rows = 0;
+  for (int64_t r = 0; r < total; ++r) {
+    if (k >= static_cast<int64_t>(enc.rows.size()) || enc.rows[k] != r) {
+      os << std::string(cols.size() - 1, ',') << "\n";
+      ++empty_rows;
+      continue;
+    }
+    const float* o = pred.data() + k * width;
+    if (task == "regression") {
+      os << o[0];
+    } else if (task == "binary") {
+      const double p = 1.0 / (1.0 + std::exp(-double(o[0])));
+      os << 1 - p << "," << p << "," << model.prep.classes[p >= 0.5];
+    } else {
+      const float m = *std::max_element(o, o + width);
+      double z = 0;
+      for (int64_t j = 0; j < width; ++j) z += std::exp(double(o[j]) - m);
+      for (int64_t j = 0; j < width; ++j) os << std::exp(double(o[j]) - m) / z << ",";
+      os << model.prep.classes[std::max_element(o, o + width) - o];
+    }
+    os << "\n";
+    ++k;
+  }
+  if (out == "-" || out.empty()) {
+    std::fwrite(os.str().data(), 1, os.str().size(), stdout);
+  } else {
+    write_file_atomic(out, os.str());
+  }
+  return empty_rows;
+}
+
+}  // namespace redes

@@ -1,0 +1,165 @@
+// The training loop: shuffled mini-batches, one optimizer step per batch, an evaluation on
+// the validation set after each epoch, the schedule, and early stopping.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+
+#include "redes/train.hpp"
+
+namespace redes {
+
+namespace {
+
+double now_seconds() {
+  using clock = std::chrono::steady_clock;
+  return std::chrono::duration<double>(clock::now().time_since_epoch()).count();
+}
+
+// The monitored value of an epoch: "val_loss" or "val_<metric>".
+double monitored(const std::string& monitor, const Metrics& m, const std::string& task) {
+  const std::string name = monitor.substr(4);
+  if (name == "loss") return m.loss;
+  auto it = m.values.find(name);
+  if (it == m.values.end()) {
+    std::string known = "val_loss";
+    for (const auto& [k, v] : m.values) known += ", val_" + k;
+    throw ConfigError("early_stopping.monitor '" + monitor + "' is not a metric of a " + task +
+                      " task (known: " + known + ")");
+  }
+  return it->second;
+}
+
+}  // namespace
+
+Trainer::Trainer(Graph& graph, Loss<float>& loss, const OptimizerSpec& optimizer,
+                 const ScheduleSpec& schedule, const TrainSpec& train, std::string task)
+    : graph_(graph),
+      loss_(loss),
+      optimizer_(make_optimizer(optimizer)),
+      schedule_(schedule),
+      train_(train),
+      task_(std::move(task)) {}
+
+Trainer::~Trainer() = default;
+
+std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng& rng, Progress* progress) {
+  const auto& es = train_.early_stopping;
+  REDES_CHECK(!es.enabled || val, ConfigError,
+              "early stopping needs a validation set: set data.validation_fraction above 0");
+  REDES_CHECK(!es.enabled || es.monitor.rfind("val_", 0) == 0, ConfigError,
+              "early_stopping.monitor must start with 'val_', not '" + es.monitor + "'");
+  REDES_CHECK(train.size() > 0, DataError, "the training set is empty");
+
+  const int64_t n = train.size(), bs = train_.batch_size;
+  const int64_t batches = (n + bs - 1) / bs;
+  LrSchedule schedule(schedule_, optimizer_->lr(), train_.epochs);
+  Rng dropout_rng = rng.split();
+  std::vector<int64_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  Tensor xb, yb, grad;
+
+  std::vector<EpochLog> logs;
+  std::vector<float> best_weights;
+  double best = 0;
+  int since_best = 0;
+  const double start = now_seconds();
+  for (int epoch = 1; epoch <= train_.epochs; ++epoch) {
+    const double t0 = now_seconds();
+    if (train_.shuffle) rng.shuffle(order);
+    double loss_sum = 0;
+    for (int64_t b = 0; b < batches; ++b) {
+      const int64_t lo = b * bs, hi = std::min(n, lo + bs);
+      train.gather(std::span<const int64_t>(order.data() + lo, hi - lo), xb, yb, true);
+      graph_.zero_grad();
+      auto out = graph_.forward(xb.view(), true, dropout_rng);
+      const float l = loss_.forward(out, yb.view());
+      REDES_CHECK(std::isfinite(l), Error,
+                  "the training loss became " + std::to_string(l) + " at epoch " + std::to_string(epoch) +
+                      ", batch " + std::to_string(b + 1) + ": lower the learning rate or clip the gradients");
+      grad.resize(out.shape());
+      grad.fill(0.0f);
+      loss_.backward(out, yb.view(), 1.0f, grad.view());
+      graph_.backward(grad.view());
+      if (train_.clip_grad_norm > 0) clip_grad_norm(graph_.grads(), train_.clip_grad_norm);
+      optimizer_->step(graph_.values(), graph_.grads());
+      loss_sum += double(l) * (hi - lo);
+      if (progress) {
+        const double elapsed = now_seconds() - start;
+        const double done = double(epoch - 1) * batches + b + 1;
+        const double total = double(train_.epochs) * batches;
+        progress->batch(epoch, train_.epochs, b + 1, batches, loss_sum / hi, hi / (now_seconds() - t0),
+                        elapsed / done * (total - done));
+      }
+    }
+    EpochLog log;
+    log.epoch = epoch;
+    log.train_loss = loss_sum / n;
+    log.lr = optimizer_->lr();
+    if (val && val->size() > 0) log.val = evaluate(*val);
+    log.seconds = now_seconds() - t0;
+    logs.push_back(log);
+    if (progress) progress->epoch(log, train_.epochs);
+
+    if (es.enabled) {
+      const double value = monitored(es.monitor, *log.val, task_);
+      const bool higher = higher_is_better(es.monitor.substr(4));
+      const bool improved =
+          epoch == 1 || (higher ? value > best + es.min_delta : value < best - es.min_delta);
+      if (improved) {
+        best = value, best_epoch_ = epoch, since_best = 0;
+        if (es.restore_best) best_weights.assign(graph_.values().begin(), graph_.values().end());
+      } else if (++since_best >= es.patience) {
+        stopped_early_ = true;
+        if (progress)
+          progress->message("early stopping after epoch " + std::to_string(epoch) + ": " + es.monitor +
+                            " has not improved for " + std::to_string(es.patience) + " epochs");
+        break;
+      }
+    } else {
+      best_epoch_ = epoch;
+    }
+    const double metric = log.val ? log.val->loss : log.train_loss;
+    optimizer_->set_lr(schedule.step(metric));
+  }
+  if (es.enabled && es.restore_best && !best_weights.empty()) {
+    std::copy(best_weights.begin(), best_weights.end(), graph_.values().begin());
+    if (progress) progress->message("restored the weights of epoch " + std::to_string(best_epoch_));
+  }
+  return logs;
+}
+
+// Runs the network over every sample in evaluation mode; collects the outputs and, when
+// targets is given, the targets (which are small beside the inputs).
+static Tensor run_all(Graph& graph, const Dataset& data, int64_t batch_size, Tensor* targets) {
+  const int64_t n = data.size();
+  Tensor out(graph.output_shape().batched(n));
+  const int64_t width = graph.output_shape().numel(), twidth = data.target_shape().numel();
+  if (targets) *targets = Tensor(data.target_shape().batched(n));
+  std::vector<int64_t> rows;
+  Tensor xb, yb;
+  Rng unused(0);  // evaluation mode draws no random numbers
+  for (int64_t lo = 0; lo < n; lo += batch_size) {
+    const int64_t hi = std::min(n, lo + batch_size);
+    rows.resize(hi - lo);
+    std::iota(rows.begin(), rows.end(), lo);
+    data.gather(rows, xb, yb, false);
+    auto o = graph.forward(xb.view(), false, unused);
+    std::copy(o.begin(), o.end(), out.data() + lo * width);
+    if (targets) std::copy(yb.data(), yb.data() + yb.numel(), targets->data() + lo * twidth);
+  }
+  return out;
+}
+
+Tensor Trainer::predict(const Dataset& data, int64_t batch_size) {
+  return run_all(graph_, data, batch_size, nullptr);
+}
+
+Metrics Trainer::evaluate(const Dataset& data, int64_t batch_size) {
+  Tensor y;
+  Tensor out = run_all(graph_, data, batch_size, &y);
+  const float l = data.size() ? loss_.forward(out.view(), y.view()) : 0.0f;
+  return compute_metrics(task_, out.view(), y.view(), l);
+}
+
+}  // namespace redes
