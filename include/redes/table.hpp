@@ -22,6 +22,9 @@ struct Table {
   std::vector<std::string> columns;
   std::vector<std::vector<Cell>> rows; // rows[i].size() == columns.size()
   std::vector<int64_t> lines;          // the source line (CSV) or record number (JSON, 1-based) of each row
+  std::string format;                  // "csv" or "json": whether lines holds lines or records
+  // The place of row i for messages: "<source>:<line>" (CSV), "<source>: record <n>" (JSON).
+  std::string where(size_t row) const;
   // Index of a column; throws DataError "<source>: no column 'x' (columns: a, b, c)".
   size_t column(const std::string& name) const;
 };

@@ -72,6 +72,9 @@ std::string metrics_csv(const std::vector<EpochLog>& logs) {
 }  // namespace
 
 nlohmann::json train_run(const Config& config, const std::string& out, Progress& progress) {
+  if (config.train.early_stopping.enabled && config.data.validation_fraction <= 0)
+    throw ConfigError(config.path +
+                      ": [train.early_stopping] needs a validation set: set data.validation_fraction above 0");
   set_num_threads(config.threads);
   TabularSplits data = load_tabular(config.data, config.task, config.seed);
   progress.message(config.data.path + ": " + std::to_string(data.rows_read) + " rows, " +
