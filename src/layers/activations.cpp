@@ -1,0 +1,268 @@
+#include "layers/activations.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace redes {
+namespace {
+
+// Below this many elements a thread team costs more than it saves; element-wise results are
+// the same with any number of threads, so the switch keeps determinism.
+constexpr int64_t kParallelMin = int64_t(1) << 15;
+
+template <class F>
+void for_each_index(int64_t n, F f) {
+#pragma omp parallel for simd if (n > kParallelMin)
+  for (int64_t i = 0; i < n; ++i) f(i);
+}
+
+template <class T>
+void check_same(const TensorView<const T>& x, const TensorView<T>& y, std::string_view kind) {
+  REDES_CHECK(x.shape() == y.shape(), ShapeError,
+              std::string(kind) + ": input " + x.shape().str() + " and output " + y.shape().str() +
+                  " differ");
+}
+
+template <class T>
+bool wants_input_grad(const BackwardCtx<T>& ctx) {
+  return !ctx.grad_inputs.empty() && !ctx.din().empty();
+}
+
+// Sigmoid without overflow: for x < 0, exp(x) / (1 + exp(x)) avoids exp(-x) = inf.
+template <class T>
+T sigmoid(T x) {
+  if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
+  const T e = std::exp(x);
+  return e / (T(1) + e);
+}
+
+}  // namespace
+
+template <class T>
+Shape ElementwiseActivation<T>::setup(std::span<const Shape> inputs) {
+  REDES_CHECK(inputs.size() == 1, ShapeError,
+              std::string(this->kind()) + " takes 1 input, got " + std::to_string(inputs.size()));
+  return inputs[0];
+}
+
+// ReLU --------------------------------------------------------------------------------------
+
+template <class T>
+void ReLU<T>::forward(const ForwardCtx<T>& ctx) {
+  const T* x = ctx.in().data();  // (N, ...)
+  T* y = ctx.out().data();       // (N, ...)
+  check_same(ctx.in(), ctx.out(), kind());
+  for_each_index(ctx.in().numel(), [=](int64_t i) { y[i] = x[i] > T(0) ? x[i] : T(0); });
+}
+
+template <class T>
+void ReLU<T>::backward(const BackwardCtx<T>& ctx) {
+  if (!wants_input_grad(ctx)) return;
+  const T* x = ctx.in().data();
+  const T* dy = ctx.dout().data();
+  T* dx = ctx.din().data();
+  for_each_index(ctx.in().numel(), [=](int64_t i) { dx[i] += x[i] > T(0) ? dy[i] : T(0); });
+}
+
+// LeakyReLU ---------------------------------------------------------------------------------
+
+template <class T>
+LeakyReLU<T>::LeakyReLU(double negative_slope) : slope_(negative_slope) {
+  REDES_CHECK(std::isfinite(slope_), ConfigError, "leaky_relu: negative_slope must be finite");
+}
+
+template <class T>
+void LeakyReLU<T>::forward(const ForwardCtx<T>& ctx) {
+  const T* x = ctx.in().data();
+  T* y = ctx.out().data();
+  const T a = static_cast<T>(slope_);
+  check_same(ctx.in(), ctx.out(), kind());
+  for_each_index(ctx.in().numel(), [=](int64_t i) { y[i] = x[i] > T(0) ? x[i] : a * x[i]; });
+}
+
+template <class T>
+void LeakyReLU<T>::backward(const BackwardCtx<T>& ctx) {
+  if (!wants_input_grad(ctx)) return;
+  const T* x = ctx.in().data();
+  const T* dy = ctx.dout().data();
+  T* dx = ctx.din().data();
+  const T a = static_cast<T>(slope_);
+  for_each_index(ctx.in().numel(), [=](int64_t i) { dx[i] += x[i] > T(0) ? dy[i] : a * dy[i]; });
+}
+
+// Sigmoid -----------------------------------------------------------------------------------
+
+template <class T>
+void Sigmoid<T>::forward(const ForwardCtx<T>& ctx) {
+  const T* x = ctx.in().data();
+  T* y = ctx.out().data();
+  check_same(ctx.in(), ctx.out(), kind());
+  for_each_index(ctx.in().numel(), [=](int64_t i) { y[i] = sigmoid(x[i]); });
+}
+
+template <class T>
+void Sigmoid<T>::backward(const BackwardCtx<T>& ctx) {
+  if (!wants_input_grad(ctx)) return;
+  const T* y = ctx.out().data();
+  const T* dy = ctx.dout().data();
+  T* dx = ctx.din().data();
+  for_each_index(ctx.in().numel(), [=](int64_t i) { dx[i] += dy[i] * y[i] * (T(1) - y[i]); });
+}
+
+// Tanh --------------------------------------------------------------------------------------
+
+template <class T>
+void Tanh<T>::forward(const ForwardCtx<T>& ctx) {
+  const T* x = ctx.in().data();
+  T* y = ctx.out().data();
+  check_same(ctx.in(), ctx.out(), kind());
+  for_each_index(ctx.in().numel(), [=](int64_t i) { y[i] = std::tanh(x[i]); });
+}
+
+template <class T>
+void Tanh<T>::backward(const BackwardCtx<T>& ctx) {
+  if (!wants_input_grad(ctx)) return;
+  const T* y = ctx.out().data();
+  const T* dy = ctx.dout().data();
+  T* dx = ctx.din().data();
+  for_each_index(ctx.in().numel(), [=](int64_t i) { dx[i] += dy[i] * (T(1) - y[i] * y[i]); });
+}
+
+// GELU --------------------------------------------------------------------------------------
+
+template <class T>
+GELU<T>::GELU(const std::string& approximate) : tanh_(approximate == "tanh") {
+  REDES_CHECK(approximate == "none" || approximate == "tanh", ConfigError,
+              "gelu: approximate must be 'none' or 'tanh', got '" + approximate + "'");
+}
+
+namespace {
+
+constexpr double kSqrt1_2 = 0.70710678118654752440;     // 1 / sqrt(2)
+constexpr double kInvSqrt2Pi = 0.39894228040143267794;  // 1 / sqrt(2 pi)
+constexpr double kSqrt2_Pi = 0.79788456080286535588;    // sqrt(2 / pi)
+constexpr double kGeluCubic = 0.044715;
+
+// Exact GELU: y = x Phi(x); dy/dx = Phi(x) + x phi(x), phi the standard normal density.
+template <class T>
+T gelu_erf(T x) {
+  return T(0.5) * x * (T(1) + std::erf(x * T(kSqrt1_2)));
+}
+template <class T>
+T gelu_erf_grad(T x) {
+  const T cdf = T(0.5) * (T(1) + std::erf(x * T(kSqrt1_2)));
+  const T pdf = T(kInvSqrt2Pi) * std::exp(T(-0.5) * x * x);
+  return cdf + x * pdf;
+}
+
+// Tanh GELU: y = x (1 + t) / 2 with t = tanh(u), u = sqrt(2/pi) (x + c x^3);
+// dy/dx = (1 + t) / 2 + x (1 - t^2) / 2 * du/dx, du/dx = sqrt(2/pi) (1 + 3 c x^2).
+template <class T>
+T gelu_tanh(T x) {
+  const T t = std::tanh(T(kSqrt2_Pi) * (x + T(kGeluCubic) * x * x * x));
+  return T(0.5) * x * (T(1) + t);
+}
+template <class T>
+T gelu_tanh_grad(T x) {
+  const T t = std::tanh(T(kSqrt2_Pi) * (x + T(kGeluCubic) * x * x * x));
+  const T du = T(kSqrt2_Pi) * (T(1) + T(3 * kGeluCubic) * x * x);
+  return T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * du;
+}
+
+}  // namespace
+
+template <class T>
+void GELU<T>::forward(const ForwardCtx<T>& ctx) {
+  const T* x = ctx.in().data();
+  T* y = ctx.out().data();
+  check_same(ctx.in(), ctx.out(), kind());
+  if (tanh_) {
+    for_each_index(ctx.in().numel(), [=](int64_t i) { y[i] = gelu_tanh(x[i]); });
+  } else {
+    for_each_index(ctx.in().numel(), [=](int64_t i) { y[i] = gelu_erf(x[i]); });
+  }
+}
+
+template <class T>
+void GELU<T>::backward(const BackwardCtx<T>& ctx) {
+  if (!wants_input_grad(ctx)) return;
+  const T* x = ctx.in().data();
+  const T* dy = ctx.dout().data();
+  T* dx = ctx.din().data();
+  if (tanh_) {
+    for_each_index(ctx.in().numel(), [=](int64_t i) { dx[i] += dy[i] * gelu_tanh_grad(x[i]); });
+  } else {
+    for_each_index(ctx.in().numel(), [=](int64_t i) { dx[i] += dy[i] * gelu_erf_grad(x[i]); });
+  }
+}
+
+// Softmax -----------------------------------------------------------------------------------
+
+template <class T>
+Shape Softmax<T>::setup(std::span<const Shape> inputs) {
+  REDES_CHECK(inputs.size() == 1, ShapeError,
+              "softmax takes 1 input, got " + std::to_string(inputs.size()));
+  REDES_CHECK(inputs[0].rank() >= 1 && inputs[0][-1] > 0, ShapeError,
+              "softmax needs a per-sample input (..., K) with K > 0, got " + inputs[0].str());
+  return inputs[0];
+}
+
+template <class T>
+void Softmax<T>::forward(const ForwardCtx<T>& ctx) {
+  check_same(ctx.in(), ctx.out(), kind());
+  const int64_t k = ctx.in().dim(-1);  // x and y are (R, K): R rows of K logits
+  const int64_t rows = ctx.in().numel() / k;
+  const T* x = ctx.in().data();
+  T* y = ctx.out().data();
+  // One row per iteration, each summed serially: the same result with any thread count.
+#pragma omp parallel for if (rows * k > kParallelMin)
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* xr = x + r * k;
+    T* yr = y + r * k;
+    const T m = *std::max_element(xr, xr + k);
+    T sum = T(0);
+    for (int64_t j = 0; j < k; ++j) {
+      yr[j] = std::exp(xr[j] - m);
+      sum += yr[j];
+    }
+    const T inv = T(1) / sum;  // sum >= 1: the maximum contributes exp(0)
+    for (int64_t j = 0; j < k; ++j) yr[j] *= inv;
+  }
+}
+
+template <class T>
+void Softmax<T>::backward(const BackwardCtx<T>& ctx) {
+  if (!wants_input_grad(ctx)) return;
+  const int64_t k = ctx.out().dim(-1);
+  const int64_t rows = ctx.out().numel() / k;
+  const T* y = ctx.out().data();
+  const T* dy = ctx.dout().data();
+  T* dx = ctx.din().data();
+#pragma omp parallel for if (rows * k > kParallelMin)
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* yr = y + r * k;
+    const T* dyr = dy + r * k;
+    T* dxr = dx + r * k;
+    // The Jacobian dy_i/dx_j = y_i (delta_ij - y_j), applied to dy: y_i (dy_i - <dy, y>).
+    T dot = T(0);
+    for (int64_t j = 0; j < k; ++j) dot += dyr[j] * yr[j];
+    for (int64_t j = 0; j < k; ++j) dxr[j] += yr[j] * (dyr[j] - dot);
+  }
+}
+
+template class ElementwiseActivation<float>;
+template class ElementwiseActivation<double>;
+template class ReLU<float>;
+template class ReLU<double>;
+template class LeakyReLU<float>;
+template class LeakyReLU<double>;
+template class Sigmoid<float>;
+template class Sigmoid<double>;
+template class Tanh<float>;
+template class Tanh<double>;
+template class GELU<float>;
+template class GELU<double>;
+template class Softmax<float>;
+template class Softmax<double>;
+
+}  // namespace redes

@@ -1,0 +1,147 @@
+// gemm (CBLAS) against gemm_reference (triple loop) on awkward shapes, strides and scalars.
+#include "kernels/gemm.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "redes/error.hpp"
+#include "redes/rng.hpp"
+
+namespace redes {
+namespace {
+
+struct GemmCase {
+  int64_t M, N, K;
+  bool trans_a, trans_b;
+  double alpha, beta;
+  int64_t pad;  // extra columns in every leading dimension (lda > the stored row length)
+};
+
+template <class T>
+std::vector<T> random_vector(int64_t n, Rng& rng) {
+  std::vector<T> v(n);
+  for (auto& x : v) x = static_cast<T>(rng.uniform(-1, 1));
+  return v;
+}
+
+template <class T>
+void check_case(const GemmCase& c) {
+  SCOPED_TRACE(::testing::Message()
+               << "M=" << c.M << " N=" << c.N << " K=" << c.K << " ta=" << c.trans_a << " tb="
+               << c.trans_b << " alpha=" << c.alpha << " beta=" << c.beta << " pad=" << c.pad);
+  Rng rng(c.M * 1000003 + c.N * 1009 + c.K);
+  // Stored A is (M, K), or (K, M) when transposed; stored B is (K, N), or (N, K).
+  const int64_t a_rows = c.trans_a ? c.K : c.M, a_cols = c.trans_a ? c.M : c.K;
+  const int64_t b_rows = c.trans_b ? c.N : c.K, b_cols = c.trans_b ? c.K : c.N;
+  const int64_t lda = a_cols + c.pad, ldb = b_cols + c.pad, ldc = c.N + c.pad;
+  const auto A = random_vector<T>(a_rows * lda, rng);
+  const auto B = random_vector<T>(b_rows * ldb, rng);
+  const auto C0 = random_vector<T>(c.M * ldc, rng);
+  auto fast = C0, ref = C0;
+  gemm<T>(c.trans_a, c.trans_b, c.M, c.N, c.K, T(c.alpha), A.data(), lda, B.data(), ldb, T(c.beta),
+          fast.data(), ldc);
+  gemm_reference<T>(c.trans_a, c.trans_b, c.M, c.N, c.K, T(c.alpha), A.data(), lda, B.data(), ldb,
+                    T(c.beta), ref.data(), ldc);
+  // Rounding grows with the length K of each dot product.
+  const double tol = (std::is_same_v<T, float> ? 2e-6 : 1e-14) * (c.K + 4);
+  for (int64_t i = 0; i < c.M; ++i) {
+    for (int64_t j = 0; j < ldc; ++j) {
+      const int64_t at = i * ldc + j;
+      if (j >= c.N) {
+        // Padding beyond column N is not C's; gemm must leave it alone.
+        ASSERT_EQ(fast[at], C0[at]) << "padding touched at (" << i << ", " << j << ")";
+        continue;
+      }
+      ASSERT_NEAR(fast[at], ref[at], tol) << "at (" << i << ", " << j << ")";
+    }
+  }
+  // Independent of both implementations: one entry recomputed here.
+  if (c.M > 0 && c.N > 0) {
+    const int64_t i = c.M - 1, j = c.N / 2;
+    double sum = 0;
+    for (int64_t k = 0; k < c.K; ++k) {
+      const double a = c.trans_a ? A[k * lda + i] : A[i * lda + k];
+      const double b = c.trans_b ? B[j * ldb + k] : B[k * ldb + j];
+      sum += a * b;
+    }
+    const double want = c.alpha * sum + c.beta * C0[i * ldc + j];
+    EXPECT_NEAR(ref[i * ldc + j], want, tol);
+  }
+}
+
+std::vector<GemmCase> awkward_cases() {
+  std::vector<GemmCase> cases;
+  const int64_t shapes[][3] = {{1, 1, 1},  {7, 13, 5},   {64, 3, 129},
+                               {3, 64, 1}, {33, 17, 31}, {130, 97, 200}};
+  const double scalars[][2] = {{1, 0}, {1, 1}, {-0.5, 2.5}, {1.75, 0}};
+  for (const auto& s : shapes)
+    for (bool ta : {false, true})
+      for (bool tb : {false, true})
+        for (const auto& ab : scalars)
+          for (int64_t pad : {0, 3}) cases.push_back({s[0], s[1], s[2], ta, tb, ab[0], ab[1], pad});
+  return cases;
+}
+
+TEST(Gemm, FloatMatchesReferenceOnAwkwardShapes) {
+  for (const auto& c : awkward_cases()) check_case<float>(c);
+}
+
+TEST(Gemm, DoubleMatchesReferenceOnAwkwardShapes) {
+  for (const auto& c : awkward_cases()) check_case<double>(c);
+}
+
+TEST(Gemm, KnownProduct) {
+  // (2, 3) * (3, 2) by hand: [1 2 3; 4 5 6] * [7 8; 9 10; 11 12] = [58 64; 139 154].
+  const double A[] = {1, 2, 3, 4, 5, 6}, B[] = {7, 8, 9, 10, 11, 12};
+  double C[4] = {0, 0, 0, 0}, R[4] = {0, 0, 0, 0};
+  gemm<double>(false, false, 2, 2, 3, 1.0, A, 3, B, 2, 0.0, C, 2);
+  gemm_reference<double>(false, false, 2, 2, 3, 1.0, A, 3, B, 2, 0.0, R, 2);
+  const double want[] = {58, 64, 139, 154};
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(C[i], want[i]);
+    EXPECT_EQ(R[i], want[i]);
+  }
+}
+
+template <class T>
+void check_beta_zero_overwrites_nan() {
+  // beta == 0 means C is output only: NaN already in C must not leak into the result.
+  const int64_t M = 5, N = 4, K = 3;
+  Rng rng(7);
+  const auto A = random_vector<T>(M * K, rng), B = random_vector<T>(K * N, rng);
+  std::vector<T> fast(M * N, std::numeric_limits<T>::quiet_NaN()), ref = fast;
+  gemm<T>(false, false, M, N, K, T(1), A.data(), K, B.data(), N, T(0), fast.data(), N);
+  gemm_reference<T>(false, false, M, N, K, T(1), A.data(), K, B.data(), N, T(0), ref.data(), N);
+  for (int64_t i = 0; i < M * N; ++i) {
+    EXPECT_TRUE(std::isfinite(fast[i])) << i;
+    EXPECT_TRUE(std::isfinite(ref[i])) << i;
+  }
+  // K == 0: the product is empty, C = beta * C.
+  std::vector<T> c(M * N, T(2));
+  gemm<T>(false, false, M, N, 0, T(1), A.data(), 1, B.data(), N, T(0.5), c.data(), N);
+  for (auto v : c) EXPECT_EQ(v, T(1));
+  std::fill(c.begin(), c.end(), std::numeric_limits<T>::quiet_NaN());
+  gemm<T>(false, false, M, N, 0, T(1), A.data(), 1, B.data(), N, T(0), c.data(), N);
+  for (auto v : c) EXPECT_EQ(v, T(0));
+}
+
+TEST(Gemm, BetaZeroOverwritesNaNFloat) { check_beta_zero_overwrites_nan<float>(); }
+TEST(Gemm, BetaZeroOverwritesNaNDouble) { check_beta_zero_overwrites_nan<double>(); }
+
+TEST(Gemm, RejectsTooSmallLeadingDimension) {
+  const float A[6] = {}, B[6] = {};
+  float C[4] = {};
+  // A is (2, 3): lda 2 is shorter than a row.
+  EXPECT_THROW(gemm<float>(false, false, 2, 2, 3, 1.f, A, 2, B, 2, 0.f, C, 2), ShapeError);
+  EXPECT_THROW(gemm_reference<float>(false, false, 2, 2, 3, 1.f, A, 2, B, 2, 0.f, C, 2),
+               ShapeError);
+  // Transposed A is stored (3, 2): lda 2 is enough there.
+  EXPECT_NO_THROW(gemm<float>(true, false, 2, 2, 3, 1.f, A, 2, B, 2, 0.f, C, 2));
+}
+
+}  // namespace
+}  // namespace redes
