@@ -137,6 +137,7 @@ class Attrs {
 
  private:
   const nlohmann::json& get(const std::string& key);
+  void require(const std::string& key);  // a missing required key, or a typo of it, fails
   const LayerSpec& spec_;
   std::vector<std::string> used_;
 };

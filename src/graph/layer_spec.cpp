@@ -40,8 +40,35 @@ const nlohmann::json& Attrs::get(const std::string& key) {
   return spec_.attrs.at(key);
 }
 
+namespace {
+
+// Levenshtein distance, to tell a typo ("unit") from a missing key ("units").
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+void Attrs::require(const std::string& key) {
+  if (has(key)) return;
+  for (const auto& [other, value] : spec_.attrs.items())
+    if (edit_distance(other, key) <= 2) fail(other, "unknown key '" + other + "' (did you mean '" + key + "'?)");
+  fail(key, "missing key '" + key + "'");
+}
+
 int64_t Attrs::integer(const std::string& key) {
-  if (!has(key)) fail(key, "missing key '" + key + "'");
+  require(key);
   const auto& v = get(key);
   if (!v.is_number_integer()) fail(key, "'" + key + "' must be an integer");
   return v.get<int64_t>();
@@ -52,7 +79,7 @@ int64_t Attrs::integer(const std::string& key, int64_t fallback) {
 }
 
 double Attrs::number(const std::string& key) {
-  if (!has(key)) fail(key, "missing key '" + key + "'");
+  require(key);
   const auto& v = get(key);
   if (!v.is_number()) fail(key, "'" + key + "' must be a number");
   return v.get<double>();

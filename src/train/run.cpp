@@ -77,10 +77,6 @@ nlohmann::json train_run(const Config& config, const std::string& out, Progress&
                       ": [train.early_stopping] needs a validation set: set data.validation_fraction above 0");
   set_num_threads(config.threads);
   TabularSplits data = load_tabular(config.data, config.task, config.seed);
-  progress.message(config.data.path + ": " + std::to_string(data.rows_read) + " rows, " +
-                   std::to_string(data.rows_dropped) + " dropped for missing values; train " +
-                   std::to_string(data.train.x.dim(0)) + ", validation " + std::to_string(data.val.x.dim(0)) +
-                   ", test " + std::to_string(data.test.x.dim(0)));
 
   auto graph = std::make_unique<Graph>(config.layers, Shape{data.prep.width()});
   check_task(config, graph->output_shape(), static_cast<int64_t>(data.prep.classes.size()));
@@ -88,6 +84,10 @@ nlohmann::json train_run(const Config& config, const std::string& out, Progress&
   Rng init_rng = rng.split();
   graph->init(init_rng);
   auto loss = make_loss<float>(config.loss);
+  progress.message(config.data.path + ": " + std::to_string(data.rows_read) + " rows, " +
+                   std::to_string(data.rows_dropped) + " dropped for missing values; train " +
+                   std::to_string(data.train.x.dim(0)) + ", validation " + std::to_string(data.val.x.dim(0)) +
+                   ", test " + std::to_string(data.test.x.dim(0)));
 
   TensorDataset train(data.train.x, data.train.y), test(data.test.x, data.test.y);
   std::unique_ptr<TensorDataset> val;
@@ -131,6 +131,10 @@ nlohmann::json train_run(const Config& config, const std::string& out, Progress&
   write_text(fs::path(out) / "config.toml", config.text);
   write_text(fs::path(out) / "metrics.csv", metrics_csv(logs));
   write_text(fs::path(out) / "summary.json", summary.dump(2) + "\n");
+  // The rows (0-based, in file order) of each split, so another tool can train on the same ones.
+  const nlohmann::json splits = {
+      {"data", config.data.path}, {"train", data.train.rows}, {"validation", data.val.rows}, {"test", data.test.rows}};
+  write_text(fs::path(out) / "splits.json", splits.dump() + "\n");
   return summary;
 }
 

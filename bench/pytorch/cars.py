@@ -1,0 +1,120 @@
+"""The cars models of examples/cars.toml and examples/cars-dropout.toml in PyTorch.
+
+Same data pipeline as redes (rows with a missing value dropped, eco-friendly = Miles_per_Gallon
+above its median, stratified 70/30 split, numeric features standardised with training
+statistics, Origin one-hot), same network (16-16, ReLU, optional dropout), same optimizer
+(Adam 1e-3, batch 32, 200 epochs), PyTorch's default initialisation.
+
+    /usr/bin/python3 bench/pytorch/cars.py [--dropout 0.2] [--seeds 1 2 3 4 5] [--threads 2]
+        [--splits runs/cars-{seed}/splits.json]
+With --splits, each seed trains and tests on the rows redes used for that seed (the run
+folder's splits.json); otherwise the split is drawn with numpy. Prints one JSON line per seed,
+then the mean and standard deviation of the test accuracy.
+"""
+import argparse
+import json
+import os
+import statistics
+import time
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CARS = os.path.join(HERE, "..", "..", "data", "vega-datasets", "data", "cars.json")
+NUMERIC = ["Cylinders", "Displacement", "Horsepower", "Weight_in_lbs", "Acceleration", "Year"]
+
+
+def load():
+    rows = json.load(open(CARS))
+    keep_idx = [i for i, r in enumerate(rows)
+                if all(r.get(k) is not None for k in NUMERIC + ["Origin", "Miles_per_Gallon"])]
+    keep = [rows[i] for i in keep_idx]
+    origins = sorted({r["Origin"] for r in keep})
+    x = []
+    for r in keep:
+        v = [float(r[k]) if k != "Year" else float(r[k][:4]) for k in NUMERIC]
+        v += [1.0 if r["Origin"] == o else 0.0 for o in origins]
+        x.append(v)
+    mpg = np.array([r["Miles_per_Gallon"] for r in keep], dtype=np.float64)
+    y = (mpg > np.median(mpg)).astype(np.float32)
+    return np.array(x, dtype=np.float32), y, keep_idx
+
+
+def split(y, seed, test_fraction=0.3):
+    rng = np.random.default_rng(seed)
+    test = []
+    for c in (0, 1):
+        idx = np.flatnonzero(y == c)
+        rng.shuffle(idx)
+        test += list(idx[: round(test_fraction * len(idx))])
+    test = np.array(sorted(test))
+    train = np.setdiff1d(np.arange(len(y)), test)
+    return train, test
+
+
+def run(seed, dropout, epochs, threads, splits=None):
+    torch.manual_seed(seed)
+    torch.set_num_threads(threads)
+    x, y, file_rows = load()
+    if splits:
+        s = json.load(open(splits.format(seed=seed)))
+        pos = {r: i for i, r in enumerate(file_rows)}
+        tr, te = np.array([pos[r] for r in s["train"]]), np.array([pos[r] for r in s["test"]])
+    else:
+        tr, te = split(y, seed)
+    mean, std = x[tr, :6].mean(0), x[tr, :6].std(0)
+    x = x.copy()
+    x[:, :6] = (x[:, :6] - mean) / std
+    xt, yt = torch.tensor(x[tr]), torch.tensor(y[tr]).unsqueeze(1)
+    xe, ye = torch.tensor(x[te]), torch.tensor(y[te]).unsqueeze(1)
+    layers = [torch.nn.Linear(x.shape[1], 16), torch.nn.ReLU()]
+    if dropout:
+        layers.append(torch.nn.Dropout(dropout))
+    layers += [torch.nn.Linear(16, 16), torch.nn.ReLU()]
+    if dropout:
+        layers.append(torch.nn.Dropout(dropout))
+    layers.append(torch.nn.Linear(16, 1))
+    net = torch.nn.Sequential(*layers)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    times = []
+    for _ in range(epochs):
+        t0 = time.perf_counter()
+        net.train()
+        perm = torch.randperm(len(xt))
+        for i in range(0, len(xt), 32):
+            b = perm[i : i + 32]
+            opt.zero_grad()
+            loss = loss_fn(net(xt[b]), yt[b])
+            loss.backward()
+            opt.step()
+        times.append(time.perf_counter() - t0)
+    net.eval()
+    with torch.no_grad():
+        out = net(xe)
+        acc = ((out >= 0).float() == ye).float().mean().item()
+        test_loss = loss_fn(out, ye).item()
+    return {"seed": seed, "dropout": dropout, "test_accuracy": acc, "test_loss": test_loss,
+            "seconds_per_epoch": statistics.median(times)}
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--dropout", type=float, default=0.0)
+    p.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
+    p.add_argument("--epochs", type=int, default=200)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--splits", help="splits.json of redes runs, {seed} standing for the seed")
+    a = p.parse_args()
+    accs = []
+    for s in a.seeds:
+        r = run(s, a.dropout, a.epochs, a.threads, a.splits)
+        print(json.dumps(r))
+        accs.append(r["test_accuracy"])
+    sd = statistics.stdev(accs) if len(accs) > 1 else 0.0
+    print(f"pytorch cars dropout={a.dropout}: test accuracy {statistics.mean(accs):.3f} ± {sd:.3f} over {len(accs)} seeds")
+
+
+if __name__ == "__main__":
+    main()

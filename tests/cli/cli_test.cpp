@@ -1,0 +1,194 @@
+// Drives build/redes as a user would: a small training run end to end, and every kind of bad
+// input, which must end with one clear line naming the file and the problem, and exit 1.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+  int rc;
+  std::string out, err;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+void write(const fs::path& p, const std::string& text) {
+  std::ofstream f(p, std::ios::binary);
+  f << text;
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("redes-cli-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Runs redes with args (a shell-quoted string) in dir_, with a time limit so a hang fails.
+  Result redes(const std::string& args) {
+    const std::string cmd = "cd '" + dir_.string() + "' && timeout 120 '" + std::string(REDES_CLI) + "' " + args +
+                            " >out.txt 2>err.txt";
+    const int status = std::system(cmd.c_str());
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(dir_ / "out.txt"), slurp(dir_ / "err.txt")};
+  }
+
+  // A bad input: exit 1, exactly one line on stderr, naming `file` and containing `problem`.
+  void expect_clear_error(const Result& r, const std::string& file, const std::string& problem) {
+    EXPECT_EQ(r.rc, 1) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_NE(r.err.find("redes: error: "), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(file), std::string::npos) << "does not name " << file << ": " << r.err;
+    EXPECT_NE(r.err.find(problem), std::string::npos) << "does not say " << problem << ": " << r.err;
+  }
+
+  // A small binary task in CSV: y = 1 when x1 + x2 > 0.
+  void write_data(const std::string& name, int rows) {
+    std::ostringstream os;
+    os << "x1,x2,color,y\n";
+    for (int i = 0; i < rows; ++i) {
+      const double a = ((i * 37) % 101) / 50.0 - 1, b = ((i * 59) % 103) / 51.0 - 1;
+      os << a << "," << b << "," << (i % 3 ? "red" : "blue") << "," << (a + b > 0 ? 1 : 0) << "\n";
+    }
+    write(dir_ / name, os.str());
+  }
+
+  void write_config(const std::string& name, const std::string& data, const std::string& extra = "") {
+    write(dir_ / name, "task = \"binary\"\nseed = 3\n" + extra +
+                           "[data]\npath = \"" + data +
+                           "\"\nfeatures = [\"x1\", \"x2\", \"color\"]\ncategorical = [\"color\"]\n"
+                           "target = \"y\"\n\n[[layers]]\ntype = \"linear\"\nunits = 8\n\n[[layers]]\n"
+                           "type = \"relu\"\n\n[[layers]]\ntype = \"linear\"\nunits = 1\n\n[loss]\n"
+                           "type = \"bce_logits\"\n\n[optimizer]\ntype = \"adam\"\nlr = 0.02\n\n[train]\n"
+                           "epochs = 30\nbatch_size = 16\n");
+  }
+
+  fs::path dir_;
+};
+
+}  // namespace
+
+TEST_F(Cli, HelpAndVersion) {
+  auto r = redes("--help");
+  EXPECT_EQ(r.rc, 0);
+  for (const char* sub : {"train", "eval", "predict"}) EXPECT_NE(r.out.find(sub), std::string::npos) << r.out;
+  r = redes("train --help");
+  EXPECT_EQ(r.rc, 0);
+  EXPECT_NE(r.out.find("--epochs"), std::string::npos);
+  r = redes("--version");
+  EXPECT_EQ(r.rc, 0);
+  EXPECT_NE(r.out.find("redes "), std::string::npos);
+}
+
+TEST_F(Cli, TrainEvalPredictEndToEnd) {
+  write_data("d.csv", 300);
+  write_config("c.toml", "d.csv");
+  auto r = redes("train c.toml --out run --threads 1");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  for (const char* f : {"model.redes", "metrics.csv", "summary.json", "config.toml"})
+    EXPECT_TRUE(fs::exists(dir_ / "run" / f)) << f;
+  const std::string summary = slurp(dir_ / "run/summary.json");
+  for (const char* k : {"\"task\"", "\"epochs\": 30", "\"seconds_per_epoch\"", "\"test\"", "\"accuracy\"",
+                        "\"precision\"", "\"recall\"", "\"f1\"", "\"loss\""})
+    EXPECT_NE(summary.find(k), std::string::npos) << k << " not in " << summary;
+  // 30 epochs -> a header and 30 rows.
+  const std::string metrics = slurp(dir_ / "run/metrics.csv");
+  EXPECT_EQ(std::count(metrics.begin(), metrics.end(), '\n'), 31);
+  // Plain progress (not a terminal): one line per epoch.
+  EXPECT_NE(r.err.find("epoch 30/30"), std::string::npos) << r.err;
+
+  r = redes("eval run/model.redes --data d.csv --json");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("\"accuracy\""), std::string::npos) << r.out;
+
+  write(dir_ / "new.csv", "x1,x2,color\n0.9,0.8,red\n-0.9,-0.7,blue\n,0.1,red\n");
+  r = redes("predict run/model.redes --input new.csv");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string header, a, b, c;
+  std::getline(lines, header);
+  std::getline(lines, a);
+  std::getline(lines, b);
+  std::getline(lines, c);
+  EXPECT_EQ(header, "p(0),p(1),predicted");
+  EXPECT_EQ(a.substr(a.rfind(',') + 1), "1") << a;
+  EXPECT_EQ(b.substr(b.rfind(',') + 1), "0") << b;
+  EXPECT_EQ(c, ",,") << "a row with a missing value gets empty cells";
+}
+
+TEST_F(Cli, SameSeedAndThreadsGiveIdenticalResults) {
+  write_data("d.csv", 200);
+  write_config("c.toml", "d.csv", "[train.early_stopping]\npatience = 100\n");
+  // Early stopping needs a validation split: the error says so.
+  auto r = redes("train c.toml --out a");
+  expect_clear_error(r, "c.toml", "validation_fraction");
+  write_config("c.toml", "d.csv");
+  ASSERT_EQ(redes("train c.toml --out a --seed 5 --threads 2 --epochs 5").rc, 0);
+  ASSERT_EQ(redes("train c.toml --out b --seed 5 --threads 2 --epochs 5").rc, 0);
+  EXPECT_EQ(slurp(dir_ / "a/model.redes"), slurp(dir_ / "b/model.redes"));
+  // The overrides are written into the config as used.
+  const std::string used = slurp(dir_ / "a/config.toml");
+  EXPECT_NE(used.find("seed = 5"), std::string::npos) << used;
+  EXPECT_NE(used.find("epochs = 5"), std::string::npos) << used;
+}
+
+TEST_F(Cli, MissingFiles) {
+  expect_clear_error(redes("train nope.toml"), "nope.toml", "cannot open");
+  write_config("c.toml", "absent.csv");
+  expect_clear_error(redes("train c.toml"), "absent.csv", "cannot open");
+  expect_clear_error(redes("eval absent.redes --data x.csv"), "absent.redes", "cannot open");
+}
+
+TEST_F(Cli, UnknownConfigKeyNamesItsLine) {
+  write_data("d.csv", 50);
+  write_config("c.toml", "d.csv", "epochz = 3\n");
+  expect_clear_error(redes("train c.toml"), "c.toml:3", "epochz");
+  write(dir_ / "l.toml", "[data]\npath = \"d.csv\"\nfeatures = [\"x1\"]\ntarget = \"y\"\n[[layers]]\n"
+                         "type = \"linear\"\nunit = 1\n");
+  expect_clear_error(redes("train l.toml"), "l.toml:7", "unit");
+}
+
+TEST_F(Cli, MalformedData) {
+  write_config("c.toml", "d.csv");
+  write(dir_ / "d.csv", "x1,x2,color,y\n1,2,red,1\n3,4,blue\n");
+  expect_clear_error(redes("train c.toml"), "d.csv:3", "field");
+  write(dir_ / "d.csv", "x1,x2,color,y\n1,2,red,1\n3,heavy,blue,0\n");
+  expect_clear_error(redes("train c.toml"), "d.csv:3", "heavy");
+  write(dir_ / "d.csv", "x1,color,y\n1,red,1\n");
+  expect_clear_error(redes("train c.toml"), "d.csv", "x2");
+  write(dir_ / "d.csv", "");
+  expect_clear_error(redes("train c.toml"), "d.csv", "empty");
+  write_config("c.toml", "d.json");
+  write(dir_ / "d.json", "[{\"x1\": 1, \"x2\": 2, \"color\": \"red\", \"y\": 1}, {\"x1\": 3,,}]");
+  expect_clear_error(redes("train c.toml"), "d.json", "");
+}
+
+TEST_F(Cli, TruncatedOrCorruptedModel) {
+  write_data("d.csv", 100);
+  write_config("c.toml", "d.csv");
+  ASSERT_EQ(redes("train c.toml --out run --epochs 2").rc, 0);
+  const std::string model = slurp(dir_ / "run/model.redes");
+  write(dir_ / "cut.redes", model.substr(0, model.size() / 2));
+  expect_clear_error(redes("eval cut.redes --data d.csv"), "cut.redes", "truncated");
+  std::string bad = model;
+  bad[bad.size() - 10] ^= 0x5a;
+  write(dir_ / "bad.redes", bad);
+  expect_clear_error(redes("eval bad.redes --data d.csv"), "bad.redes", "checksum");
+  write(dir_ / "text.redes", "hello, I am not a model");
+  expect_clear_error(redes("predict text.redes --input d.csv"), "text.redes", "magic");
+}

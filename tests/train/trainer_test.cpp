@@ -1,0 +1,143 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "redes/train.hpp"
+
+using namespace redes;
+
+namespace {
+
+LayerSpec spec(std::string kind, std::string name, nlohmann::json attrs = nlohmann::json::object()) {
+  LayerSpec s;
+  s.kind = std::move(kind);
+  s.name = std::move(name);
+  s.attrs = std::move(attrs);
+  return s;
+}
+
+std::vector<LayerSpec> mlp(double dropout = 0) {
+  std::vector<LayerSpec> v{spec("linear", "fc1", {{"units", 16}}), spec("relu", "act1")};
+  if (dropout > 0) v.push_back(spec("dropout", "drop", {{"rate", dropout}}));
+  v.push_back(spec("linear", "out", {{"units", 1}}));
+  return v;
+}
+
+// Two noisy Gaussian blobs in 2-d: a task a small MLP learns to ~95%.
+TensorDataset blobs(int64_t n, uint64_t seed) {
+  Rng rng(seed);
+  Tensor x(Shape{n, 2}), y(Shape{n, 1});
+  for (int64_t i = 0; i < n; ++i) {
+    const int c = static_cast<int>(i % 2);
+    x[2 * i] = static_cast<float>(rng.normal() + (c ? 1.5 : -1.5));
+    x[2 * i + 1] = static_cast<float>(rng.normal() + (c ? 1.0 : -1.0));
+    y[i] = static_cast<float>(c);
+  }
+  return TensorDataset(std::move(x), std::move(y));
+}
+
+struct Fit {
+  std::vector<EpochLog> logs;
+  std::vector<float> weights;
+  Metrics val;
+  int best_epoch;
+  bool stopped;
+};
+
+Fit fit(TrainSpec ts, uint64_t seed, double dropout = 0, OptimizerSpec os = {}) {
+  Graph g(mlp(dropout), Shape{2});
+  Rng rng(seed);
+  Rng init = rng.split();
+  g.init(init);
+  auto loss = make_loss<float>(LossSpec{});
+  auto train = blobs(200, 1), val = blobs(100, 2);
+  Trainer t(g, *loss, os, ScheduleSpec{}, ts, "binary");
+  Fit f;
+  f.logs = t.fit(train, &val, rng, nullptr);
+  f.weights.assign(g.values().begin(), g.values().end());
+  f.val = t.evaluate(val);
+  f.best_epoch = t.best_epoch();
+  f.stopped = t.stopped_early();
+  return f;
+}
+
+}  // namespace
+
+TEST(Trainer, LearnsTwoBlobs) {
+  TrainSpec ts;
+  ts.epochs = 30;
+  ts.batch_size = 16;
+  OptimizerSpec os;
+  os.lr = 0.01;
+  Fit f = fit(ts, 3, 0.0, os);
+  EXPECT_GT(f.val.values["accuracy"], 0.9);
+  EXPECT_LT(f.logs.back().train_loss, f.logs.front().train_loss);
+  ASSERT_EQ(f.logs.size(), 30u);
+}
+
+TEST(Trainer, SameSeedSameWeightsBitForBit) {
+  TrainSpec ts;
+  ts.epochs = 5;
+  Fit a = fit(ts, 7, 0.3), b = fit(ts, 7, 0.3), c = fit(ts, 8, 0.3);
+  EXPECT_EQ(a.weights, b.weights);
+  EXPECT_NE(a.weights, c.weights);
+}
+
+TEST(Trainer, EarlyStoppingRestoresTheBestEpoch) {
+  TrainSpec ts;
+  ts.epochs = 200;
+  ts.batch_size = 8;
+  ts.early_stopping.enabled = true;
+  ts.early_stopping.patience = 3;
+  ts.early_stopping.min_delta = 1e-3;
+  OptimizerSpec os;
+  os.lr = 0.05;
+  Fit f = fit(ts, 5, 0.0, os);
+  ASSERT_TRUE(f.stopped);
+  EXPECT_LT(f.logs.size(), 200u);
+  EXPECT_EQ(f.logs.size(), static_cast<size_t>(f.best_epoch + 3));
+  // The weights left are those of the best epoch: their validation loss is the one logged then.
+  EXPECT_FLOAT_EQ(f.val.loss, f.logs[f.best_epoch - 1].val->loss);
+}
+
+TEST(Trainer, EarlyStoppingNeedsValidationAndAKnownMetric) {
+  Graph g(mlp(), Shape{2});
+  Rng rng(1);
+  g.init(rng);
+  auto loss = make_loss<float>(LossSpec{});
+  auto train = blobs(20, 1);
+  TrainSpec ts;
+  ts.early_stopping.enabled = true;
+  Trainer t(g, *loss, OptimizerSpec{}, ScheduleSpec{}, ts, "binary");
+  EXPECT_THROW(t.fit(train, nullptr, rng, nullptr), ConfigError);
+  ts.early_stopping.monitor = "val_rmse";
+  Trainer t2(g, *loss, OptimizerSpec{}, ScheduleSpec{}, ts, "binary");
+  try {
+    t2.fit(train, &train, rng, nullptr);
+    FAIL() << "expected a ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("val_accuracy"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Trainer, DivergingLossIsAClearError) {
+  Graph g(mlp(), Shape{2});
+  Rng rng(1);
+  g.init(rng);
+  LossSpec ls;
+  ls.kind = "mse";
+  auto loss = make_loss<float>(ls);
+  auto train = blobs(64, 1);
+  OptimizerSpec os;
+  os.kind = "sgd";
+  os.lr = 1e6;
+  TrainSpec ts;
+  ts.epochs = 50;
+  Trainer t(g, *loss, os, ScheduleSpec{}, ts, "regression");
+  try {
+    t.fit(train, nullptr, rng, nullptr);
+    FAIL() << "expected an Error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("learning rate"), std::string::npos) << e.what();
+  }
+}
