@@ -12,6 +12,7 @@
 
 #include "data/table_detail.hpp"
 #include "redes/error.hpp"
+#include "redes/files.hpp"
 
 namespace redes {
 
@@ -63,28 +64,7 @@ Table read_table(const std::string& path, const std::string& format) {
 namespace table_detail {
 
 std::string read_file(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec))
-    throw DataError(path + ": cannot open: Is a directory");
-  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!f) throw DataError(path + ": cannot open: " + std::strerror(errno));
-  // The size on disk is only a hint for the first allocation (a pipe has none); the limit is
-  // enforced on the bytes actually read.
-  const auto size = std::filesystem::file_size(path, ec);
-  if (!ec && size > kMaxTableBytes)
-    throw DataError(path + ": too large for a table (" + std::to_string(size >> 20) +
-                    " MiB; the limit is " + std::to_string(kMaxTableBytes >> 20) + " MiB)");
-  std::string text;
-  if (!ec) text.reserve(size);
-  char buf[1 << 16];
-  size_t got;
-  while ((got = std::fread(buf, 1, sizeof buf, f.get())) > 0) {
-    if (text.size() + got > kMaxTableBytes)
-      throw DataError(path + ": too large for a table (the limit is " +
-                      std::to_string(kMaxTableBytes >> 20) + " MiB)");
-    text.append(buf, got);
-  }
-  if (std::ferror(f.get())) throw DataError(path + ": cannot read: " + std::strerror(errno));
+  std::string text = redes::read_file<DataError>(path, kMaxTableBytes, "a table");
   const bool blank = std::all_of(text.begin(), text.end(), [](char ch) {
     return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
   });

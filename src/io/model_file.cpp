@@ -7,6 +7,8 @@
 // (truncation), checksum (corruption), then the meaning of the header.
 #include "redes/model_file.hpp"
 
+#include "redes/files.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -90,29 +92,6 @@ std::string one_line(std::string s) {
   for (char& c : s)
     if (c == '\n' || c == '\r') c = ' ';
   return s;
-}
-
-// Reads the whole file, refusing anything larger than kMaxFileBytes before allocating.
-std::string read_whole_file(const std::string& path) {
-  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!f) throw ModelFileError(path + ": cannot open: " + std::strerror(errno));
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (!ec && size > kMaxFileBytes)
-    throw ModelFileError(path + ": " + std::to_string(size) +
-                         " bytes is too large to be a redes model file");
-  std::string bytes;
-  if (!ec) bytes.reserve(size);
-  char buf[1 << 16];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f.get())) > 0) {
-    // The size check above does not hold for a file that grows while it is read.
-    if (bytes.size() + n > kMaxFileBytes)
-      throw ModelFileError(path + ": too large to be a redes model file");
-    bytes.append(buf, n);
-  }
-  if (std::ferror(f.get())) throw ModelFileError(path + ": cannot read: " + std::strerror(errno));
-  return bytes;
 }
 
 [[noreturn]] void truncated(const std::string& path, uint64_t expected, size_t actual,
@@ -296,7 +275,7 @@ void save_model(const std::string& path, const Model& model) {
 }
 
 Model load_model(const std::string& path) {
-  const std::string bytes = read_whole_file(path);
+  const std::string bytes = read_file<ModelFileError>(path, kMaxFileBytes, "a redes model file");
   const Sections sec = check_layout(path, bytes);
 
   nlohmann::json h;

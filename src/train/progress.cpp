@@ -37,7 +37,7 @@ std::string epoch_line(const EpochLog& log, int epochs) {
       line += buf;
     }
   }
-  std::snprintf(buf, sizeof buf, "  lr %.3g  %.2fs", log.lr, log.seconds);
+  std::snprintf(buf, sizeof buf, "  lr %.3g  %.3gs", log.lr, log.seconds);
   return line + buf;
 }
 
