@@ -34,6 +34,8 @@ class Graph {
     Param<float>* param;
   };
   const std::vector<NamedParam>& params() const { return named_; }
+  // What a model file stores: the parameters, then the buffers (running statistics).
+  const std::vector<NamedParam>& state() const { return named_state_; }
   int64_t num_params() const { return static_cast<int64_t>(arena_.values().size()); }
 
   const std::vector<LayerSpec>& specs() const { return specs_; }
@@ -53,7 +55,8 @@ class Graph {
   Shape input_;
   std::vector<Node> nodes_;
   ParamArena<float> arena_;
-  std::vector<NamedParam> named_;
+  std::vector<float> buffer_values_;
+  std::vector<NamedParam> named_, named_state_;
   TensorView<const float> last_input_;
   bool last_training_ = false;
 };

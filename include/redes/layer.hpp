@@ -99,6 +99,9 @@ class Layer {
   virtual void forward(const ForwardCtx<T>& ctx) = 0;
   virtual void backward(const BackwardCtx<T>& ctx) = 0;
   virtual std::vector<Param<T>*> params() { return {}; }
+  // State that is saved with the model but not trained (BatchNorm's running statistics):
+  // bound like the parameters, never given to the optimizer; grad stays null.
+  virtual std::vector<Param<T>*> buffers() { return {}; }
 };
 
 // A layer as written in a config or a model file: its kind, its name, the names of the

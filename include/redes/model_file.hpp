@@ -1,7 +1,8 @@
 // The model file: graph, weights and preprocessing in one file.
 //
 // Layout (little endian):  "REDESMDL" magic (8 bytes), u32 format version, u64 header length,
-// header (JSON: task, layer specs, input shape, preprocessing, parameter names and shapes),
+// header (JSON: task, layer specs, input shape, preprocessing, names and shapes of the
+// parameters and buffers (running statistics), in Graph::state() order),
 // u64 weight count, weights (float32), u32 CRC-32 of everything before it.
 // Written atomically: a temporary file in the same folder, then rename.
 #pragma once

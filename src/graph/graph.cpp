@@ -30,7 +30,8 @@ Graph::Graph(std::vector<LayerSpec> specs, Shape input) : specs_(std::move(specs
       throw ConfigError(place_of(s) + "the name '" + s.name + "' is already taken");
   }
 
-  std::vector<Param<float>*> all_params;
+  std::vector<Param<float>*> all_params, all_buffers;
+  std::vector<NamedParam> named_buffers;
   for (size_t i = 0; i < specs_.size(); ++i) {
     const auto& s = specs_[i];
     Node node;
@@ -60,9 +61,23 @@ Graph::Graph(std::vector<LayerSpec> specs, Shape input) : specs_(std::move(specs
       all_params.push_back(p);
       named_.push_back({s.name + "." + p->name, p});
     }
+    for (auto* b : node.layer->buffers()) {
+      all_buffers.push_back(b);
+      named_buffers.push_back({s.name + "." + b->name, b});
+    }
     nodes_.push_back(std::move(node));
   }
   arena_.bind(all_params);
+  int64_t total = 0;
+  for (auto* b : all_buffers) total += b->numel();
+  buffer_values_.assign(total, 0.0f);
+  total = 0;
+  for (auto* b : all_buffers) {
+    b->value = buffer_values_.data() + total;
+    total += b->numel();
+  }
+  named_state_ = named_;
+  named_state_.insert(named_state_.end(), named_buffers.begin(), named_buffers.end());
 }
 
 void Graph::init(Rng& rng) {

@@ -225,7 +225,9 @@ uint64_t weights_needed(const std::vector<LayerSpec>& specs, const Shape& input)
     }
     auto layer = make_layer<float>(s);
     Shape out = layer->setup(in);
-    for (auto* p : layer->params()) {
+    auto state = layer->params();
+    for (auto* b : layer->buffers()) state.push_back(b);
+    for (auto* p : state) {
       const uint64_t n = numel_saturating(p->shape);
       total = n > UINT64_MAX - total ? UINT64_MAX : total + n;
     }
@@ -247,7 +249,7 @@ void save_model(const std::string& path, const Model& model) {
   for (const auto& s : g.specs()) header["layers"].push_back(s.to_json());
   header["params"] = nlohmann::json::array();
   uint64_t count = 0;
-  for (const auto& p : g.params()) {
+  for (const auto& p : g.state()) {
     header["params"].push_back({{"name", p.name}, {"shape", p.param->shape.dims()}});
     count += static_cast<uint64_t>(p.param->numel());
   }
@@ -263,9 +265,9 @@ void save_model(const std::string& path, const Model& model) {
   put_u64(bytes, text.size());
   bytes += text;
   put_u64(bytes, count);
-  // Parameter by parameter through their own pointers, in params() order; the loader fills
+  // Parameter by parameter through their own pointers, in state() order; the loader fills
   // them the same way, so the file does not depend on how the arena is laid out.
-  for (const auto& p : g.params()) {
+  for (const auto& p : g.state()) {
     const size_t at = bytes.size();
     bytes.resize(at + 4 * static_cast<size_t>(p.param->numel()));
     floats_to_le(p.param->value, static_cast<size_t>(p.param->numel()), bytes.data() + at);
@@ -349,7 +351,7 @@ Model load_model(const std::string& path) {
   } catch (const std::exception& e) {
     throw ModelFileError(path + ": " + one_line(e.what()));
   }
-  const auto& params = model.graph->params();
+  const auto& params = model.graph->state();
   if (params.size() != entries.size())
     throw ModelFileError(path + ": the layers have " + std::to_string(params.size()) +
                          " parameters, the file stores " + std::to_string(entries.size()));
