@@ -6,10 +6,14 @@ statistics, Origin one-hot), same network (16-16, ReLU, optional dropout), same 
 (Adam 1e-3, batch 32, 200 epochs), PyTorch's default initialisation.
 
     /usr/bin/python3 bench/pytorch/cars.py [--dropout 0.2] [--seeds 1 2 3 4 5] [--threads 2]
-        [--splits runs/cars-{seed}/splits.json]
+        [--splits runs/cars-{seed}/splits.json] [--epochs 200] [--bench]
 With --splits, each seed trains and tests on the rows redes used for that seed (the run
 folder's splits.json); otherwise the split is drawn with numpy. Prints one JSON line per seed,
 then the mean and standard deviation of the test accuracy.
+
+With --bench (what bench/run uses), trains the first seed only and prints one JSON line that
+also holds the inference figures (bench/pytorch/common.py): throughput at batch 256 and
+single-sample latency.
 """
 import argparse
 import json
@@ -19,6 +23,8 @@ import time
 
 import numpy as np
 import torch
+
+import common
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CARS = os.path.join(HERE, "..", "..", "data", "vega-datasets", "data", "cars.json")
@@ -96,20 +102,28 @@ def run(seed, dropout, epochs, threads, splits=None):
         acc = ((out >= 0).float() == ye).float().mean().item()
         test_loss = loss_fn(out, ye).item()
     return {"seed": seed, "dropout": dropout, "test_accuracy": acc, "test_loss": test_loss,
-            "seconds_per_epoch": statistics.median(times)}
+            "seconds_per_epoch": statistics.median(times)}, net, x.shape[1]
 
 
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--dropout", type=float, default=0.0)
-    p.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
+    p.add_argument("--seeds", "--seed", dest="seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
     p.add_argument("--epochs", type=int, default=200)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--splits", help="splits.json of redes runs, {seed} standing for the seed")
+    common.add_bench_arguments(p)
     a = p.parse_args()
+    if a.bench:
+        r, net, features = run(a.seeds[0], a.dropout, a.epochs, a.threads, a.splits)
+        r["test"] = {"accuracy": r.pop("test_accuracy"), "loss": r.pop("test_loss")}
+        r["epochs"] = a.epochs
+        r.update(common.inference_figures(net, (features,), a.batch_infer, a.infer_seconds))
+        common.emit(r)
+        return
     accs = []
     for s in a.seeds:
-        r = run(s, a.dropout, a.epochs, a.threads, a.splits)
+        r, _, _ = run(s, a.dropout, a.epochs, a.threads, a.splits)
         print(json.dumps(r))
         accs.append(r["test_accuracy"])
     sd = statistics.stdev(accs) if len(accs) > 1 else 0.0

@@ -5,10 +5,13 @@
 #include <string>
 #include <vector>
 
+#include "redes/images.hpp"
 #include "redes/layer.hpp"
 #include "redes/loss.hpp"
 #include "redes/optim.hpp"
+#include "redes/series.hpp"
 #include "redes/table.hpp"
+#include "redes/text.hpp"
 
 namespace redes {
 
@@ -32,10 +35,14 @@ struct Config {
   std::string path;  // the file it was read from
   std::string text;  // its text, copied into the run folder
   std::string name;  // a short name for the run (default: the file's stem)
-  std::string task = "binary";  // "binary", "multiclass", "regression"
+  std::string task = "binary";  // "binary", "multiclass", "regression", "forecast", "language_model"
   uint64_t seed = 1;
   int threads = 0;  // 0: all cores
-  TableSpec data;   // data.path is resolved against the config file's folder
+  std::string data_kind = "table";  // [data] kind: "table", "images", "series" or "text"
+  TableSpec data;                   // kind "table"; data.path is resolved against the config's folder
+  ImageSpec images;                 // kind "images"; paths resolved the same way
+  SeriesSpec series;                // kind "series" (task "forecast")
+  TextSpec words;                   // kind "text" (task "language_model"); `text` is the config's own text
   std::vector<LayerSpec> layers;
   LossSpec loss;
   OptimizerSpec optimizer;

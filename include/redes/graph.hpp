@@ -26,6 +26,9 @@ class Graph {
   // grad_output is d loss / d output of the last forward. Adds into the parameter gradients.
   void backward(TensorView<const float> grad_output);
   void zero_grad() { arena_.zero_grad(); }
+  // The output of the layer called name in the last forward, (N, shape...); throws Error for
+  // an unknown name.
+  TensorView<const float> output_of(const std::string& name) const;
 
   std::span<float> values() { return arena_.values(); }
   std::span<float> grads() { return arena_.grads(); }

@@ -15,7 +15,8 @@ class Loss {
   virtual ~Loss() = default;
   virtual std::string_view kind() const = 0;
   // pred is (N, ...). target has the same number of elements as pred, except for
-  // softmax_cross_entropy where pred is (N, K) and target is (N) class indices stored as T.
+  // softmax_cross_entropy where pred is (N, ..., K) and target is (N, ...) class indices
+  // stored as T; a target of -1 is ignored (padding), as PyTorch's ignore_index=-1.
   // Returns the loss averaged as PyTorch's reduction="mean" does.
   virtual T forward(TensorView<const T> pred, TensorView<const T> target) = 0;
   // grad_pred += scale * d loss / d pred

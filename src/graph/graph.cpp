@@ -125,6 +125,12 @@ void Graph::backward(TensorView<const float> grad_output) {
   }
 }
 
+TensorView<const float> Graph::output_of(const std::string& name) const {
+  for (size_t i = 0; i < specs_.size(); ++i)
+    if (specs_[i].name == name) return nodes_[i].out.view();
+  throw Error("the model has no layer called '" + name + "'");
+}
+
 std::string Graph::summary() const {
   std::ostringstream os;
   os << "input  " << input_.str() << "\n";

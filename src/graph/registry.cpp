@@ -1,11 +1,22 @@
 // The layer registry: every kind a config or a model file may name, with the attributes it
 // reads. Adding a layer is one row in kind_table() below.
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "layers/activations.hpp"
+#include "layers/batchnorm.hpp"
+#include "layers/conv2d.hpp"
 #include "layers/dropout.hpp"
+#include "layers/embedding.hpp"
+#include "layers/gru.hpp"
 #include "layers/linear.hpp"
+#include "layers/lrn.hpp"
+#include "layers/lstm.hpp"
+#include "layers/mask.hpp"
+#include "layers/merge.hpp"
+#include "layers/pooling.hpp"
+#include "layers/shape_ops.hpp"
 #include "redes/init.hpp"
 #include "redes/layer.hpp"
 
@@ -70,6 +81,188 @@ LayerPtr<T> build_plain(Attrs&) {
   return std::make_unique<L>();
 }
 
+// Convolutional layers -----------------------------------------------------------------------
+
+// Attrs reads lists only as optional keys: a missing required one fails here as a missing
+// integer would, with the same typo hint.
+void require_key(Attrs& a, const std::string& key) {
+  if (!a.has(key)) a.integer(key);
+}
+
+// An integer (the same on both axes) or a pair [h, w], each at least `min`.
+std::array<int64_t, 2> pair_attr(Attrs& a, const std::string& key, int64_t fallback, int64_t min) {
+  const auto v = a.integers(key, {fallback, fallback});
+  if (v.size() != 2)
+    a.fail(key, "'" + key + "' must be an integer or a pair [h, w], got " +
+                    std::to_string(v.size()) + " values");
+  if (v[0] < min || v[1] < min)
+    a.fail(key, "'" + key + "' must be at least " + std::to_string(min) + ", got [" +
+                    std::to_string(v[0]) + ", " + std::to_string(v[1]) + "]");
+  return {v[0], v[1]};
+}
+
+std::string init_attr(Attrs& a) {
+  const std::string init = a.string("init", "torch");
+  const auto schemes = init_schemes();
+  if (std::find(schemes.begin(), schemes.end(), init) == schemes.end())
+    a.fail("init", "unknown init '" + init + "' (known: " + join(schemes) + ")");
+  return init;
+}
+
+template <class T>
+LayerPtr<T> build_conv2d(Attrs& a) {
+  Conv2dOptions o;
+  o.filters = a.integer("filters");
+  if (o.filters <= 0)
+    a.fail("filters", "'filters' must be positive, got " + std::to_string(o.filters));
+  require_key(a, "kernel");
+  o.kernel = pair_attr(a, "kernel", 1, 1);
+  o.stride = pair_attr(a, "stride", 1, 1);
+  o.dilation = pair_attr(a, "dilation", 1, 1);
+  // padding: an integer, a pair, "same" or "valid". Attrs reads one type per key, so the
+  // string form is tried first.
+  if (a.has("padding")) {
+    bool is_string = true;
+    try {
+      o.padding_mode = a.string("padding", "");
+    } catch (const ConfigError&) {
+      is_string = false;
+    }
+    const std::string forms = "'padding' must be an integer, a pair [h, w], \"same\" or \"valid\"";
+    if (is_string) {
+      if (o.padding_mode != "same" && o.padding_mode != "valid")
+        a.fail("padding", forms + ", got \"" + o.padding_mode + "\"");
+    } else {
+      o.padding_mode = "explicit";
+      try {
+        o.padding = pair_attr(a, "padding", 0, 0);
+      } catch (const ConfigError&) {
+        a.fail("padding", forms + " of sizes >= 0");
+      }
+    }
+  }
+  if (o.padding_mode == "same" && (o.stride[0] != 1 || o.stride[1] != 1))
+    a.fail("padding", "padding \"same\" needs stride 1 (as PyTorch)");
+  o.groups = a.integer("groups", 1);
+  if (o.groups <= 0) a.fail("groups", "'groups' must be positive, got " + std::to_string(o.groups));
+  if (o.filters % o.groups != 0)
+    a.fail("groups", "'filters' (" + std::to_string(o.filters) +
+                         ") must be divisible by 'groups' (" + std::to_string(o.groups) + ")");
+  o.bias = a.boolean("bias", true);
+  o.init = init_attr(a);
+  return std::make_unique<Conv2d<T>>(o);
+}
+
+template <class T, class L>
+LayerPtr<T> build_pool2d(Attrs& a) {
+  Pool2dOptions o;
+  require_key(a, "kernel");
+  o.kernel = pair_attr(a, "kernel", 1, 1);
+  o.stride = a.has("stride") ? pair_attr(a, "stride", 1, 1) : o.kernel;
+  o.padding = pair_attr(a, "padding", 0, 0);
+  if (2 * o.padding[0] > o.kernel[0] || 2 * o.padding[1] > o.kernel[1])
+    a.fail("padding", "'padding' must be at most half the kernel (as PyTorch)");
+  return std::make_unique<L>(o);
+}
+
+template <class T, int Dims>
+LayerPtr<T> build_batchnorm(Attrs& a) {
+  const double momentum = a.number("momentum", 0.1);
+  if (!(momentum >= 0.0 && momentum <= 1.0))
+    a.fail("momentum", "'momentum' must be in [0, 1], got " + std::to_string(momentum));
+  const double eps = a.number("eps", 1e-5);
+  if (!(eps > 0.0 && std::isfinite(eps))) a.fail("eps", "'eps' must be positive");
+  const bool affine = a.boolean("affine", true);
+  return std::make_unique<BatchNorm<T>>(Dims, momentum, eps, affine);
+}
+
+template <class T>
+LayerPtr<T> build_lrn(Attrs& a) {
+  const int64_t size = a.integer("size");
+  if (size < 1) a.fail("size", "'size' must be positive, got " + std::to_string(size));
+  const double alpha = a.number("alpha", 1e-4), beta = a.number("beta", 0.75);
+  const double k = a.number("k", 1.0);
+  if (!(std::isfinite(alpha) && alpha >= 0.0)) a.fail("alpha", "'alpha' must be finite and >= 0");
+  if (!std::isfinite(beta)) a.fail("beta", "'beta' must be finite");
+  if (!(std::isfinite(k) && k > 0.0)) a.fail("k", "'k' must be positive");
+  return std::make_unique<LocalResponseNorm<T>>(size, alpha, beta, k);
+}
+
+template <class T>
+LayerPtr<T> build_reshape(Attrs& a) {
+  require_key(a, "shape");
+  const auto shape = a.integers("shape", {});
+  const auto unknown = std::count(shape.begin(), shape.end(), int64_t(-1));
+  const bool ok =
+      !shape.empty() && unknown <= 1 &&
+      std::all_of(shape.begin(), shape.end(), [](int64_t d) { return d > 0 || d == -1; });
+  if (!ok) a.fail("shape", "'shape' must be a list of positive sizes with at most one -1");
+  return std::make_unique<Reshape<T>>(shape);
+}
+
+template <class T>
+LayerPtr<T> build_concat(Attrs& a) {
+  return std::make_unique<Concat<T>>(a.integer("axis", 0));
+}
+
+// Recurrent and text layers ------------------------------------------------------------------
+
+// The options lstm and gru share (layers/recurrent.hpp).
+RecurrentOptions recurrent_attrs(Attrs& a) {
+  RecurrentOptions o;
+  o.units = a.integer("units");
+  if (o.units <= 0) a.fail("units", "'units' must be positive, got " + std::to_string(o.units));
+  o.layers = a.integer("layers", 1);
+  if (o.layers < 1) a.fail("layers", "'layers' must be >= 1, got " + std::to_string(o.layers));
+  o.dropout = a.number("dropout", 0.0);
+  if (!(o.dropout >= 0.0 && o.dropout < 1.0))
+    a.fail("dropout", "'dropout' must be in [0, 1), got " + std::to_string(o.dropout));
+  if (o.dropout > 0.0 && o.layers == 1)
+    a.fail("dropout",
+           "'dropout' acts between stacked layers and needs layers >= 2 (for dropout "
+           "on the output, add a dropout layer)");
+  o.return_sequences = a.boolean("return_sequences", false);
+  o.bidirectional = a.boolean("bidirectional", false);
+  o.initial_state = a.boolean("initial_state", false);
+  o.masked = a.boolean("masked", false);
+  o.init = init_attr(a);
+  return o;
+}
+
+template <class T>
+LayerPtr<T> build_lstm(Attrs& a) {
+  RecurrentOptions o = recurrent_attrs(a);
+  const double forget_bias = a.number("forget_bias", 1.0);
+  if (!std::isfinite(forget_bias)) a.fail("forget_bias", "'forget_bias' must be finite");
+  return std::make_unique<LSTM<T>>(std::move(o), forget_bias);
+}
+
+template <class T>
+LayerPtr<T> build_gru(Attrs& a) {
+  return std::make_unique<GRU<T>>(recurrent_attrs(a));
+}
+
+template <class T>
+LayerPtr<T> build_embedding(Attrs& a) {
+  const int64_t vocab = a.integer("vocab");
+  if (vocab <= 0) a.fail("vocab", "'vocab' must be positive, got " + std::to_string(vocab));
+  const int64_t dim = a.integer("dim");
+  if (dim <= 0) a.fail("dim", "'dim' must be positive, got " + std::to_string(dim));
+  std::optional<int64_t> padding_idx;
+  if (a.has("padding_idx")) {
+    padding_idx = a.integer("padding_idx");
+    if (*padding_idx < 0 || *padding_idx >= vocab)
+      a.fail("padding_idx", "'padding_idx' must be in [0, vocab = " + std::to_string(vocab) +
+                                "), got " + std::to_string(*padding_idx));
+  }
+  return std::make_unique<Embedding<T>>(vocab, dim, padding_idx);
+}
+
+template <class T>
+LayerPtr<T> build_mask(Attrs& a) {
+  return std::make_unique<Mask<T>>(a.integer("pad", 0));
+}
+
 // kind: attributes (default)
 template <class T>
 const std::vector<KindEntry<T>>& kind_table() {
@@ -82,6 +275,27 @@ const std::vector<KindEntry<T>>& kind_table() {
       {"gelu", build_gelu<T>},                  // approximate ("none" | "tanh")
       {"softmax", build_plain<T, Softmax<T>>},  // over the last dimension
       {"dropout", build_dropout<T>},            // rate (0.5)
+      // conv2d: filters, kernel (int or [kh, kw]), stride (1), padding (0 | [ph, pw] | "same" |
+      // "valid"), dilation (1), groups (1), bias (true), init ("torch")
+      {"conv2d", build_conv2d<T>},
+      // kernel, stride (= kernel), padding (0, at most kernel / 2)
+      {"max_pool2d", build_pool2d<T, MaxPool2d<T>>},
+      {"avg_pool2d", build_pool2d<T, AvgPool2d<T>>},              // count_include_pad = true
+      {"global_avg_pool2d", build_plain<T, GlobalAvgPool2d<T>>},  // (C, H, W) -> (C)
+      {"flatten", build_plain<T, Flatten<T>>},                    // (...) -> (numel)
+      {"reshape", build_reshape<T>},                              // shape (one entry may be -1)
+      {"batchnorm1d", build_batchnorm<T, 1>},  // momentum (0.1), eps (1e-5), affine (true)
+      {"batchnorm2d", build_batchnorm<T, 2>},  // momentum (0.1), eps (1e-5), affine (true)
+      {"local_response_norm", build_lrn<T>},   // size, alpha (1e-4), beta (0.75), k (1.0)
+      {"add", build_plain<T, Add<T>>},         // 2+ inputs of one shape
+      {"concat", build_concat<T>},             // 2+ inputs; axis (0: the channel axis)
+      // units, layers (1), dropout (0, between layers), return_sequences (false),
+      // bidirectional (false), initial_state (false: inputs x[, h0, c0][, mask]), masked
+      // (false), forget_bias (1.0), init ("torch"); see layers/recurrent.hpp
+      {"lstm", build_lstm<T>},
+      {"gru", build_gru<T>},              // as lstm without forget_bias; inputs x[, h0][, mask]
+      {"embedding", build_embedding<T>},  // vocab, dim, padding_idx (none)
+      {"mask", build_mask<T>},            // pad (0): 0 where the id is pad, else 1
   };
   return table;
 }

@@ -23,211 +23,18 @@
 #include <optional>
 #include <sstream>
 
+#include "io/config_section.hpp"
 #include "redes/error.hpp"
+#include "redes/files.hpp"
 
 namespace redes {
 
 namespace {
 
-// toml++ descriptions are one line already; a stray newline would break the CLI's one-line
-// contract, so it is flattened anyway.
-std::string one_line(std::string s) {
-  for (char& c : s)
-    if (c == '\n' || c == '\r') c = ' ';
-  return s;
-}
-
-std::string join(std::initializer_list<const char*> words) {
-  std::string s;
-  for (const char* w : words) s += (s.empty() ? "" : ", ") + std::string(*w ? w : "\"\"");
-  return s;
-}
-
-// One TOML table being read: typed getters that record which keys were used, and finish()
-// that rejects the rest.
-class Section {
- public:
-  // name is how messages refer to the table: "" for the top level, "[train]", "[[layers]] #2".
-  Section(const toml::table& table, std::string name, const std::string& path)
-      : table_(table), name_(std::move(name)), path_(path) {}
-
-  const std::string& path() const { return path_; }
-  const std::string& name() const { return name_; }
-
-  // "path:line: " for a place in the file; "path: " when toml++ knows no line (the top level).
-  std::string at(const toml::source_region& where) const {
-    if (where.begin.line == 0) return path_ + ": ";
-    return path_ + ":" + std::to_string(where.begin.line) + ": ";
-  }
-  std::string at(const toml::node& node) const { return at(node.source()); }
-  std::string at_table() const { return at(table_.source()); }
-
-  [[noreturn]] void fail(const toml::node& node, const std::string& problem) const {
-    throw ConfigError(at(node) + problem);
-  }
-  [[noreturn]] void fail_missing(const std::string& key) const {
-    throw ConfigError(at_table() + "missing key '" + key + "'" + in_name());
-  }
-
-  // The node for key, marked as used; nullptr when absent.
-  const toml::node* find(const std::string& key) {
-    used_.push_back(key);
-    return table_.get(key);
-  }
-  const toml::node& require(const std::string& key) {
-    const toml::node* n = find(key);
-    if (!n) fail_missing(key);
-    return *n;
-  }
-
-  std::optional<int64_t> integer(const std::string& key, int64_t min, int64_t max = INT64_MAX) {
-    const toml::node* n = find(key);
-    if (!n) return std::nullopt;
-    const auto* v = n->as_integer();
-    if (!v) fail(*n, "'" + key + "' must be an integer");
-    const int64_t x = v->get();
-    if (x < min) fail(*n, "'" + key + "' must be at least " + std::to_string(min));
-    if (x > max) fail(*n, "'" + key + "' must be at most " + std::to_string(max));
-    return x;
-  }
-  void read(const std::string& key, int& out, int64_t min) {
-    if (auto x = integer(key, min, INT_MAX)) out = static_cast<int>(*x);
-  }
-
-  // Integers are accepted where a float is expected (lr = 1 means 1.0).
-  std::optional<double> number(const std::string& key) {
-    const toml::node* n = find(key);
-    if (!n) return std::nullopt;
-    double x;
-    if (const auto* f = n->as_floating_point()) {
-      x = f->get();
-    } else if (const auto* i = n->as_integer()) {
-      x = static_cast<double>(i->get());
-    } else {
-      fail(*n, "'" + key + "' must be a number");
-    }
-    if (!std::isfinite(x)) fail(*n, "'" + key + "' must be a finite number");
-    return x;
-  }
-  // Reads a number into out, checking min <= x (or min < x when min_exclusive) and x < max
-  // (or x <= max when !max_exclusive).
-  void read(const std::string& key, double& out, double min = -HUGE_VAL, bool min_exclusive = false,
-            double max = HUGE_VAL, bool max_exclusive = false) {
-    auto x = number(key);
-    if (!x) return;
-    const toml::node& n = *table_.get(key);
-    const bool low = min_exclusive ? *x <= min : *x < min;
-    const bool high = max_exclusive ? *x >= max : *x > max;
-    if (low || high)
-      fail(n, "'" + key + "' must be " + range_text(min, min_exclusive, max, max_exclusive));
-    out = *x;
-  }
-
-  void read(const std::string& key, bool& out) {
-    const toml::node* n = find(key);
-    if (!n) return;
-    const auto* v = n->as_boolean();
-    if (!v) fail(*n, "'" + key + "' must be true or false");
-    out = v->get();
-  }
-
-  std::optional<std::string> string(const std::string& key) {
-    const toml::node* n = find(key);
-    if (!n) return std::nullopt;
-    const auto* v = n->as_string();
-    if (!v) fail(*n, "'" + key + "' must be a string");
-    return v->get();
-  }
-  void read(const std::string& key, std::string& out) {
-    if (auto s = string(key)) out = *s;
-  }
-  // A string that must be one of a fixed set, checked here so that the mistake is reported
-  // at its line rather than deep inside training.
-  void read_choice(const std::string& key, std::string& out,
-                   std::initializer_list<const char*> choices) {
-    auto s = string(key);
-    if (!s) return;
-    for (const char* c : choices)
-      if (*s == c) {
-        out = *s;
-        return;
-      }
-    const std::string label = name_.empty() ? key : name_ + " " + key;
-    fail(*table_.get(key), label + " must be one of " + join(choices) + ", not '" + *s + "'");
-  }
-
-  void read(const std::string& key, std::vector<std::string>& out) {
-    const toml::node* n = find(key);
-    if (!n) return;
-    const auto* arr = n->as_array();
-    if (!arr) fail(*n, "'" + key + "' must be a list of strings");
-    std::vector<std::string> items;
-    for (const toml::node& e : *arr) {
-      const auto* s = e.as_string();
-      if (!s) fail(e, "'" + key + "' must be a list of strings");
-      items.push_back(s->get());
-    }
-    out = std::move(items);
-  }
-  void read(const std::string& key, std::vector<double>& out) {
-    const toml::node* n = find(key);
-    if (!n) return;
-    const auto* arr = n->as_array();
-    if (!arr) fail(*n, "'" + key + "' must be a list of numbers");
-    std::vector<double> items;
-    for (const toml::node& e : *arr) {
-      if (const auto* f = e.as_floating_point()) {
-        items.push_back(f->get());
-      } else if (const auto* i = e.as_integer()) {
-        items.push_back(static_cast<double>(i->get()));
-      } else {
-        fail(e, "'" + key + "' must be a list of numbers");
-      }
-      if (!std::isfinite(items.back())) fail(e, "'" + key + "' must be a list of finite numbers");
-    }
-    out = std::move(items);
-  }
-
-  // A sub-table (written [a.b] or as an inline table); nullptr when absent.
-  const toml::table* table(const std::string& key) {
-    const toml::node* n = find(key);
-    if (!n) return nullptr;
-    const auto* t = n->as_table();
-    if (!t) fail(*n, "'" + key + "' must be a table ([" + key + "])");
-    return t;
-  }
-
-  // Rejects every key nobody asked for, at the key's own line.
-  void finish() const {
-    for (auto&& [k, v] : table_) {
-      const std::string key(k.str());
-      if (std::find(used_.begin(), used_.end(), key) != used_.end()) continue;
-      throw ConfigError(at(k.source().begin.line ? k.source() : v.source()) + "unknown key '" +
-                        key + "'" + in_name());
-    }
-  }
-
- private:
-  std::string in_name() const { return name_.empty() ? "" : " in " + name_; }
-
-  static std::string num(double x) {
-    std::ostringstream os;
-    os << x;
-    return os.str();
-  }
-  static std::string range_text(double min, bool min_excl, double max, bool max_excl) {
-    std::string lo =
-        std::isfinite(min) ? (min_excl ? "greater than " : "at least ") + num(min) : "";
-    std::string hi = std::isfinite(max) ? (max_excl ? "less than " : "at most ") + num(max) : "";
-    if (!lo.empty() && !hi.empty()) return lo + " and " + hi;
-    return lo + hi;
-  }
-
-  const toml::table& table_;
-  std::string name_;
-  const std::string& path_;
-  std::vector<std::string> used_;
-};
+using config_detail::join;
+using config_detail::one_line;
+using config_detail::resolve_path;
+using config_detail::Section;
 
 // TOML values of a layer's attributes become JSON for LayerSpec.attrs.
 nlohmann::json to_json(const Section& s, const std::string& key, const toml::node& n) {
@@ -313,15 +120,7 @@ TargetRule parse_target_rule(Section& s) {
 // [data] for a table of records (CSV or JSON).
 TableSpec parse_data_table(Section& s) {
   TableSpec d;
-  const std::string& path = s.path();
-  const toml::node& p = s.require("path");
-  if (!p.is_string()) s.fail(p, "'path' must be a string");
-  std::filesystem::path data_path(p.as_string()->get());
-  if (data_path.empty()) s.fail(p, "'path' must not be empty");
-  // Relative data paths are relative to the config file, so a config works from any folder.
-  if (data_path.is_relative())
-    data_path = (std::filesystem::path(path).parent_path() / data_path).lexically_normal();
-  d.path = data_path.string();
+  d.path = resolve_path(s, "path", true);
   s.read_choice("format", d.format, {"csv", "json", ""});
 
   const toml::node& f = s.require("features");
@@ -350,19 +149,38 @@ TableSpec parse_data_table(Section& s) {
   return d;
 }
 
-TableSpec parse_data(Section& root) {
+// [data]: kind = "table" (the default) or "images"; each kind has its own keys.
+void parse_data(Section& root, Config& c) {
   const toml::table* t = root.table("data");
   if (!t) throw ConfigError(root.path() + ": missing table [data]");
   Section s(*t, "[data]", root.path());
-  TableSpec d = parse_data_table(s);
+  s.read_choice("kind", c.data_kind, {"table", "images", "series", "text"});
+  // Series are forecast and word lists modelled, and those tasks need those kinds of data.
+  const std::string needs = c.data_kind == "series" ? "forecast" : c.data_kind == "text" ? "language_model" : "";
+  const bool sequence_task = c.task == "forecast" || c.task == "language_model";
+  if (needs.empty() ? sequence_task : c.task != needs) {
+    const toml::node* kind = s.find("kind");
+    s.fail(kind ? *kind : static_cast<const toml::node&>(*t),
+           needs.empty() ? "task '" + c.task + "' needs [data] kind = \"" +
+                               (c.task == "forecast" ? "series" : "text") + "\""
+                         : "[data] kind \"" + c.data_kind + "\" needs task = \"" + needs + "\", not '" + c.task +
+                               "'");
+  }
+  if (c.data_kind == "images")
+    c.images = config_detail::parse_data_images(s);
+  else if (c.data_kind == "series")
+    c.series = config_detail::parse_data_series(s);
+  else if (c.data_kind == "text")
+    c.words = config_detail::parse_data_text(s);
+  else
+    c.data = parse_data_table(s);
   s.finish();
-  return d;
 }
 
 // The loss a task needs when [loss] does not say.
 std::string default_loss(const std::string& task) {
-  if (task == "multiclass") return "softmax_cross_entropy";
-  if (task == "regression") return "mse";
+  if (task == "multiclass" || task == "language_model") return "softmax_cross_entropy";
+  if (task == "regression" || task == "forecast") return "mse";
   return "bce_logits";
 }
 
@@ -375,7 +193,7 @@ LossSpec parse_loss(Section& root, const std::string& task) {
   s.read_choice("type", l.kind, {"bce_logits", "softmax_cross_entropy", "mse", "mae", "huber"});
   // The targets a task produces fit only some losses: binary labels are (N, 1) in {0, 1},
   // multiclass labels are (N) class indices, regression targets are any real number.
-  const bool fits = task == "multiclass" ? l.kind == "softmax_cross_entropy"
+  const bool fits = task == "multiclass" || task == "language_model" ? l.kind == "softmax_cross_entropy"
                     : task == "binary"
                         ? l.kind != "softmax_cross_entropy"
                         : l.kind != "bce_logits" && l.kind != "softmax_cross_entropy";
@@ -487,10 +305,10 @@ Config parse_config(const std::string& text, const std::string& path) {
     if (name->empty()) root.fail(*doc.get("name"), "'name' must not be empty");
     c.name = *name;
   }
-  root.read_choice("task", c.task, {"binary", "multiclass", "regression"});
+  root.read_choice("task", c.task, {"binary", "multiclass", "regression", "forecast", "language_model"});
   if (auto seed = root.integer("seed", 0)) c.seed = static_cast<uint64_t>(*seed);
   root.read("threads", c.threads, 0);
-  c.data = parse_data(root);
+  parse_data(root, c);
   c.layers = parse_layers(root);
   c.loss = parse_loss(root, c.task);
   c.optimizer = parse_optimizer(root);
@@ -501,15 +319,7 @@ Config parse_config(const std::string& text, const std::string& path) {
 }
 
 Config load_config(const std::string& path) {
-  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!f) throw ConfigError(path + ": cannot open: " + std::strerror(errno));
-  std::string text;
-  char buf[1 << 16];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f.get())) > 0) text.append(buf, n);
-  // A folder opens but cannot be read (EISDIR); so can a file on a failing disk.
-  if (std::ferror(f.get())) throw ConfigError(path + ": cannot read: " + std::strerror(errno));
-  return parse_config(text, path);
+  return parse_config(read_file<ConfigError>(path, uint64_t(16) << 20, "a config"), path);
 }
 
 }  // namespace redes

@@ -75,23 +75,26 @@ SoftmaxCrossEntropyLoss<T>::SoftmaxCrossEntropyLoss(std::vector<double> class_we
 template <class T>
 double SoftmaxCrossEntropyLoss<T>::check_and_weigh(const TensorView<const T>& pred,
                                                    const TensorView<const T>& target) const {
-  REDES_CHECK(
-      pred.rank() == 2 && pred.dim(0) > 0 && pred.dim(1) > 0 && target.numel() == pred.dim(0),
-      ShapeError,
-      "softmax_cross_entropy: prediction must be (N, K) logits and target (N) class "
-      "indices, got prediction " +
-          pred.shape().str() + " and target " + target.shape().str());
-  const int64_t n = pred.dim(0), k = pred.dim(1);
+  // pred (N, ..., K) is rows (R, K) with R = N * ...; target holds one index per row.
+  const int64_t k = pred.rank() >= 2 ? pred.dim(-1) : 0;
+  REDES_CHECK(pred.rank() >= 2 && pred.dim(0) > 0 && k > 0 && target.numel() == pred.numel() / k,
+              ShapeError,
+              "softmax_cross_entropy: prediction must be (N, K) or (N, ..., K) logits and target "
+              "(N) or (N, ...) class indices, got prediction " +
+                  pred.shape().str() + " and target " + target.shape().str());
+  const int64_t rows = target.numel();
   REDES_CHECK(weights_.empty() || static_cast<int64_t>(weights_.size()) == k, ShapeError,
               "softmax_cross_entropy: " + std::to_string(weights_.size()) +
                   " class weights for prediction " + pred.shape().str() + " with " +
                   std::to_string(k) + " classes");
   double total = 0;
-  for (int64_t i = 0; i < n; ++i) {
+  for (int64_t i = 0; i < rows; ++i) {
     const double t = target[i];
+    if (t == kIgnore) continue;
     REDES_CHECK(t >= 0 && t < static_cast<double>(k) && t == std::floor(t), ShapeError,
-                "softmax_cross_entropy: target " + std::to_string(t) + " of sample " +
-                    std::to_string(i) + " is not a class index in [0, " + std::to_string(k) + ")");
+                "softmax_cross_entropy: target " + std::to_string(t) + " of row " +
+                    std::to_string(i) + " is not a class index in [0, " + std::to_string(k) +
+                    ") nor -1 (ignored)");
     total += weight(static_cast<int64_t>(t));
   }
   return total;
@@ -101,10 +104,11 @@ template <class T>
 T SoftmaxCrossEntropyLoss<T>::forward(TensorView<const T> pred, TensorView<const T> target) {
   const double total_weight = check_and_weigh(pred, target);
   if (total_weight == 0.0) return T(0);
-  const int64_t n = pred.dim(0), k = pred.dim(1);
+  const int64_t k = pred.dim(-1), rows = target.numel();
   double sum = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    const T* x = pred.data() + i * k;  // the logits of sample i, (K)
+  for (int64_t i = 0; i < rows; ++i) {
+    if (static_cast<double>(target[i]) == kIgnore) continue;
+    const T* x = pred.data() + i * k;  // the logits of row i, (K)
     const int64_t y = static_cast<int64_t>(target[i]);
     // logsumexp(x) = m + log sum_j exp(x_j - m), m = max_j x_j, so no exp overflows.
     const double m = *std::max_element(x, x + k);
@@ -121,8 +125,9 @@ void SoftmaxCrossEntropyLoss<T>::backward(TensorView<const T> pred, TensorView<c
   check_grad(kind(), pred, grad_pred);
   const double total_weight = check_and_weigh(pred, target);
   if (total_weight == 0.0) return;
-  const int64_t n = pred.dim(0), k = pred.dim(1);
-  for (int64_t i = 0; i < n; ++i) {
+  const int64_t k = pred.dim(-1), rows = target.numel();
+  for (int64_t i = 0; i < rows; ++i) {
+    if (static_cast<double>(target[i]) == kIgnore) continue;  // an ignored row: no gradient
     const T* x = pred.data() + i * k;
     T* g = grad_pred.data() + i * k;
     const int64_t y = static_cast<int64_t>(target[i]);

@@ -24,8 +24,12 @@ class BceWithLogitsLoss : public Loss<T> {
 // Cross-entropy of softmax(x) against class indices, as nn.CrossEntropyLoss:
 //   l_n = logsumexp(x_n) - x_n[y_n],   loss = sum_n w[y_n] l_n / sum_n w[y_n]
 // with w the class weights (all 1 when none are given); dl_n/dx_n = softmax(x_n) - onehot(y_n).
-// pred is (N, K) logits, target is (N) class indices stored as T. A batch whose samples all
-// have weight 0 has loss 0 and gradient 0 (PyTorch gives NaN).
+// pred is (N, K) logits and target (N) class indices stored as T; or, for a prediction per
+// step, pred (N, ..., K) and target (N, ...): the leading dimensions are flattened into rows
+// (nn.CrossEntropyLoss on pred.reshape(-1, K), target.reshape(-1)). A target of -1 is ignored
+// (ignore_index=-1): that row adds nothing to the sums above and gets no gradient, so the
+// loss is the (weighted) mean over the other rows. A batch whose rows all have weight 0 or are
+// all ignored has loss 0 and gradient 0 (PyTorch gives NaN).
 template <class T>
 class SoftmaxCrossEntropyLoss : public Loss<T> {
  public:
@@ -37,7 +41,9 @@ class SoftmaxCrossEntropyLoss : public Loss<T> {
                 TensorView<T> grad_pred) override;
 
  private:
-  // Checks the shapes and every target index; returns sum_n w[y_n].
+  // The target that marks a row to ignore.
+  static constexpr double kIgnore = -1.0;
+  // Checks the shapes and every target index; returns sum_n w[y_n] over the rows not ignored.
   double check_and_weigh(const TensorView<const T>& pred, const TensorView<const T>& target) const;
   double weight(int64_t cls) const { return weights_.empty() ? 1.0 : weights_[cls]; }
   std::vector<double> weights_;

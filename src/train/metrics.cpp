@@ -71,6 +71,31 @@ void classification_scores(Metrics& m) {
   }
 }
 
+// outputs (N, T, V) logits, y (N, T) target ids, -1 at padding: accuracy of the most likely
+// token and perplexity exp(mean cross-entropy) over the steps that have a target.
+void language_model_scores(Metrics& m, TensorView<const float> outputs, TensorView<const float> y) {
+  const int64_t steps = y.numel(), v = steps ? outputs.numel() / steps : 0;
+  REDES_CHECK(steps == 0 || outputs.numel() == steps * v, ShapeError,
+              "metrics: outputs " + outputs.shape().str() + " do not hold one logit per token for targets " +
+                  y.shape().str());
+  double nll = 0;
+  int64_t counted = 0, correct = 0;
+  for (int64_t i = 0; i < steps; ++i) {
+    if (y[i] < 0) continue;
+    const float* row = outputs.data() + i * v;
+    const auto truth = static_cast<int64_t>(y[i]);
+    REDES_CHECK(truth < v, ShapeError, "token id " + std::to_string(truth) + " outside 0.." + std::to_string(v - 1));
+    const float top = *std::max_element(row, row + v);
+    double z = 0;
+    for (int64_t j = 0; j < v; ++j) z += std::exp(double(row[j]) - top);
+    nll += top + std::log(z) - row[truth];
+    correct += std::max_element(row, row + v) - row == truth;
+    ++counted;
+  }
+  m.values["accuracy"] = counted ? double(correct) / counted : 0.0;
+  m.values["perplexity"] = counted ? std::exp(nll / counted) : 0.0;
+}
+
 }  // namespace
 
 Metrics compute_metrics(const std::string& task, TensorView<const float> outputs,
@@ -80,7 +105,7 @@ Metrics compute_metrics(const std::string& task, TensorView<const float> outputs
   const int64_t n = outputs.dim(0);
   REDES_CHECK(y.rank() >= 1 && y.dim(0) == n, ShapeError,
               "metrics: outputs " + outputs.shape().str() + " and targets " + y.shape().str() + " differ in N");
-  if (task == "regression") {
+  if (task == "regression" || task == "forecast") {  // forecast: in the scaled units the network sees
     REDES_CHECK(outputs.numel() == y.numel(), ShapeError,
                 "metrics: outputs " + outputs.shape().str() + " and targets " + y.shape().str() + " differ");
     double se = 0, ae = 0;
@@ -115,6 +140,8 @@ Metrics compute_metrics(const std::string& task, TensorView<const float> outputs
       m.confusion[truth][pred] += 1;
     }
     classification_scores(m);
+  } else if (task == "language_model") {
+    language_model_scores(m, outputs, y);
   } else {
     throw ConfigError("unknown task '" + task + "'");
   }

@@ -8,7 +8,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "redes/report.hpp"
 #include "redes/threads.hpp"
+#include "train/loaded_data.hpp"
 
 namespace redes {
 
@@ -17,21 +19,37 @@ namespace fs = std::filesystem;
 namespace {
 
 // The loss a task expects and the number of outputs its last layer must give.
-void check_task(const Config& c, const Shape& output, int64_t classes) {
+// target is the per-sample target shape: forecasts give one output per step of the horizon
+// (K), language models one logit per vocabulary token at every step, (T, V).
+void check_task(const Config& c, const Shape& output, int64_t classes, const Shape& target) {
   const int64_t width = output.numel();
   const std::string& t = c.task;
   const std::string& loss = c.loss.kind;
-  const int64_t want = t == "multiclass" ? classes : 1;
+  if (t == "language_model") {
+    std::vector<int64_t> dims = target.dims();
+    dims.push_back(classes);
+    const Shape want(dims);
+    if (output != want)
+      throw ConfigError(c.path + ": the last layer gives " + output.str() + " per sample but a language_model needs " +
+                        want.str() + ": a logit for each of the " + std::to_string(classes) +
+                        " tokens at every step (return_sequences = true, then linear units = " +
+                        std::to_string(classes) + ")");
+    if (loss != "softmax_cross_entropy")
+      throw ConfigError(c.path + ": loss '" + loss + "' does not fit a language_model task (softmax_cross_entropy)");
+    return;
+  }
+  const int64_t want = t == "multiclass" ? classes : t == "forecast" ? target.numel() : 1;
   if (width != want)
     throw ConfigError(c.path + ": the last layer gives " + output.str() + " outputs per sample but a " + t +
-                      " task needs " + std::to_string(want) + (t == "multiclass" ? " (one per class)" : ""));
+                      " task needs " + std::to_string(want) +
+                      (t == "multiclass" ? " (one per class)" : t == "forecast" ? " (one per step of the horizon)" : ""));
   const bool ok = (t == "binary" && loss == "bce_logits") ||
                   (t == "multiclass" && loss == "softmax_cross_entropy") ||
-                  (t == "regression" && (loss == "mse" || loss == "mae" || loss == "huber"));
+                  ((t == "regression" || t == "forecast") && (loss == "mse" || loss == "mae" || loss == "huber"));
   if (!ok)
     throw ConfigError(c.path + ": loss '" + loss + "' does not fit a " + t +
-                      " task (binary: bce_logits; multiclass: softmax_cross_entropy; regression: mse, mae, "
-                      "huber)");
+                      " task (binary: bce_logits; multiclass: softmax_cross_entropy; regression and forecast: mse, "
+                      "mae, huber)");
 }
 
 double median(std::vector<double> v) {
@@ -72,31 +90,31 @@ std::string metrics_csv(const std::vector<EpochLog>& logs) {
 }  // namespace
 
 nlohmann::json train_run(const Config& config, const std::string& out, Progress& progress) {
-  if (config.train.early_stopping.enabled && config.data.validation_fraction <= 0)
+  const std::string& kind = config.data_kind;
+  const double validation_fraction = kind == "images"   ? config.images.validation_fraction
+                                     : kind == "series" ? config.series.validation_fraction
+                                     : kind == "text"   ? config.words.validation_fraction
+                                                        : config.data.validation_fraction;
+  if (config.train.early_stopping.enabled && !validation_fraction)
     throw ConfigError(config.path +
                       ": [train.early_stopping] needs a validation set: set data.validation_fraction above 0");
   set_num_threads(config.threads);
-  TabularSplits data = load_tabular(config.data, config.task, config.seed);
+  LoadedData data = kind == "images"   ? load_image_data(config)
+                    : kind == "series" ? load_series_data(config)
+                    : kind == "text"   ? load_text_data(config)
+                                       : load_table_data(config);
 
-  auto graph = std::make_unique<Graph>(config.layers, Shape{data.prep.width()});
-  check_task(config, graph->output_shape(), static_cast<int64_t>(data.prep.classes.size()));
+  auto graph = std::make_unique<Graph>(config.layers, data.train->sample_shape());
+  check_task(config, graph->output_shape(), static_cast<int64_t>(data.classes.size()), data.train->target_shape());
   Rng rng(config.seed);
   Rng init_rng = rng.split();
   graph->init(init_rng);
   auto loss = make_loss<float>(config.loss);
-  progress.message(config.data.path + ": " + std::to_string(data.rows_read) + " rows, " +
-                   std::to_string(data.rows_dropped) + " dropped for missing values; train " +
-                   std::to_string(data.train.x.dim(0)) + ", validation " + std::to_string(data.val.x.dim(0)) +
-                   ", test " + std::to_string(data.test.x.dim(0)));
-
-  TensorDataset train(data.train.x, data.train.y), test(data.test.x, data.test.y);
-  std::unique_ptr<TensorDataset> val;
-  if (data.val.x.numel() > 0) val = std::make_unique<TensorDataset>(data.val.x, data.val.y);
+  progress.message(data.description);
 
   Trainer trainer(*graph, *loss, config.optimizer, config.schedule, config.train, config.task);
-  const auto logs = trainer.fit(train, val.get(), rng, &progress);
-  const Metrics test_metrics = trainer.evaluate(test);
-  const Metrics train_metrics = trainer.evaluate(train);
+  const auto logs = trainer.fit(*data.train, data.val.get(), rng, &progress);
+  const Metrics test_metrics = trainer.evaluate(*data.test);
 
   std::vector<double> seconds;
   for (const auto& l : logs) seconds.push_back(l.seconds);
@@ -111,30 +129,26 @@ nlohmann::json train_run(const Config& config, const std::string& out, Progress&
       {"seed", config.seed},
       {"threads", num_threads()},
       {"parameters", graph->num_params()},
-      {"rows", {{"read", data.rows_read},
-                {"dropped", data.rows_dropped},
-                {"train", data.train.x.dim(0)},
-                {"validation", data.val.x.dim(0)},
-                {"test", data.test.x.dim(0)}}},
-      {"train", train_metrics.to_json()},
+      {"rows", data.rows},
+      {"train", {{"loss", logs.empty() ? 0.0 : logs.back().train_loss}}},  // last epoch's mean
       {"test", test_metrics.to_json()},
   };
-  if (val) summary["validation"] = trainer.evaluate(*val).to_json();
-  if (!data.prep.classes.empty()) summary["classes"] = data.prep.classes;
+  if (data.val) summary["validation"] = trainer.evaluate(*data.val).to_json();
+  if (!data.classes.empty()) summary["classes"] = data.classes;
 
   fs::create_directories(out);
+  if (data.report) data.report(*graph, summary, out);
   Model model;
   model.graph = std::move(graph);
   model.prep = data.prep;
-  model.meta = {{"task", config.task}, {"loss", config.loss.kind}, {"name", config.name}};
+  model.meta = {{"task", config.task}, {"loss", config.loss.kind}, {"name", config.name}, {"data", data.meta}};
   save_model((fs::path(out) / "model.redes").string(), model);
   write_text(fs::path(out) / "config.toml", config.text);
   write_text(fs::path(out) / "metrics.csv", metrics_csv(logs));
   write_text(fs::path(out) / "summary.json", summary.dump(2) + "\n");
-  // The rows (0-based, in file order) of each split, so another tool can train on the same ones.
-  const nlohmann::json splits = {
-      {"data", config.data.path}, {"train", data.train.rows}, {"validation", data.val.rows}, {"test", data.test.rows}};
-  write_text(fs::path(out) / "splits.json", splits.dump() + "\n");
+  if (!data.splits.is_null()) write_text(fs::path(out) / "splits.json", data.splits.dump() + "\n");
+  for (const auto& file : write_conv_pictures(*model.graph, *data.test, out)) progress.message("wrote " + file);
+
   return summary;
 }
 

@@ -122,7 +122,7 @@ TEST(Losses, SoftmaxCrossEntropyRejectsBadTargets) {
   auto loss = loss_of("softmax_cross_entropy");
   const TensorD x = random(Shape{2, 3}, 1);
   EXPECT_THROW(loss->forward(x, TensorD(Shape{2}, {0, 3})), ShapeError);
-  EXPECT_THROW(loss->forward(x, TensorD(Shape{2}, {-1, 0})), ShapeError);
+  EXPECT_THROW(loss->forward(x, TensorD(Shape{2}, {-2, 0})), ShapeError);  // -1 is "ignore"
   EXPECT_THROW(loss->forward(x, TensorD(Shape{2}, {0.5, 1})), ShapeError);
   EXPECT_THROW(loss->forward(x, TensorD(Shape{3}, {0, 1, 2})), ShapeError);
   EXPECT_THROW(loss->forward(random(Shape{2, 3, 1}, 2), TensorD(Shape{2}, {0, 1})), ShapeError);
@@ -131,6 +131,40 @@ TEST(Losses, SoftmaxCrossEntropyRejectsBadTargets) {
   auto weighted = loss_of("softmax_cross_entropy", {1, 2});
   EXPECT_THROW(weighted->forward(x, TensorD(Shape{2}, {0, 1})), ShapeError);  // 2 weights, K = 3
   EXPECT_THROW(loss_of("softmax_cross_entropy", {1, -1}), ConfigError);
+}
+
+// Per-step predictions (N, T, K) with targets (N, T), and ignore_index = -1.
+
+TEST(Losses, SoftmaxCrossEntropyOverStepsWithIgnoredTargets) {
+  auto loss = loss_of("softmax_cross_entropy");
+  auto weighted = loss_of("softmax_cross_entropy", {0.2, 1.5, 3.0, 0.7});
+  const TensorD x = random(Shape{2, 3, 4}, 8);
+  const TensorD y(Shape{2, 3}, {0, 3, -1, 2, -1, -1});
+  EXPECT_TRUE(test::check_loss_gradients(*loss, x, y));
+  EXPECT_TRUE(test::check_loss_gradients(*weighted, x, y));
+  EXPECT_TRUE(test::check_loss_gradients(
+      *loss, random(Shape{2, 2, 3, 5}, 9),
+      TensorD(Shape{2, 2, 3}, {4, -1, 0, 1, 2, -1, -1, 3, 3, 0, 1, -1})));
+  // The same as the (N*T, K) loss over the rows that are not ignored.
+  const TensorD kept(Shape{3, 4},
+                     {x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7], x[12], x[13], x[14], x[15]});
+  const TensorD kept_y(Shape{3}, {0, 3, 2});
+  EXPECT_NEAR(loss->forward(x, y), loss->forward(kept, kept_y), 1e-15);
+  EXPECT_NEAR(weighted->forward(x, y), weighted->forward(kept, kept_y), 1e-15);
+  // Ignored rows get no gradient, added or otherwise.
+  TensorD g(x.shape(), 0.5);
+  loss->backward(x, y, 1.0, g.view());
+  for (int64_t i = 8; i < 12; ++i) EXPECT_EQ(g[i], 0.5);
+  for (int64_t i = 16; i < 24; ++i) EXPECT_EQ(g[i], 0.5);
+  // All ignored: loss 0 and no gradient (PyTorch gives NaN).
+  const TensorD none(Shape{2, 3}, -1.0);
+  EXPECT_EQ(loss->forward(x, none), 0.0);
+  TensorD g0(x.shape(), 0.25);
+  loss->backward(x, none, 1.0, g0.view());
+  for (double v : g0.values()) EXPECT_EQ(v, 0.25);
+  // The target must hold one index per row of K logits.
+  EXPECT_THROW(loss->forward(x, TensorD(Shape{2, 4}, 0.0)), ShapeError);
+  EXPECT_THROW(loss->forward(x, TensorD(Shape{2, 3}, {0, 4, 1, 1, 1, 1})), ShapeError);
 }
 
 // mse, mae, huber ----------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "redes/train.hpp"
+#include "redes/dataset.hpp"
 
 namespace redes {
 

@@ -1,0 +1,69 @@
+// redes eval MODEL --data FILE and redes predict MODEL --input FILE.
+#include <cstdio>
+
+#include "commands.hpp"
+#include "redes/run.hpp"
+#include "redes/threads.hpp"
+
+namespace redes::cli {
+
+namespace {
+
+void print_metrics(const Metrics& m) {
+  std::printf("loss %.6f\n", m.loss);
+  for (const auto& [k, v] : m.values) std::printf("%s %.6f\n", k.c_str(), v);
+  if (!m.confusion.empty()) {
+    std::printf("confusion (rows: true class, columns: predicted)\n");
+    for (const auto& row : m.confusion) {
+      for (size_t j = 0; j < row.size(); ++j) std::printf("%s%lld", j ? " " : "  ", static_cast<long long>(row[j]));
+      std::printf("\n");
+    }
+  }
+}
+
+struct Args {
+  std::string model, data, output = "-";
+  bool json = false;
+  int threads = 0;
+};
+
+}  // namespace
+
+Command add_eval(CLI::App& app) {
+  auto a = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("eval", "Evaluate a trained model on a data file that has the target column");
+  cmd->add_option("model", a->model, "A model.redes file")->required();
+  cmd->add_option("--data", a->data, "A CSV or JSON file with the training columns")->required();
+  cmd->add_flag("--json", a->json, "Print the metrics as JSON");
+  cmd->add_option("--threads", a->threads, "Threads (0: all cores)");
+  return {cmd, [a] {
+            set_num_threads(a->threads);
+            Model model = load_model(a->model);
+            const Metrics m = evaluate_model(model, a->data);
+            if (a->json)
+              std::printf("%s\n", m.to_json().dump(2).c_str());
+            else
+              print_metrics(m);
+            return 0;
+          }};
+}
+
+Command add_predict(CLI::App& app) {
+  auto a = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("predict", "Write the model's predictions, one CSV row per input row");
+  cmd->add_option("model", a->model, "A model.redes file")->required();
+  cmd->add_option("--input,-i", a->data, "A CSV or JSON file with the feature columns")->required();
+  cmd->add_option("--output,-o", a->output, "Where to write the CSV (default: standard output)");
+  cmd->add_option("--threads", a->threads, "Threads (0: all cores)");
+  return {cmd, [a] {
+            set_num_threads(a->threads);
+            Model model = load_model(a->model);
+            const int64_t skipped = predict_to_csv(model, a->data, a->output);
+            if (skipped)
+              std::fprintf(stderr, "redes: %lld rows had missing values and were left empty\n",
+                           static_cast<long long>(skipped));
+            return 0;
+          }};
+}
+
+}  // namespace redes::cli

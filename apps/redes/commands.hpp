@@ -1,0 +1,21 @@
+// The commands of the redes tool: each adds itself to the CLI and returns what to run when
+// it is the one chosen. One file per command (cmd_<name>.cpp).
+#pragma once
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace redes::cli {
+
+struct Command {
+  CLI::App* app;
+  std::function<int()> run;  // exit code; throws redes::Error for bad input
+};
+
+Command add_train(CLI::App& app);
+Command add_eval(CLI::App& app);
+Command add_predict(CLI::App& app);
+Command add_demo(CLI::App& app);
+Command add_forecast(CLI::App& app);  // cmd_forecast.cpp
+Command add_sample(CLI::App& app);    // cmd_sample.cpp
+
+}  // namespace redes::cli

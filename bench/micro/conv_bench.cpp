@@ -1,0 +1,138 @@
+// Convolution and pooling layers (src/layers/conv2d.cpp, pooling.cpp) on the shapes of the
+// example models, forward and backward separately, through the layers themselves: im2col,
+// the GEMMs, col2im, the split of the batch over threads and the columns kept between the two
+// passes all count.
+//
+//   conv/<model>/<layer>.forward    a training forward (it keeps the columns for backward)
+//   conv/<model>/<layer>.backward   the backward that follows it (dW, db and, except for a
+//                                   model's first layer, dx)
+//   pool/<model>/<layer>.forward / .backward
+//
+// GFLOP/s counts the multiply-adds of the products (2 per multiply-add), as gemm_bench.cpp does.
+#include <benchmark/benchmark.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "layers/conv2d.hpp"
+#include "layers/pooling.hpp"
+#include "peak.hpp"
+#include "redes/rng.hpp"
+
+namespace redes::bench {
+namespace {
+
+struct LayerShape {
+  const char* model;
+  const char* name;
+  Shape input;  // per sample (C, H, W)
+  int64_t batch;
+  int64_t filters;  // 0: a 2x2 max pool
+  int64_t kernel;
+  const char* padding;  // "same", "valid" or a number
+  bool first;           // the model's first layer: no input gradient
+};
+
+const std::vector<LayerShape>& shapes() {
+  static const std::vector<LayerShape> s = {
+      // LeNet-5 (examples/lenet5-fashion.toml), batch 64.
+      {"lenet5", "conv1", {1, 28, 28}, 64, 6, 5, "2", true},
+      {"lenet5", "pool1", {6, 28, 28}, 64, 0, 2, "0", false},
+      {"lenet5", "conv2", {6, 14, 14}, 64, 16, 5, "valid", false},
+      {"lenet5", "pool2", {16, 10, 10}, 64, 0, 2, "0", false},
+      // The convnet (examples/convnet-fashion.toml), batch 64.
+      {"convnet", "conv1", {1, 28, 28}, 64, 32, 5, "same", true},
+      {"convnet", "pool1", {32, 28, 28}, 64, 0, 2, "0", false},
+      {"convnet", "conv2", {32, 14, 14}, 64, 64, 5, "same", false},
+      {"convnet", "pool2", {64, 14, 14}, 64, 0, 2, "0", false},
+  };
+  return s;
+}
+
+std::unique_ptr<Layer<float>> make(const LayerShape& s) {
+  if (s.filters == 0) {
+    Pool2dOptions o;
+    o.kernel = {s.kernel, s.kernel};
+    return std::make_unique<MaxPool2d<float>>(o);
+  }
+  Conv2dOptions o;
+  o.filters = s.filters;
+  o.kernel = {s.kernel, s.kernel};
+  const std::string pad = s.padding;
+  if (pad == "same" || pad == "valid") {
+    o.padding_mode = pad;
+  } else {
+    o.padding = {std::stoll(pad), std::stoll(pad)};
+  }
+  return std::make_unique<Conv2d<float>>(o);
+}
+
+// One layer with its parameters, a random input and upstream gradient, and the buffers of a
+// step; the first forward has run (so backward has its columns and argmax).
+struct Bench {
+  std::unique_ptr<Layer<float>> layer;
+  ParamArena<float> arena;
+  Tensor x, y, dy, dx;
+  ForwardCtx<float> fwd;
+  BackwardCtx<float> bwd;
+  Rng rng{1};
+  double macs = 0;  // multiply-adds of one forward
+
+  explicit Bench(const LayerShape& s) : layer(make(s)) {
+    const Shape ins[] = {s.input};
+    const Shape out = layer->setup(ins).batched(s.batch);
+    arena.bind(layer->params());
+    layer->init(rng);
+    x = Tensor(s.input.batched(s.batch));
+    y = Tensor(out);
+    dy = Tensor(out);
+    dx = Tensor(x.shape());
+    for (auto& v : x.values()) v = static_cast<float>(rng.uniform(-1, 1));
+    for (auto& v : dy.values()) v = static_cast<float>(rng.uniform(-1, 1));
+    fwd.inputs = {x.view()};
+    fwd.output = y.view();
+    fwd.training = true;
+    fwd.rng = &rng;
+    bwd.inputs = {x.view()};
+    bwd.output = y.view();
+    bwd.grad_output = dy.view();
+    bwd.grad_inputs = {s.first ? TensorView<float>() : dx.view()};
+    bwd.training = true;
+    layer->forward(fwd);
+    if (s.filters > 0) macs = double(out.numel()) * s.input[0] * s.kernel * s.kernel;
+  }
+};
+
+void bm_forward(benchmark::State& state, LayerShape s) {
+  Bench b(s);
+  for (auto _ : state) {
+    b.layer->forward(b.fwd);
+    benchmark::ClobberMemory();
+  }
+  if (b.macs > 0) report_flops(state, 2.0 * b.macs);
+  state.SetItemsProcessed(state.iterations() * s.batch);  // images
+}
+
+void bm_backward(benchmark::State& state, LayerShape s) {
+  Bench b(s);
+  for (auto _ : state) {
+    b.layer->backward(b.bwd);  // adds into the same gradients every time: the work is the same
+    benchmark::ClobberMemory();
+  }
+  // dW and, when there is an input gradient, dx: one product each of the forward's size.
+  if (b.macs > 0) report_flops(state, 2.0 * b.macs * (s.first ? 1 : 2));
+  state.SetItemsProcessed(state.iterations() * s.batch);
+}
+
+const bool registered = [] {
+  for (const auto& s : shapes()) {
+    const std::string base = std::string(s.filters ? "conv/" : "pool/") + s.model + "/" + s.name;
+    benchmark::RegisterBenchmark((base + ".forward").c_str(), bm_forward, s)->UseRealTime();
+    benchmark::RegisterBenchmark((base + ".backward").c_str(), bm_backward, s)->UseRealTime();
+  }
+  return true;
+}();
+
+}  // namespace
+}  // namespace redes::bench

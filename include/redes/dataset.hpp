@@ -1,0 +1,36 @@
+// Datasets: where the trainer gets its mini-batches from.
+#pragma once
+#include <cstdint>
+#include <span>
+
+#include "redes/tensor.hpp"
+
+namespace redes {
+
+// A source of samples that gathers mini-batches: x is (N, sample_shape...), y is (N, 1) for
+// binary and regression targets or (N) class indices. Implementations may store samples
+// compactly (images as uint8) and convert per batch.
+class Dataset {
+ public:
+  virtual ~Dataset() = default;
+  virtual int64_t size() const = 0;
+  virtual Shape sample_shape() const = 0;
+  virtual Shape target_shape() const = 0;  // per sample: (1) or () for class indices
+  // Fills x and y with the samples rows (in that order). training: augmentation may apply.
+  virtual void gather(std::span<const int64_t> rows, Tensor& x, Tensor& y, bool training) const = 0;
+};
+
+// A dataset held as float tensors (tables, windows of a series).
+class TensorDataset : public Dataset {
+ public:
+  TensorDataset(Tensor x, Tensor y);
+  int64_t size() const override { return x_.dim(0); }
+  Shape sample_shape() const override { return x_.shape().sample(); }
+  Shape target_shape() const override { return y_.shape().sample(); }
+  void gather(std::span<const int64_t> rows, Tensor& x, Tensor& y, bool training) const override;
+
+ private:
+  Tensor x_, y_;
+};
+
+}  // namespace redes

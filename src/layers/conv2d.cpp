@@ -1,0 +1,302 @@
+#include "layers/conv2d.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+
+#include "kernels/blas_threads.hpp"
+#include "kernels/gemm.hpp"
+#include "redes/init.hpp"
+#include "redes/threads.hpp"
+
+namespace redes {
+namespace {
+
+// Grows a work buffer to at least n entries; it never shrinks, so that after the first step
+// of the largest batch nothing allocates.
+template <class T>
+T* grow(std::vector<T>& v, int64_t n) {
+  if (static_cast<int64_t>(v.size()) < n) v.resize(n);
+  return v.data();
+}
+
+std::string pair_str(const std::array<int64_t, 2>& p) {
+  return std::to_string(p[0]) + "x" + std::to_string(p[1]);
+}
+
+// sum v[0..n) in a fixed order, in 8 interleaved partial sums (v[i] goes to lane i % 8) that
+// are added at the end: the lanes vectorise, where one running sum waits on every addition.
+template <class T>
+T sum_of(const T* v, int64_t n) {
+  constexpr int64_t kLanes = 8;
+  T lane[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int64_t l = 0; l < kLanes; ++l) lane[l] += v[i + l];
+  for (; i < n; ++i) lane[i % kLanes] += v[i];
+  T sum = T(0);
+  for (int64_t l = 0; l < kLanes; ++l) sum += lane[l];
+  return sum;
+}
+
+template <class T>
+bool wants_input_grad(const BackwardCtx<T>& ctx) {
+  return !ctx.grad_inputs.empty() && !ctx.din().empty();
+}
+
+}  // namespace
+
+template <class T>
+Conv2d<T>::Conv2d(Conv2dOptions options) : opt_(std::move(options)) {
+  auto positive = [](const std::array<int64_t, 2>& p) { return p[0] > 0 && p[1] > 0; };
+  REDES_CHECK(opt_.filters > 0, ConfigError,
+              "conv2d: filters must be positive, got " + std::to_string(opt_.filters));
+  REDES_CHECK(positive(opt_.kernel), ConfigError,
+              "conv2d: kernel must be positive, got " + pair_str(opt_.kernel));
+  REDES_CHECK(positive(opt_.stride), ConfigError,
+              "conv2d: stride must be positive, got " + pair_str(opt_.stride));
+  REDES_CHECK(positive(opt_.dilation), ConfigError,
+              "conv2d: dilation must be positive, got " + pair_str(opt_.dilation));
+  REDES_CHECK(opt_.padding[0] >= 0 && opt_.padding[1] >= 0, ConfigError,
+              "conv2d: padding must not be negative, got " + pair_str(opt_.padding));
+  REDES_CHECK(
+      opt_.padding_mode == "explicit" || opt_.padding_mode == "same" ||
+          opt_.padding_mode == "valid",
+      ConfigError,
+      "conv2d: padding mode must be explicit, same or valid, got '" + opt_.padding_mode + "'");
+  REDES_CHECK(opt_.padding_mode != "same" || (opt_.stride[0] == 1 && opt_.stride[1] == 1),
+              ConfigError,
+              "conv2d: padding \"same\" needs stride 1 (as PyTorch), got " + pair_str(opt_.stride));
+  REDES_CHECK(opt_.groups > 0 && opt_.filters % opt_.groups == 0, ConfigError,
+              "conv2d: filters (" + std::to_string(opt_.filters) +
+                  ") must be divisible by groups (" + std::to_string(opt_.groups) + ")");
+  check_init_scheme(opt_.init);
+}
+
+template <class T>
+Shape Conv2d<T>::setup(std::span<const Shape> inputs) {
+  REDES_CHECK(inputs.size() == 1, ShapeError,
+              "conv2d takes 1 input, got " + std::to_string(inputs.size()));
+  const Shape& x = inputs[0];
+  REDES_CHECK(x.rank() == 3 && x.numel() > 0, ShapeError,
+              "conv2d needs a per-sample input (C, H, W), got " + x.str());
+  REDES_CHECK(x[0] % opt_.groups == 0, ShapeError,
+              "conv2d: input channels " + std::to_string(x[0]) + " of input " + x.str() +
+                  " are not divisible by groups " + std::to_string(opt_.groups));
+  Conv2dGeometry g;
+  g.channels = x[0];
+  g.height = x[1];
+  g.width = x[2];
+  g.kernel_h = opt_.kernel[0];
+  g.kernel_w = opt_.kernel[1];
+  g.stride_h = opt_.stride[0];
+  g.stride_w = opt_.stride[1];
+  g.dilation_h = opt_.dilation[0];
+  g.dilation_w = opt_.dilation[1];
+  if (opt_.padding_mode == "same") {
+    // The output keeps H and W when the padded input is H + span - 1: a total of
+    // dilation * (K - 1) per axis, the odd one more at the bottom/right (PyTorch's rule).
+    const int64_t total_h = g.span_h() - 1, total_w = g.span_w() - 1;
+    g.pad_top = total_h / 2;
+    g.pad_bottom = total_h - g.pad_top;
+    g.pad_left = total_w / 2;
+    g.pad_right = total_w - g.pad_left;
+  } else if (opt_.padding_mode == "explicit") {
+    g.pad_top = g.pad_bottom = opt_.padding[0];
+    g.pad_left = g.pad_right = opt_.padding[1];
+  }
+  REDES_CHECK(g.fits(), ShapeError,
+              "conv2d: the " + g.str() + " does not fit: input " + x.str() + ", kernel " +
+                  pair_str(opt_.kernel));
+  geom_ = g;
+  pointwise_ = g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 &&
+               g.pad_top == 0 && g.pad_bottom == 0 && g.pad_left == 0 && g.pad_right == 0;
+  weight_.shape = Shape{opt_.filters, g.channels / opt_.groups, g.kernel_h, g.kernel_w};
+  bias_.shape = Shape{opt_.filters};
+  return Shape{opt_.filters, g.out_h(), g.out_w()};
+}
+
+template <class T>
+void Conv2d<T>::init(Rng& rng) {
+  // PyTorch's fans: fan_in = C/G * KH * KW (what one output sums over), fan_out = OC * KH * KW.
+  const int64_t k = geom_.kernel_h * geom_.kernel_w;
+  const int64_t fan_in = geom_.channels / opt_.groups * k;
+  init_weight(opt_.init, weight_.values(), fan_in, opt_.filters * k, rng);
+  if (opt_.bias) init_bias(opt_.init, bias_.values(), fan_in, rng);
+}
+
+template <class T>
+void Conv2d<T>::check_batch(const TensorView<const T>& x, const Shape& y, const char* what) const {
+  const Shape in{geom_.channels, geom_.height, geom_.width};
+  const Shape out{opt_.filters, geom_.out_h(), geom_.out_w()};
+  REDES_CHECK(x.rank() == 4 && x.shape().sample() == in && y.rank() == 4 && y[0] == x.dim(0) &&
+                  y.sample() == out,
+              ShapeError,
+              std::string("conv2d ") + what + ": input " + x.shape().str() + " and output " +
+                  y.str() + " do not fit per-sample " + in.str() + " -> " + out.str());
+}
+
+template <class T>
+int Conv2d<T>::teams(int64_t N) const {
+  // Below ~64k multiply-adds per batch a thread team costs more than it saves (gradient checks
+  // run thousands of such tiny steps).
+  const int64_t macs = N * opt_.filters * (geom_.col_rows() / opt_.groups) * geom_.col_cols();
+  if (macs < (int64_t(1) << 16)) return 1;
+  return static_cast<int>(std::clamp<int64_t>(num_threads(), 1, N));
+}
+
+namespace {
+
+// Runs body(team, n) for every image n in [0, N): with one team in order on this thread, else
+// on `teams` OpenMP threads, thread t taking the t-th contiguous block of images (the same
+// blocks for the same N and thread count). OpenBLAS stays on each calling thread meanwhile.
+template <class F>
+void for_each_image(int64_t N, int teams, F&& body) {
+  if (teams <= 1) {
+    for (int64_t n = 0; n < N; ++n) body(0, n);
+    return;
+  }
+  SerialBlas serial_blas;
+#pragma omp parallel num_threads(teams)
+  {
+    const int t = omp_get_thread_num(), got = omp_get_num_threads();
+    for (int64_t n = N * t / got; n < N * (t + 1) / got; ++n) body(t, n);
+  }
+}
+
+}  // namespace
+
+template <class T>
+void Conv2d<T>::forward(const ForwardCtx<T>& ctx) {
+  const auto& x = ctx.in();   // (N, C, H, W)
+  const auto& y = ctx.out();  // (N, OC, OH, OW)
+  check_batch(x, y.shape(), "forward");
+  const int64_t N = x.dim(0), G = opt_.groups, OC = opt_.filters, OCg = OC / G;
+  const int64_t CHW = geom_.channels * geom_.height * geom_.width;
+  const int64_t P = geom_.col_cols(), Kg = geom_.col_rows() / G;  // Kg = C/G * KH * KW
+  const T* w = weight_.value;  // (OC, Kg): group q is rows [q * OCg, (q + 1) * OCg)
+  const T* b = opt_.bias ? bias_.value : nullptr;
+  const int nt = teams(N);
+  if (static_cast<int>(scratch_.size()) < nt) scratch_.resize(nt);
+  const int64_t col_size = geom_.col_rows() * P;
+  // A training forward keeps every image's columns for the backward that follows, when they
+  // fit the budget; otherwise each thread unrolls into its own buffer, and backward again.
+  kept_for_ = nullptr;
+  const bool keep = !pointwise_ && ctx.training && N * col_size <= kKeptColumnsMax;
+  if (keep) grow(kept_cols_, N * col_size);
+  if (!pointwise_ && !keep)
+    for (int t = 0; t < nt; ++t) grow(scratch_[t].col, col_size);
+
+  for_each_image(N, nt, [&](int t, int64_t n) {
+    const T* xn = x.data() + n * CHW;  // (C, H, W)
+    T* yn = y.data() + n * OC * P;     // (OC, P)
+    // col (C*KH*KW, P): the unrolled image, or x[n] itself for a 1x1 convolution.
+    const T* col = xn;
+    if (!pointwise_) {
+      T* c = keep ? kept_cols_.data() + n * col_size : scratch_[t].col.data();
+      im2col(geom_, xn, c, P);
+      col = c;
+    }
+    // y[n]_q (OCg, P) = W_q (OCg, Kg) col_q (Kg, P)
+    for (int64_t q = 0; q < G; ++q)
+      gemm<T>(false, false, OCg, P, Kg, T(1), w + q * OCg * Kg, Kg, col + q * Kg * P, P, T(0),
+              yn + q * OCg * P, P);
+    if (b)
+      for (int64_t oc = 0; oc < OC; ++oc) {
+        T* yr = yn + oc * P;
+        for (int64_t p = 0; p < P; ++p) yr[p] += b[oc];
+      }
+  });
+  if (keep) {
+    kept_for_ = x.data();
+    kept_n_ = N;
+  }
+}
+
+template <class T>
+void Conv2d<T>::backward(const BackwardCtx<T>& ctx) {
+  const auto& x = ctx.in();     // (N, C, H, W)
+  const auto& dy = ctx.dout();  // (N, OC, OH, OW)
+  check_batch(x, dy.shape(), "backward");
+  const int64_t N = x.dim(0), G = opt_.groups, OC = opt_.filters, OCg = OC / G;
+  const int64_t CHW = geom_.channels * geom_.height * geom_.width;
+  const int64_t P = geom_.col_cols(), Kg = geom_.col_rows() / G;
+  const T* w = weight_.value;
+  T* dx = wants_input_grad(ctx) ? ctx.din().data() : nullptr;
+  const int nt = teams(N);
+  if (static_cast<int>(scratch_.size()) < nt) scratch_.resize(nt);
+  const int64_t col_size = geom_.col_rows() * P;
+  // The forward's columns, if it kept them for this very input.
+  const bool kept = kept_for_ == x.data() && kept_n_ == N;
+  for (int t = 0; t < nt; ++t) {
+    Scratch& s = scratch_[t];
+    if (!pointwise_ && !kept) grow(s.col, col_size);
+    if (!pointwise_ && dx) grow(s.dcol, col_size);
+    // With one thread the gradients go straight into the parameters' gradients; with more,
+    // each thread sums its images into its own zeroed share first.
+    if (nt > 1) {
+      std::fill_n(grow(s.dw, OC * Kg), OC * Kg, T(0));
+      std::fill_n(grow(s.db, OC), OC, T(0));
+    }
+  }
+
+  for_each_image(N, nt, [&](int t, int64_t n) {
+    Scratch& s = scratch_[t];
+    T* dw = nt > 1 ? s.dw.data() : weight_.grad;
+    T* db = nt > 1 ? s.db.data() : bias_.grad;
+    const T* xn = x.data() + n * CHW;
+    const T* dyn = dy.data() + n * OC * P;  // (OC, P)
+    const T* col = xn;
+    if (kept) {
+      col = kept_cols_.data() + n * col_size;
+    } else if (!pointwise_) {
+      im2col(geom_, xn, s.col.data(), P);
+      col = s.col.data();
+    }
+    for (int64_t q = 0; q < G; ++q) {
+      // dW_q (OCg, Kg) += dy[n]_q (OCg, P) col_q^T (P, Kg): each weight sums its output's
+      // gradient times the input it multiplied.
+      gemm<T>(false, true, OCg, Kg, P, T(1), dyn + q * OCg * P, P, col + q * Kg * P, P, T(1),
+              dw + q * OCg * Kg, Kg);
+    }
+    if (opt_.bias)
+      for (int64_t oc = 0; oc < OC; ++oc) db[oc] += sum_of(dyn + oc * P, P);  // sum_p dy[n, oc, p]
+    if (!dx) return;
+    T* dxn = dx + n * CHW;
+    for (int64_t q = 0; q < G; ++q) {
+      // dcol_q (Kg, P) = W_q^T (Kg, OCg) dy[n]_q (OCg, P); for a 1x1 convolution dcol is dx[n]
+      // itself and the product adds into it directly.
+      const T* wq = w + q * OCg * Kg;
+      const T* dyq = dyn + q * OCg * P;
+      if (pointwise_) {
+        gemm<T>(true, false, Kg, P, OCg, T(1), wq, Kg, dyq, P, T(1), dxn + q * Kg * P, P);
+      } else {
+        gemm<T>(true, false, Kg, P, OCg, T(1), wq, Kg, dyq, P, T(0), s.dcol.data() + q * Kg * P, P);
+      }
+    }
+    if (!pointwise_) col2im(geom_, s.dcol.data(), P, dxn);
+  });
+
+  if (nt > 1) {
+    // The threads' shares, added in thread order.
+    for (int t = 0; t < nt; ++t) {
+      const T* pw = scratch_[t].dw.data();
+      for (int64_t i = 0; i < OC * Kg; ++i) weight_.grad[i] += pw[i];
+      if (opt_.bias) {
+        const T* pb = scratch_[t].db.data();
+        for (int64_t i = 0; i < OC; ++i) bias_.grad[i] += pb[i];
+      }
+    }
+  }
+}
+
+template <class T>
+std::vector<Param<T>*> Conv2d<T>::params() {
+  if (opt_.bias) return {&weight_, &bias_};
+  return {&weight_};
+}
+
+template class Conv2d<float>;
+template class Conv2d<double>;
+
+}  // namespace redes

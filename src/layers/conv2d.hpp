@@ -1,0 +1,95 @@
+// 2-d convolution over NCHW images, as PyTorch's nn.Conv2d (a cross-correlation):
+//   y[n, oc, oh, ow] = b[oc] + sum_{c, kh, kw} w[oc, c, kh, kw] x[n, q*C/G + c, ih, iw]
+//   ih = oh * stride_h - pad_top + kh * dilation_h, iw likewise, x = 0 in the padding,
+//   q = oc / (OC/G) the group of oc.
+// x is (N, C, H, W), w is (OC, C/G, KH, KW), b is (OC), y is (N, OC, OH, OW) with
+//   OH = floor((H + pad_top + pad_bottom - dilation_h * (KH - 1) - 1) / stride_h) + 1.
+//
+// Computed image by image as im2col + GEMM (kernels/im2col.hpp): x[n] is unrolled into a
+// column matrix col (C*KH*KW, P), P = OH*OW, and for each group q
+//   forward:  y[n]_q (OC/G, P) = W_q (OC/G, C/G*KH*KW) col_q
+//   backward: dW_q += dy[n]_q col_q^T;  dcol_q = W_q^T dy[n]_q, then col2im adds dcol into dx[n].
+// A 1x1 convolution with stride 1 and no padding needs no unrolling: x[n] (C, H*W) already is
+// its column matrix.
+// The batch is split into contiguous blocks of images, one per OpenMP thread; each thread has
+// its own column buffers (grown once, then reused: nothing allocates per step) and its own
+// partial dW and db, added up in thread order at the end, so the same thread count gives the
+// same bits. A training forward keeps the batch's columns for the backward (up to 8M values;
+// beyond that, backward unrolls each image again into the thread's own buffer).
+#pragma once
+#include <array>
+#include <string>
+#include <vector>
+
+#include "kernels/im2col.hpp"
+#include "redes/layer.hpp"
+
+namespace redes {
+
+struct Conv2dOptions {
+  int64_t filters = 0;                  // OC, the number of output channels
+  std::array<int64_t, 2> kernel{0, 0};  // KH, KW
+  std::array<int64_t, 2> stride{1, 1};
+  // "explicit" (the padding below, on both sides), "same" (output as large as the input,
+  // stride 1 only; an odd total goes one more to the bottom/right, as PyTorch) or "valid" (0).
+  std::string padding_mode = "explicit";
+  std::array<int64_t, 2> padding{0, 0};  // rows added top and bottom, columns left and right
+  std::array<int64_t, 2> dilation{1, 1};
+  int64_t groups = 1;
+  bool bias = true;
+  std::string init = "torch";  // a scheme of redes/init.hpp, fan_in = C/G*KH*KW
+};
+
+template <class T>
+class Conv2d : public Layer<T> {
+ public:
+  // Throws ConfigError for a non-positive size, an unknown padding mode or init, "same" with a
+  // stride other than 1, or filters not divisible by groups.
+  explicit Conv2d(Conv2dOptions options);
+
+  std::string_view kind() const override { return "conv2d"; }
+  // One input (C, H, W); returns (OC, OH, OW). Throws ShapeError when C is not divisible by
+  // groups or the kernel does not fit the padded image.
+  Shape setup(std::span<const Shape> inputs) override;
+  void init(Rng& rng) override;
+  void forward(const ForwardCtx<T>& ctx) override;
+  // Reuses the columns the last training forward kept if it saw this same input (x.data() and
+  // N), else unrolls the images again.
+  void backward(const BackwardCtx<T>& ctx) override;
+  std::vector<Param<T>*> params() override;
+
+  const Conv2dOptions& options() const { return opt_; }
+  // The geometry of one input image (valid after setup).
+  const Conv2dGeometry& geometry() const { return geom_; }
+  // Whether the 1x1 path (no im2col) runs.
+  bool pointwise() const { return pointwise_; }
+
+ private:
+  void check_batch(const TensorView<const T>& x, const Shape& y, const char* what) const;
+
+  // The number of threads to split a batch of N over: 1 for work too small to share.
+  int teams(int64_t N) const;
+
+  Conv2dOptions opt_;
+  Conv2dGeometry geom_;
+  bool pointwise_ = false;
+  Param<T> weight_{"weight"};  // (OC, C/G, KH, KW)
+  Param<T> bias_{"bias"};      // (OC)
+  // One thread's work buffers, grown to the largest size seen and then reused.
+  struct Scratch {
+    std::vector<T> col;   // (C*KH*KW, P): the unrolled image
+    std::vector<T> dcol;  // (C*KH*KW, P): W^T dy
+    std::vector<T> dw;    // (OC, C/G*KH*KW): this thread's share of dW
+    std::vector<T> db;    // (OC): this thread's share of db
+  };
+  std::vector<Scratch> scratch_;
+  // The columns of every image of the last training forward, (N, C*KH*KW, P), kept for the
+  // backward when they take at most kKeptColumnsMax values (32 MB in float); kept_for_ is
+  // the input they were made from (null when nothing is kept).
+  static constexpr int64_t kKeptColumnsMax = int64_t(8) << 20;
+  std::vector<T> kept_cols_;
+  const T* kept_for_ = nullptr;
+  int64_t kept_n_ = 0;
+};
+
+}  // namespace redes

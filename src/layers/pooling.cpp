@@ -1,0 +1,332 @@
+#include "layers/pooling.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+
+namespace redes {
+namespace {
+
+// Below this many input values a thread team costs more than it saves; every plane is
+// computed the same way with any number of threads.
+constexpr int64_t kParallelMin = int64_t(1) << 15;
+
+std::string pair_str(const std::array<int64_t, 2>& p) {
+  return std::to_string(p[0]) + "x" + std::to_string(p[1]);
+}
+
+template <class T>
+bool wants_input_grad(const BackwardCtx<T>& ctx) {
+  return !ctx.grad_inputs.empty() && !ctx.din().empty();
+}
+
+// The window of output (oh, ow) clipped to the image: rows [h0, h1), columns [w0, w1).
+struct Window {
+  int64_t h0, h1, w0, w1;
+};
+
+Window window_at(const Conv2dGeometry& g, int64_t oh, int64_t ow) {
+  const int64_t hs = oh * g.stride_h - g.pad_top, ws = ow * g.stride_w - g.pad_left;
+  return {std::max<int64_t>(hs, 0), std::min(hs + g.kernel_h, g.height), std::max<int64_t>(ws, 0),
+          std::min(ws + g.kernel_w, g.width)};
+}
+
+}  // namespace
+
+// Pool2d -------------------------------------------------------------------------------------
+
+template <class T>
+Pool2d<T>::Pool2d(Pool2dOptions options) : opt_(options) {
+  for (int i = 0; i < 2; ++i)
+    if (opt_.stride[i] == 0) opt_.stride[i] = opt_.kernel[i];
+  REDES_CHECK(opt_.kernel[0] > 0 && opt_.kernel[1] > 0, ConfigError,
+              "pool2d: kernel must be positive, got " + pair_str(opt_.kernel));
+  REDES_CHECK(opt_.stride[0] > 0 && opt_.stride[1] > 0, ConfigError,
+              "pool2d: stride must be positive, got " + pair_str(opt_.stride));
+  // PyTorch's limit: a window is never all padding, so every output reads the image.
+  REDES_CHECK(opt_.padding[0] >= 0 && opt_.padding[1] >= 0 &&
+                  2 * opt_.padding[0] <= opt_.kernel[0] && 2 * opt_.padding[1] <= opt_.kernel[1],
+              ConfigError,
+              "pool2d: padding must be between 0 and half the kernel " + pair_str(opt_.kernel) +
+                  ", got " + pair_str(opt_.padding));
+}
+
+template <class T>
+Shape Pool2d<T>::setup(std::span<const Shape> inputs) {
+  REDES_CHECK(inputs.size() == 1, ShapeError,
+              std::string(this->kind()) + " takes 1 input, got " + std::to_string(inputs.size()));
+  const Shape& x = inputs[0];
+  REDES_CHECK(x.rank() == 3 && x.numel() > 0, ShapeError,
+              std::string(this->kind()) + " needs a per-sample input (C, H, W), got " + x.str());
+  Conv2dGeometry g;
+  g.height = x[1];
+  g.width = x[2];
+  g.kernel_h = opt_.kernel[0];
+  g.kernel_w = opt_.kernel[1];
+  g.stride_h = opt_.stride[0];
+  g.stride_w = opt_.stride[1];
+  g.pad_top = g.pad_bottom = opt_.padding[0];
+  g.pad_left = g.pad_right = opt_.padding[1];
+  REDES_CHECK(g.fits(), ShapeError,
+              std::string(this->kind()) + ": the " + g.str() + " does not fit input " + x.str());
+  REDES_CHECK(x[1] * x[2] <= std::numeric_limits<int32_t>::max(), ShapeError,
+              std::string(this->kind()) + ": input plane " + x.str() + " too large");
+  geom_ = g;
+  channels_ = x[0];
+  return Shape{channels_, g.out_h(), g.out_w()};
+}
+
+template <class T>
+void Pool2d<T>::check_batch(const TensorView<const T>& x, const Shape& y, const char* what) const {
+  const Shape in{channels_, geom_.height, geom_.width};
+  const Shape out{channels_, geom_.out_h(), geom_.out_w()};
+  REDES_CHECK(x.rank() == 4 && x.shape().sample() == in && y.rank() == 4 && y[0] == x.dim(0) &&
+                  y.sample() == out,
+              ShapeError,
+              std::string(this->kind()) + " " + what + ": input " + x.shape().str() +
+                  " and output " + y.str() + " do not fit per-sample " + in.str() + " -> " +
+                  out.str());
+}
+
+// MaxPool2d ----------------------------------------------------------------------------------
+
+namespace {
+
+// x replaces the running maximum m when x > m or x is NaN (PyTorch's rule). The outcome is a
+// coin flip on real data: | rather than || and selects rather than ifs, which the compiler
+// turns into blends in vectorised loops.
+template <class T>
+inline void take_if_larger(T x, int32_t at, T& m, int32_t& arg) {
+  const bool take = (x > m) | (x != x);
+  m = take ? x : m;
+  arg = take ? at : arg;
+}
+
+// B outputs of a 2x2 window at stride 2 from the input rows r0 and r1 (2 * B values each);
+// `at` is the plane index of r0[0]. A fixed count vectorises without a scalar tail, whose
+// branches would mispredict half the time on real data.
+template <int64_t B, class T>
+inline void max_pool_2x2_block(const T* r0, const T* r1, int32_t at, int32_t W, T* out,
+                               int32_t* am) {
+#pragma omp simd
+  for (int64_t j = 0; j < B; ++j) {
+    const int32_t a = at + static_cast<int32_t>(2 * j);
+    // Row-major window order: (0, 0), (0, 1), (1, 0), (1, 1).
+    T m = r0[2 * j];
+    int32_t arg = a;
+    take_if_larger(r0[2 * j + 1], a + 1, m, arg);
+    take_if_larger(r1[2 * j], a + W, m, arg);
+    take_if_larger(r1[2 * j + 1], a + W + 1, m, arg);
+    out[j] = m;
+    am[j] = arg;
+  }
+}
+
+// One output row in blocks of B; a last partial block is done as the full block that ends at
+// the row's end, recomputing (identically) a few outputs of the block before.
+template <int64_t B, class T>
+void max_pool_2x2_row(const T* r0, const T* r1, int32_t at, int32_t W, int64_t OW, T* out,
+                      int32_t* am) {
+  int64_t ow = 0;
+  for (; ow + B <= OW; ow += B)
+    max_pool_2x2_block<B>(r0 + 2 * ow, r1 + 2 * ow, at + static_cast<int32_t>(2 * ow), W, out + ow,
+                          am + ow);
+  if (ow < OW) {
+    ow = OW - B;
+    max_pool_2x2_block<B>(r0 + 2 * ow, r1 + 2 * ow, at + static_cast<int32_t>(2 * ow), W, out + ow,
+                          am + ow);
+  }
+}
+
+// The common 2x2 window with stride 2 and no padding: every window lies inside the plane.
+template <class T>
+void max_pool_2x2(const T* in, int64_t W, int64_t OH, int64_t OW, T* out, int32_t* am) {
+  const int32_t w = static_cast<int32_t>(W);
+  for (int64_t oh = 0; oh < OH; ++oh) {
+    const T* r0 = in + 2 * oh * W;  // the window's two input rows
+    const T* r1 = r0 + W;
+    const int32_t at = static_cast<int32_t>(2 * oh * W);
+    if (OW >= 8) {
+      max_pool_2x2_row<8>(r0, r1, at, w, OW, out + oh * OW, am + oh * OW);
+    } else if (OW >= 4) {
+      max_pool_2x2_row<4>(r0, r1, at, w, OW, out + oh * OW, am + oh * OW);
+    } else {
+      max_pool_2x2_row<1>(r0, r1, at, w, OW, out + oh * OW, am + oh * OW);
+    }
+  }
+}
+
+}  // namespace
+
+template <class T>
+void MaxPool2d<T>::forward(const ForwardCtx<T>& ctx) {
+  const auto& x = ctx.in();   // (N, C, H, W)
+  const auto& y = ctx.out();  // (N, C, OH, OW)
+  this->check_batch(x, y.shape(), "forward");
+  const Conv2dGeometry& g = this->geom_;
+  const int64_t planes = x.dim(0) * this->channels_, HW = g.height * g.width;
+  const int64_t OH = g.out_h(), OW = g.out_w(), OHW = OH * OW;
+  if (static_cast<int64_t>(argmax_.size()) < planes * OHW) argmax_.resize(planes * OHW);
+  int32_t* arg = argmax_.data();
+  const bool two_by_two = g.kernel_h == 2 && g.kernel_w == 2 && g.stride_h == 2 &&
+                          g.stride_w == 2 && g.pad_top == 0 && g.pad_left == 0;
+#pragma omp parallel for schedule(static) if (planes * HW > kParallelMin)
+  for (int64_t pl = 0; pl < planes; ++pl) {
+    const T* in = x.data() + pl * HW;  // (H, W)
+    T* out = y.data() + pl * OHW;      // (OH, OW)
+    int32_t* am = arg + pl * OHW;
+    if (two_by_two) {
+      max_pool_2x2(in, g.width, OH, OW, out, am);
+      continue;
+    }
+    for (int64_t oh = 0; oh < OH; ++oh)
+      for (int64_t ow = 0; ow < OW; ++ow) {
+        const Window win = window_at(g, oh, ow);
+        // Starting from -inf at the first inside position, as PyTorch: a window of -inf
+        // still points at a real input.
+        T best = -std::numeric_limits<T>::infinity();
+        int32_t at = static_cast<int32_t>(win.h0 * g.width + win.w0);
+        for (int64_t ih = win.h0; ih < win.h1; ++ih)
+          for (int64_t iw = win.w0; iw < win.w1; ++iw)
+            take_if_larger(in[ih * g.width + iw], static_cast<int32_t>(ih * g.width + iw), best,
+                           at);
+        out[oh * OW + ow] = best;
+        am[oh * OW + ow] = at;
+      }
+  }
+}
+
+template <class T>
+void MaxPool2d<T>::backward(const BackwardCtx<T>& ctx) {
+  if (!wants_input_grad(ctx)) return;
+  const auto& dy = ctx.dout();  // (N, C, OH, OW)
+  this->check_batch(ctx.in(), dy.shape(), "backward");
+  const Conv2dGeometry& g = this->geom_;
+  const int64_t planes = dy.dim(0) * this->channels_, HW = g.height * g.width;
+  const int64_t OHW = g.out_h() * g.out_w();
+  REDES_CHECK(static_cast<int64_t>(argmax_.size()) >= planes * OHW, ShapeError,
+              "max_pool2d: backward of " + dy.shape().str() + " is larger than the last forward");
+  const int32_t* arg = argmax_.data();
+  T* dx = ctx.din().data();
+  // Each plane's gradient lands only in its own input plane: planes run in parallel.
+#pragma omp parallel for schedule(static) if (planes * HW > kParallelMin)
+  for (int64_t pl = 0; pl < planes; ++pl) {
+    const T* d = dy.data() + pl * OHW;
+    const int32_t* am = arg + pl * OHW;
+    T* dxp = dx + pl * HW;
+    for (int64_t o = 0; o < OHW; ++o) dxp[am[o]] += d[o];
+  }
+}
+
+// AvgPool2d ----------------------------------------------------------------------------------
+
+template <class T>
+void AvgPool2d<T>::forward(const ForwardCtx<T>& ctx) {
+  const auto& x = ctx.in();   // (N, C, H, W)
+  const auto& y = ctx.out();  // (N, C, OH, OW)
+  this->check_batch(x, y.shape(), "forward");
+  const Conv2dGeometry& g = this->geom_;
+  const int64_t planes = x.dim(0) * this->channels_, HW = g.height * g.width;
+  const int64_t OH = g.out_h(), OW = g.out_w(), OHW = OH * OW;
+  // count_include_pad: the divisor is the whole window, padding included.
+  const T scale = T(1) / static_cast<T>(g.kernel_h * g.kernel_w);
+#pragma omp parallel for schedule(static) if (planes * HW > kParallelMin)
+  for (int64_t pl = 0; pl < planes; ++pl) {
+    const T* in = x.data() + pl * HW;
+    T* out = y.data() + pl * OHW;
+    for (int64_t oh = 0; oh < OH; ++oh)
+      for (int64_t ow = 0; ow < OW; ++ow) {
+        const Window win = window_at(g, oh, ow);
+        T sum = T(0);
+        for (int64_t ih = win.h0; ih < win.h1; ++ih)
+          for (int64_t iw = win.w0; iw < win.w1; ++iw) sum += in[ih * g.width + iw];
+        out[oh * OW + ow] = sum * scale;
+      }
+  }
+}
+
+template <class T>
+void AvgPool2d<T>::backward(const BackwardCtx<T>& ctx) {
+  if (!wants_input_grad(ctx)) return;
+  const auto& dy = ctx.dout();  // (N, C, OH, OW)
+  this->check_batch(ctx.in(), dy.shape(), "backward");
+  const Conv2dGeometry& g = this->geom_;
+  const int64_t planes = dy.dim(0) * this->channels_, HW = g.height * g.width;
+  const int64_t OH = g.out_h(), OW = g.out_w(), OHW = OH * OW;
+  const T scale = T(1) / static_cast<T>(g.kernel_h * g.kernel_w);
+  T* dx = ctx.din().data();
+#pragma omp parallel for schedule(static) if (planes * HW > kParallelMin)
+  for (int64_t pl = 0; pl < planes; ++pl) {
+    const T* d = dy.data() + pl * OHW;
+    T* dxp = dx + pl * HW;
+    for (int64_t oh = 0; oh < OH; ++oh)
+      for (int64_t ow = 0; ow < OW; ++ow) {
+        const Window win = window_at(g, oh, ow);
+        const T share = d[oh * OW + ow] * scale;
+        for (int64_t ih = win.h0; ih < win.h1; ++ih)
+          for (int64_t iw = win.w0; iw < win.w1; ++iw) dxp[ih * g.width + iw] += share;
+      }
+  }
+}
+
+// GlobalAvgPool2d ----------------------------------------------------------------------------
+
+template <class T>
+Shape GlobalAvgPool2d<T>::setup(std::span<const Shape> inputs) {
+  REDES_CHECK(inputs.size() == 1, ShapeError,
+              "global_avg_pool2d takes 1 input, got " + std::to_string(inputs.size()));
+  const Shape& x = inputs[0];
+  REDES_CHECK(x.rank() == 3 && x.numel() > 0, ShapeError,
+              "global_avg_pool2d needs a per-sample input (C, H, W), got " + x.str());
+  channels_ = x[0];
+  plane_ = x[1] * x[2];
+  return Shape{channels_};
+}
+
+template <class T>
+void GlobalAvgPool2d<T>::forward(const ForwardCtx<T>& ctx) {
+  const auto& x = ctx.in();   // (N, C, H, W)
+  const auto& y = ctx.out();  // (N, C)
+  REDES_CHECK(x.rank() == 4 && x.dim(1) == channels_ && x.dim(2) * x.dim(3) == plane_ &&
+                  y.rank() == 2 && y.dim(0) == x.dim(0) && y.dim(1) == channels_,
+              ShapeError,
+              "global_avg_pool2d: input " + x.shape().str() + ", output " + y.shape().str());
+  const int64_t planes = x.dim(0) * channels_;
+  const T scale = T(1) / static_cast<T>(plane_);
+#pragma omp parallel for schedule(static) if (planes * plane_ > kParallelMin)
+  for (int64_t pl = 0; pl < planes; ++pl) {
+    const T* in = x.data() + pl * plane_;
+    T sum = T(0);
+    for (int64_t i = 0; i < plane_; ++i) sum += in[i];
+    y.data()[pl] = sum * scale;
+  }
+}
+
+template <class T>
+void GlobalAvgPool2d<T>::backward(const BackwardCtx<T>& ctx) {
+  if (!wants_input_grad(ctx)) return;
+  const auto& dy = ctx.dout();  // (N, C)
+  const int64_t planes = dy.numel();
+  const T scale = T(1) / static_cast<T>(plane_);
+  T* dx = ctx.din().data();
+#pragma omp parallel for schedule(static) if (planes * plane_ > kParallelMin)
+  for (int64_t pl = 0; pl < planes; ++pl) {
+    const T share = dy.data()[pl] * scale;
+    T* d = dx + pl * plane_;
+    for (int64_t i = 0; i < plane_; ++i) d[i] += share;
+  }
+}
+
+template class Pool2d<float>;
+template class Pool2d<double>;
+template class MaxPool2d<float>;
+template class MaxPool2d<double>;
+template class AvgPool2d<float>;
+template class AvgPool2d<double>;
+template class GlobalAvgPool2d<float>;
+template class GlobalAvgPool2d<double>;
+
+}  // namespace redes

@@ -1,0 +1,80 @@
+// The convolutional examples end to end on small files the test writes: the AlexNet-style
+// config on a synthetic CIFAR-10 batch, and the lecture's convolution walk-through.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string slurp(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+int run(const std::string& cmd) {
+  const int status = std::system(cmd.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// n CIFAR-10 records: label byte + 3072 pixels (R, G, B planes); the label sets the colour
+// balance so that the classes can be told apart.
+void write_cifar(const fs::path& path, int n) {
+  std::ofstream f(path, std::ios::binary);
+  for (int i = 0; i < n; ++i) {
+    const unsigned char label = static_cast<unsigned char>(i % 10);
+    f.put(static_cast<char>(label));
+    for (int c = 0; c < 3; ++c)
+      for (int p = 0; p < 1024; ++p) f.put(static_cast<char>((label * 25 + c * 40 + (p * 7 + i) % 31) % 256));
+  }
+}
+
+}  // namespace
+
+TEST(CnnCli, AlexNetStyleConfigTrainsOnASyntheticCifarFile) {
+  const fs::path dir = fs::temp_directory_path() / ("redes-cnn-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  write_cifar(dir / "train.bin", 40);
+  write_cifar(dir / "test.bin", 20);
+  // The example config with its data pointed at the synthetic files, and a short run.
+  std::string cfg = slurp(fs::path(REDES_SOURCE_DIR) / "examples/alexnet-cifar10.toml");
+  cfg = std::regex_replace(cfg, std::regex(R"(train_batches = \[[^\]]*\])"), "train_batches = [\"train.bin\"]");
+  cfg = std::regex_replace(cfg, std::regex(R"(test_batches = \[[^\]]*\])"), "test_batches = [\"test.bin\"]");
+  cfg = std::regex_replace(cfg, std::regex(R"(epochs = \d+)"), "epochs = 2");
+  cfg = std::regex_replace(cfg, std::regex(R"(batch_size = \d+)"), "batch_size = 8");
+  std::ofstream(dir / "alexnet.toml") << cfg;
+
+  const std::string cmd = "cd '" + dir.string() + "' && timeout 600 '" + REDES_CLI +
+                          "' train alexnet.toml --out run --threads 2 >out.txt 2>err.txt";
+  ASSERT_EQ(run(cmd), 0) << slurp(dir / "err.txt");
+  const std::string summary = slurp(dir / "run/summary.json");
+  EXPECT_NE(summary.find("\"accuracy\""), std::string::npos) << summary;
+  EXPECT_NE(summary.find("\"airplane\""), std::string::npos) << "CIFAR-10 class names: " << summary;
+  for (const char* f : {"model.redes", "filters.png", "feature_maps.png", "input.png", "metrics.csv"})
+    EXPECT_TRUE(fs::exists(dir / "run" / f)) << f;
+  fs::remove_all(dir);
+}
+
+TEST(CnnCli, DemoConvolutionWalksThroughTheLecture) {
+  const fs::path out = fs::temp_directory_path() / ("redes-demo-" + std::to_string(::getpid()) + ".txt");
+  ASSERT_EQ(run("'" + std::string(REDES_CLI) + "' demo convolution > '" + out.string() + "'"), 0);
+  const std::string text = slurp(out);
+  fs::remove(out);
+  EXPECT_NE(text.find("A 4x3 image"), std::string::npos);
+  EXPECT_NE(text.find("Result of the convolution (3x2)"), std::string::npos);
+  EXPECT_NE(text.find("Max pooling"), std::string::npos);
+  EXPECT_NE(text.find("Average pooling"), std::string::npos);
+  // Every hand computation agrees with the library's layers.
+  EXPECT_EQ(text.find("NO"), std::string::npos) << text;
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n') > 40, true);
+}

@@ -1,0 +1,368 @@
+#include "layers/conv2d.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "kernels/im2col.hpp"
+#include "redes/threads.hpp"
+#include "support/gradcheck.hpp"
+
+namespace redes {
+namespace {
+
+Conv2dOptions conv(int64_t filters, std::array<int64_t, 2> kernel) {
+  Conv2dOptions o;
+  o.filters = filters;
+  o.kernel = kernel;
+  return o;
+}
+
+struct GradCase {
+  std::string what;
+  Conv2dOptions opt;
+  Shape input;  // per sample (C, H, W)
+  int64_t n;
+};
+
+std::vector<GradCase> grad_cases() {
+  std::vector<GradCase> cases;
+  auto add = [&](std::string what, Conv2dOptions o, Shape in, int64_t n) {
+    cases.push_back({std::move(what), std::move(o), std::move(in), n});
+  };
+  add("1 channel, non-square image and kernel, batch 1", conv(2, {3, 2}), {1, 5, 4}, 1);
+  {
+    auto o = conv(4, {3, 2});
+    o.stride = {2, 2};
+    o.padding = {1, 2};
+    add("stride 2 + padding, 3 channels, batch 3", o, {3, 7, 6}, 3);
+  }
+  {
+    auto o = conv(3, {3, 3});
+    o.dilation = {2, 2};
+    o.padding = {1, 1};
+    add("dilation 2", o, {2, 7, 7}, 2);
+  }
+  {
+    auto o = conv(6, {3, 3});
+    o.groups = 2;
+    o.padding = {1, 1};
+    add("groups 2", o, {4, 5, 4}, 2);
+  }
+  {
+    auto o = conv(5, {3, 3});
+    o.groups = 5;
+    o.stride = {2, 1};
+    add("depthwise (groups = channels = 5)", o, {5, 5, 6}, 1);
+  }
+  add("1x1 pointwise, 5 channels, batch 3", conv(3, {1, 1}), {5, 4, 3}, 3);
+  {
+    auto o = conv(4, {1, 1});
+    o.groups = 2;
+    add("1x1 pointwise with groups", o, {4, 3, 3}, 2);
+  }
+  {
+    auto o = conv(2, {1, 1});
+    o.stride = {2, 2};
+    add("1x1 stride 2 (im2col path)", o, {3, 5, 4}, 2);
+  }
+  {
+    auto o = conv(2, {4, 2});
+    o.padding_mode = "same";
+    add("same with an even kernel", o, {3, 5, 6}, 2);
+  }
+  {
+    auto o = conv(2, {2, 3});
+    o.padding_mode = "same";
+    o.dilation = {2, 1};
+    add("same with dilation", o, {1, 6, 5}, 3);
+  }
+  {
+    auto o = conv(3, {2, 2});
+    o.padding_mode = "valid";
+    o.bias = false;
+    add("valid, no bias", o, {2, 3, 4}, 3);
+  }
+  {
+    auto o = conv(2, {3, 3});
+    o.stride = {2, 3};
+    o.padding = {0, 1};
+    o.init = "he_uniform";
+    add("uneven strides, he_uniform", o, {3, 8, 9}, 1);
+  }
+  return cases;
+}
+
+TEST(Conv2d, GradientsMatchCentralDifferences) {
+  for (const auto& c : grad_cases()) {
+    Conv2d<double> layer(c.opt);
+    EXPECT_TRUE(test::check_layer_gradients(layer, {c.input}, c.n)) << c.what;
+  }
+  // In training the backward uses the columns the forward kept.
+  test::GradcheckOptions training;
+  training.training = true;
+  for (const auto& c : grad_cases()) {
+    Conv2d<double> layer(c.opt);
+    EXPECT_TRUE(test::check_layer_gradients(layer, {c.input}, c.n, training)) << c.what;
+  }
+}
+
+// Conv2d<float> forward and backward against the direct convolution, on random inputs.
+// training: a training forward keeps the columns for the backward; an evaluation forward does
+// not, and the backward unrolls the images again.
+void check_against_reference(const Conv2dOptions& opt, const Shape& input, int64_t n,
+                             bool training = false) {
+  Conv2d<float> layer(opt);
+  const Shape ins[] = {input};
+  const Shape out = layer.setup(ins).batched(n);
+  ParamArena<float> arena;
+  arena.bind(layer.params());
+  Rng rng(3);
+  layer.init(rng);
+  Tensor x(input.batched(n)), dy(out), y(out, NAN), dx(x.shape(), 0.5f);
+  for (auto& v : x.values()) v = float(rng.uniform(-1, 1));
+  for (auto& v : dy.values()) v = float(rng.uniform(-1, 1));
+  ForwardCtx<float> f;
+  f.inputs = {x.view()};
+  f.output = y.view();
+  f.training = training;
+  layer.forward(f);
+  BackwardCtx<float> b;
+  b.inputs = {x.view()};
+  b.output = y.view();
+  b.grad_output = dy.view();
+  b.grad_inputs = {dx.view()};
+  b.training = training;
+  layer.backward(b);
+
+  const auto& g = layer.geometry();
+  const float* w = layer.params()[0]->value;
+  const float* bias = opt.bias ? layer.params()[1]->value : nullptr;
+  Tensor ry(out), rdx(x.shape(), 0.5f), rdw(layer.params()[0]->shape, 0.f);
+  Tensor rdb(Shape{opt.filters}, 0.f);
+  conv2d_reference_forward<float>(g, opt.groups, opt.filters, n, x.data(), w, bias, ry.data());
+  conv2d_reference_backward<float>(g, opt.groups, opt.filters, n, x.data(), w, dy.data(),
+                                   rdx.data(), rdw.data(), rdb.data());
+  // Sums of up to a few thousand products of values below 1 (dW sums over N * OH * OW).
+  for (int64_t i = 0; i < y.numel(); ++i) ASSERT_NEAR(y[i], ry[i], 1e-5) << "y " << i;
+  for (int64_t i = 0; i < dx.numel(); ++i) ASSERT_NEAR(dx[i], rdx[i], 1e-5) << "dx " << i;
+  const float* dw = layer.params()[0]->grad;
+  for (int64_t i = 0; i < rdw.numel(); ++i) ASSERT_NEAR(dw[i], rdw[i], 2e-4) << "dw " << i;
+  if (opt.bias) {
+    for (int64_t i = 0; i < rdb.numel(); ++i)
+      ASSERT_NEAR(layer.params()[1]->grad[i], rdb[i], 2e-4) << "db " << i;
+  }
+}
+
+TEST(Conv2d, FloatLayerMatchesDirectConvolution) {
+  for (const auto& c : grad_cases()) {
+    SCOPED_TRACE(c.what);
+    check_against_reference(c.opt, c.input, c.n, false);
+    check_against_reference(c.opt, c.input, c.n, true);
+  }
+}
+
+// Batches large enough to be split over threads (each thread its own columns and partial dW),
+// with block boundaries that do not divide the batch evenly.
+TEST(Conv2d, ThreadedBatchesMatchDirectConvolution) {
+  const int saved = num_threads();
+  for (int threads : {2, 3}) {
+    set_num_threads(threads);
+    for (bool training : {false, true}) {
+      SCOPED_TRACE(::testing::Message() << threads << " threads, training " << training);
+      auto o = conv(8, {3, 3});
+      o.padding = {1, 1};
+      check_against_reference(o, {3, 9, 8}, 5, training);
+      o = conv(32, {1, 1});  // the 1x1 path
+      check_against_reference(o, {16, 8, 8}, 7, training);
+      o = conv(8, {3, 2});
+      o.groups = 2;
+      o.stride = {2, 1};
+      o.padding = {1, 0};
+      check_against_reference(o, {8, 12, 9}, 4, training);
+      o = conv(6, {5, 5});  // one image: no split
+      o.padding_mode = "same";
+      check_against_reference(o, {4, 16, 16}, 1, training);
+    }
+  }
+  set_num_threads(saved);
+}
+
+TEST(Conv2d, ShapesFollowPyTorch) {
+  auto out_shape = [](Conv2dOptions o, Shape in) {
+    Conv2d<float> layer(o);
+    const Shape ins[] = {in};
+    return layer.setup(ins);
+  };
+  auto o = conv(6, {5, 5});
+  o.padding = {2, 2};
+  EXPECT_EQ(out_shape(o, {1, 28, 28}), (Shape{6, 28, 28}));  // LeNet-5 conv1
+  EXPECT_EQ(out_shape(conv(16, {5, 5}), {6, 14, 14}), (Shape{16, 10, 10}));
+  o = conv(8, {4, 4});
+  o.padding_mode = "same";
+  EXPECT_EQ(out_shape(o, {3, 9, 7}), (Shape{8, 9, 7}));
+  o = conv(2, {3, 2});
+  o.stride = {2, 3};
+  o.padding = {1, 0};
+  o.dilation = {2, 1};
+  // H: floor((9 + 2 - 5) / 2) + 1 = 4; W: floor((8 - 2) / 3) + 1 = 3
+  EXPECT_EQ(out_shape(o, {3, 9, 8}), (Shape{2, 4, 3}));
+
+  Conv2d<float> layer(conv(4, {3, 2}));
+  const Shape ins[] = {Shape{6, 5, 5}};
+  layer.setup(ins);
+  EXPECT_EQ(layer.params()[0]->shape, (Shape{4, 6, 3, 2}));  // (OC, C/G, KH, KW) as PyTorch
+  EXPECT_EQ(layer.params()[1]->shape, (Shape{4}));
+  EXPECT_FALSE(layer.pointwise());
+  Conv2d<float> one(conv(4, {1, 1}));
+  one.setup(ins);
+  EXPECT_TRUE(one.pointwise());
+}
+
+TEST(Conv2d, SamePaddingPutsTheExtraAtTheBottomRight) {
+  auto o = conv(1, {4, 2});
+  o.padding_mode = "same";
+  Conv2d<float> layer(o);
+  const Shape ins[] = {Shape{1, 6, 6}};
+  layer.setup(ins);
+  const auto& g = layer.geometry();
+  // Total padding 3 rows: 1 on top, 2 at the bottom; 1 column: 0 left, 1 right.
+  EXPECT_EQ(g.pad_top, 1);
+  EXPECT_EQ(g.pad_bottom, 2);
+  EXPECT_EQ(g.pad_left, 0);
+  EXPECT_EQ(g.pad_right, 1);
+}
+
+TEST(Conv2d, ImpossibleShapesThrowShapeErrorWithTheShapes) {
+  auto setup_error = [](Conv2dOptions o, Shape in) -> std::string {
+    Conv2d<float> layer(o);
+    const Shape ins[] = {in};
+    try {
+      layer.setup(ins);
+    } catch (const ShapeError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  const std::string big = setup_error(conv(2, {5, 5}), {1, 4, 9});
+  EXPECT_NE(big.find("(1, 4, 9)"), std::string::npos) << big;
+  EXPECT_NE(big.find("does not fit"), std::string::npos) << big;
+  auto o = conv(4, {3, 3});
+  o.groups = 2;
+  const std::string groups = setup_error(o, {3, 8, 8});
+  EXPECT_NE(groups.find("(3, 8, 8)"), std::string::npos) << groups;
+  EXPECT_NE(groups.find("groups"), std::string::npos) << groups;
+  EXPECT_NE(setup_error(conv(2, {3, 3}), {8, 8}).find("(C, H, W)"), std::string::npos);
+  o = conv(2, {5, 5});
+  o.padding = {1, 1};
+  EXPECT_EQ(setup_error(o, {1, 3, 3}), "");  // padded to 5x5: one output
+}
+
+TEST(Conv2d, BadOptionsThrowConfigError) {
+  auto o = conv(0, {3, 3});
+  EXPECT_THROW(Conv2d<float>{o}, ConfigError);
+  o = conv(2, {0, 3});
+  EXPECT_THROW(Conv2d<float>{o}, ConfigError);
+  o = conv(3, {3, 3});
+  o.groups = 2;
+  EXPECT_THROW(Conv2d<float>{o}, ConfigError);
+  o = conv(2, {3, 3});
+  o.padding_mode = "same";
+  o.stride = {2, 1};
+  EXPECT_THROW(Conv2d<float>{o}, ConfigError);
+  o = conv(2, {3, 3});
+  o.init = "nope";
+  EXPECT_THROW(Conv2d<float>{o}, ConfigError);
+}
+
+TEST(Conv2d, TorchInitStaysWithinOneOverSqrtFanIn) {
+  auto o = conv(32, {3, 3});
+  o.groups = 2;
+  Conv2d<float> layer(o);
+  const Shape ins[] = {Shape{8, 6, 6}};
+  layer.setup(ins);
+  ParamArena<float> arena;
+  arena.bind(layer.params());
+  Rng rng(1);
+  layer.init(rng);
+  const double bound = 1.0 / std::sqrt(4.0 * 9.0);  // fan_in = C/G * KH * KW = 36
+  for (auto* p : layer.params()) {
+    double lo = 1, hi = -1;
+    for (float v : p->values()) {
+      lo = std::min(lo, double(v));
+      hi = std::max(hi, double(v));
+    }
+    EXPECT_GE(lo, -bound) << p->name;
+    EXPECT_LE(hi, bound) << p->name;
+    EXPECT_LT(lo, -0.8 * bound) << p->name;
+    EXPECT_GT(hi, 0.8 * bound) << p->name;
+  }
+}
+
+// Same input, same parameters, same threads: the same bits, forward and backward, and a second
+// step (reusing the grown buffers) repeats the first.
+TEST(Conv2d, RepeatsBitForBit) {
+  auto o = conv(16, {5, 5});
+  o.padding = {2, 2};
+  Conv2d<float> layer(o);
+  const Shape ins[] = {Shape{6, 12, 12}};
+  const Shape out = layer.setup(ins).batched(8);
+  ParamArena<float> arena;
+  arena.bind(layer.params());
+  Rng rng(2);
+  layer.init(rng);
+  Tensor x(ins[0].batched(8)), dy(out);
+  for (auto& v : x.values()) v = float(rng.normal());
+  for (auto& v : dy.values()) v = float(rng.normal());
+  auto step = [&]() {
+    Tensor y(out), dx(x.shape(), 0.f);
+    arena.zero_grad();
+    ForwardCtx<float> f;
+    f.inputs = {x.view()};
+    f.output = y.view();
+    layer.forward(f);
+    BackwardCtx<float> b;
+    b.inputs = {x.view()};
+    b.output = y.view();
+    b.grad_output = dy.view();
+    b.grad_inputs = {dx.view()};
+    layer.backward(b);
+    std::vector<float> all = y.values();
+    all.insert(all.end(), dx.values().begin(), dx.values().end());
+    all.insert(all.end(), arena.grads().begin(), arena.grads().end());
+    return all;
+  };
+  const auto first = step();
+  const auto second = step();
+  ASSERT_EQ(first.size(), second.size());
+  EXPECT_EQ(std::memcmp(first.data(), second.data(), first.size() * sizeof(float)), 0);
+}
+
+TEST(Conv2d, SkipsTheInputGradientWhenNotWanted) {
+  // The first layer of a model gets an empty din: only the parameter gradients are computed.
+  Conv2d<float> layer(conv(2, {3, 3}));
+  const Shape ins[] = {Shape{1, 5, 5}};
+  const Shape out = layer.setup(ins).batched(2);
+  ParamArena<float> arena;
+  arena.bind(layer.params());
+  Rng rng(4);
+  layer.init(rng);
+  Tensor x(ins[0].batched(2), 1.f), y(out), dy(out, 1.f);
+  ForwardCtx<float> f;
+  f.inputs = {x.view()};
+  f.output = y.view();
+  layer.forward(f);
+  BackwardCtx<float> b;
+  b.inputs = {x.view()};
+  b.output = y.view();
+  b.grad_output = dy.view();
+  b.grad_inputs = {TensorView<float>()};
+  layer.backward(b);
+  // Every weight saw x = 1 at each of the 2 * 3 * 3 outputs.
+  for (float g : layer.params()[0]->grads()) EXPECT_FLOAT_EQ(g, 18.f);
+  for (float g : layer.params()[1]->grads()) EXPECT_FLOAT_EQ(g, 18.f);
+}
+
+}  // namespace
+}  // namespace redes

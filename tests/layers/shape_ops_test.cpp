@@ -1,0 +1,68 @@
+#include "layers/shape_ops.hpp"
+
+#include <gtest/gtest.h>
+
+#include "support/gradcheck.hpp"
+
+namespace redes {
+namespace {
+
+TEST(Flatten, GradientsMatchCentralDifferences) {
+  Flatten<double> image;
+  EXPECT_TRUE(test::check_layer_gradients(image, {Shape{2, 3, 4}}, 3));
+  Flatten<double> flat;
+  EXPECT_TRUE(test::check_layer_gradients(flat, {Shape{5}}, 1));
+}
+
+TEST(Flatten, AnyRankBecomesOneDimension) {
+  Flatten<float> layer;
+  const Shape a[] = {Shape{16, 5, 5}}, b[] = {Shape{7}}, c[] = {Shape{2, 3}};
+  EXPECT_EQ(layer.setup(a), (Shape{400}));
+  EXPECT_EQ(layer.setup(b), (Shape{7}));
+  EXPECT_EQ(layer.setup(c), (Shape{6}));
+}
+
+TEST(Reshape, GradientsMatchCentralDifferences) {
+  Reshape<double> seq({28, -1});
+  EXPECT_TRUE(test::check_layer_gradients(seq, {Shape{1, 28, 4}}, 2));
+  Reshape<double> back({2, 3, 2});
+  EXPECT_TRUE(test::check_layer_gradients(back, {Shape{12}}, 3));
+}
+
+TEST(Reshape, InfersTheMinusOneAndKeepsRowMajorOrder) {
+  Reshape<float> layer({28, 28});
+  const Shape image[] = {Shape{1, 28, 28}};
+  EXPECT_EQ(layer.setup(image), (Shape{28, 28}));  // an image as 28 steps of 28 features
+  Reshape<float> infer({-1, 4});
+  const Shape in[] = {Shape{2, 3, 4}};
+  EXPECT_EQ(infer.setup(in), (Shape{6, 4}));
+  // Values keep their order: y[n] is x[n] read row by row.
+  Reshape<float> r({3, 2});
+  const Shape six[] = {Shape{2, 3}};
+  r.setup(six);
+  Tensor x(Shape{1, 2, 3}, {1, 2, 3, 4, 5, 6}), y(Shape{1, 3, 2});
+  ForwardCtx<float> f;
+  f.inputs = {x.view()};
+  f.output = y.view();
+  r.forward(f);
+  EXPECT_EQ(y.values(), x.values());
+}
+
+TEST(Reshape, BadShapesThrow) {
+  EXPECT_THROW(Reshape<float>({-1, -1}), ConfigError);
+  EXPECT_THROW(Reshape<float>({0, 3}), ConfigError);
+  EXPECT_THROW(Reshape<float>({}), ConfigError);
+  Reshape<float> r({5, -1});
+  const Shape in[] = {Shape{2, 3, 4}};
+  try {
+    r.setup(in);
+    ADD_FAILURE() << "24 values reshaped to [5, -1]";
+  } catch (const ShapeError& e) {
+    EXPECT_NE(std::string(e.what()).find("(2, 3, 4)"), std::string::npos) << e.what();
+  }
+  Reshape<float> r2({5, 5});
+  EXPECT_THROW(r2.setup(in), ShapeError);
+}
+
+}  // namespace
+}  // namespace redes
