@@ -18,56 +18,59 @@ namespace redes::bench {
 namespace {
 
 struct GemmShape {
-  const char* model;
-  const char* what;
+  std::string model, what;
   bool trans_a, trans_b;
   int64_t M, N, K;  // op(A) is (M, K), op(B) is (K, N), C is (M, N)
 };
 
 // A dense layer F_in -> F_out at batch N: forward, weight gradient, input gradient.
-#define DENSE(model, name, n, fin, fout)                             \
-  GemmShape{model, name ".forward", false, true, n, fout, fin},     \
-      GemmShape{model, name ".grad_weight", true, false, fout, fin, n}, \
-      GemmShape{model, name ".grad_input", false, false, n, fin, fout}
+void dense(std::vector<GemmShape>& v, const std::string& model, const std::string& name, int64_t n,
+           int64_t fin, int64_t fout) {
+  v.push_back({model, name + ".forward", false, true, n, fout, fin});
+  v.push_back({model, name + ".grad_weight", true, false, fout, fin, n});
+  v.push_back({model, name + ".grad_input", false, false, n, fin, fout});
+}
+
 // A convolution as im2col + GEMM per image: W (OC, CKK) x col (CKK, P) with P output pixels;
 // the weight gradient dW (OC, CKK) += dy (OC, P) x col^T; the column gradient
 // dcol (CKK, P) = W^T x dy.
-#define CONV(model, name, oc, ckk, p)                                  \
-  GemmShape{model, name ".forward", false, false, oc, p, ckk},        \
-      GemmShape{model, name ".grad_weight", false, true, oc, ckk, p}, \
-      GemmShape{model, name ".grad_input", true, false, ckk, p, oc}
+void conv(std::vector<GemmShape>& v, const std::string& model, const std::string& name, int64_t oc,
+          int64_t ckk, int64_t p) {
+  v.push_back({model, name + ".forward", false, false, oc, p, ckk});
+  v.push_back({model, name + ".grad_weight", false, true, oc, ckk, p});
+  v.push_back({model, name + ".grad_input", true, false, ckk, p, oc});
+}
 
-const std::vector<GemmShape>& shapes() {
-  static const std::vector<GemmShape> s = {
-      // cars MLP (examples/cars.toml): 9 features -> 16 -> 16 -> 1, batch 32.
-      DENSE("cars", "hidden1", 32, 9, 16),
-      DENSE("cars", "hidden2", 32, 16, 16),
-      DENSE("cars", "output", 32, 16, 1),
-      // cars at inference, batch 256.
-      GemmShape{"cars", "hidden1.forward_b256", false, true, 256, 16, 9},
-      // LeNet-5 on Fashion-MNIST, batch 64: conv 6@5x5 pad 2 on 28x28 (784 pixels),
-      // conv 16@5x5 on 14x14 -> 10x10, dense 400 -> 120 -> 84 -> 10.
-      CONV("lenet5", "conv1", 6, 25, 784),
-      CONV("lenet5", "conv2", 16, 150, 100),
-      DENSE("lenet5", "dense1", 64, 400, 120),
-      DENSE("lenet5", "dense2", 64, 120, 84),
-      DENSE("lenet5", "dense3", 64, 84, 10),
-      // The Fashion-MNIST convnet, batch 64: conv 32@5x5 same on 28x28, conv 64@5x5 same on
-      // 14x14 (196 pixels), dense 3136 -> 1024 -> 10.
-      CONV("convnet", "conv1", 32, 25, 784),
-      CONV("convnet", "conv2", 64, 800, 196),
-      DENSE("convnet", "dense1", 64, 3136, 1024),
-      DENSE("convnet", "dense2", 64, 1024, 10),
-      // Row-sequence LSTM(128), batch 128, 28 steps of 28 pixels, gates 4 x 128 = 512:
-      // the input projection of all steps at once (N*T, 28) x (28, 512), the recurrent
-      // product per step (128, 128) x (128, 512), and the classifier 128 -> 10.
-      GemmShape{"lstm_rows", "input_proj.forward", false, true, 128 * 28, 512, 28},
-      GemmShape{"lstm_rows", "input_proj.grad_weight", true, false, 512, 28, 128 * 28},
-      GemmShape{"lstm_rows", "recurrent.forward", false, true, 128, 512, 128},
-      GemmShape{"lstm_rows", "recurrent.grad_weight", true, false, 512, 128, 128},
-      GemmShape{"lstm_rows", "recurrent.grad_input", false, false, 128, 128, 512},
-      DENSE("lstm_rows", "dense", 128, 128, 10),
-  };
+std::vector<GemmShape> shapes() {
+  std::vector<GemmShape> s;
+  // cars MLP (examples/cars.toml): 9 features -> 16 -> 16 -> 1, batch 32; and the first layer
+  // at inference, batch 256.
+  dense(s, "cars", "hidden1", 32, 9, 16);
+  dense(s, "cars", "hidden2", 32, 16, 16);
+  dense(s, "cars", "output", 32, 16, 1);
+  s.push_back({"cars", "hidden1.forward_b256", false, true, 256, 16, 9});
+  // LeNet-5 on Fashion-MNIST, batch 64: conv 6@5x5 pad 2 on 28x28 (784 pixels),
+  // conv 16@5x5 on 14x14 -> 10x10, dense 400 -> 120 -> 84 -> 10.
+  conv(s, "lenet5", "conv1", 6, 25, 784);
+  conv(s, "lenet5", "conv2", 16, 150, 100);
+  dense(s, "lenet5", "dense1", 64, 400, 120);
+  dense(s, "lenet5", "dense2", 64, 120, 84);
+  dense(s, "lenet5", "dense3", 64, 84, 10);
+  // The Fashion-MNIST convnet, batch 64: conv 32@5x5 same on 28x28, conv 64@5x5 same on
+  // 14x14 (196 pixels), dense 3136 -> 1024 -> 10.
+  conv(s, "convnet", "conv1", 32, 25, 784);
+  conv(s, "convnet", "conv2", 64, 800, 196);
+  dense(s, "convnet", "dense1", 64, 3136, 1024);
+  dense(s, "convnet", "dense2", 64, 1024, 10);
+  // Row-sequence LSTM(128), batch 128, 28 steps of 28 pixels, gates 4 x 128 = 512:
+  // the input projection of all steps at once (N*T, 28) x (28, 512), the recurrent
+  // product per step (128, 128) x (128, 512), and the classifier 128 -> 10.
+  s.push_back({"lstm_rows", "input_proj.forward", false, true, 128 * 28, 512, 28});
+  s.push_back({"lstm_rows", "input_proj.grad_weight", true, false, 512, 28, 128 * 28});
+  s.push_back({"lstm_rows", "recurrent.forward", false, true, 128, 512, 128});
+  s.push_back({"lstm_rows", "recurrent.grad_weight", true, false, 512, 128, 128});
+  s.push_back({"lstm_rows", "recurrent.grad_input", false, false, 128, 128, 512});
+  dense(s, "lstm_rows", "dense", 128, 128, 10);
   return s;
 }
 
@@ -97,8 +100,8 @@ void bm_gemm(benchmark::State& state, GemmShape s) {
 // Registers gemm/<model>/<layer>.<pass> for every shape.
 const bool registered = add_registration([] {
   for (const auto& s : shapes()) {
-    auto* b = benchmark::RegisterBenchmark(
-        (std::string("gemm/") + s.model + "/" + s.what).c_str(), bm_gemm, s);
+    const std::string name = "gemm/" + s.model + "/" + s.what;
+    auto* b = benchmark::RegisterBenchmark(name.c_str(), bm_gemm, s);
     if (use_real_time()) b->UseRealTime();
   }
 });

@@ -8,7 +8,6 @@
 // one thread the figures come from the thread's CPU time (robust on a shared machine), with
 // more from the wall time (the "/real_time" suffix of the names).
 #include <benchmark/benchmark.h>
-
 #include <time.h>
 
 #include <algorithm>
@@ -67,10 +66,11 @@ void measure_peak(int threads) {
   }
   g_peak_gflops = 2.0 * n * n * n / best * 1e-9;
   const char* coretype = std::getenv("OPENBLAS_CORETYPE");
-  std::printf("peak: SGEMM 2048^3 (redes::gemm, best of 5, %s) %.1f GFLOP/s on %d thread%s"
-              " (OPENBLAS_CORETYPE=%s)\n",
-              g_real_time ? "wall time" : "thread CPU time", g_peak_gflops, threads,
-              threads == 1 ? "" : "s", coretype ? coretype : "unset");
+  std::printf(
+      "peak: SGEMM 2048^3 (redes::gemm, best of 5, %s) %.1f GFLOP/s on %d thread%s"
+      " (OPENBLAS_CORETYPE=%s)\n",
+      g_real_time ? "wall time" : "thread CPU time", g_peak_gflops, threads,
+      threads == 1 ? "" : "s", coretype ? coretype : "unset");
   std::fflush(stdout);
 }
 
