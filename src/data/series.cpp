@@ -377,7 +377,8 @@ std::vector<std::string> extend_times(const std::vector<std::string>& times, int
       }
     }
   } else {
-    for (int64_t i = 1; i <= steps; ++i) out.push_back(std::string(1, '+').append(std::to_string(i)));
+    for (int64_t i = 1; i <= steps; ++i)
+      out.push_back(std::string(1, '+').append(std::to_string(i)));
   }
   return out;
 }

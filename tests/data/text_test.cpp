@@ -77,7 +77,7 @@ TEST(Words, SplitsAreDisjointAndFollowTheSeed) {
   WordList list;
   list.source = "list";
   for (int i = 0; i < 100; ++i)
-    list.words.push_back(std::string(1, char('a' + i % 26)) + std::to_string(i));
+    list.words.push_back(std::to_string(i).append(1, char('a' + i % 26)));
   TextSpec spec;
   const WordSplits a = split_words(list, spec, 7), b = split_words(list, spec, 7),
                    c = split_words(list, spec, 8);
