@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <string>
+#include <type_traits>
 
+#include "kernels/x86/sgemm_avx512.hpp"
 #include "redes/error.hpp"
 
 namespace redes {
@@ -50,6 +52,24 @@ void blas_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, int K, doub
   cblas_dgemm(CblasRowMajor, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
+// The float GEMM of this CPU, chosen once at start-up (the function table of GUIDE rule 5):
+// redes' own AVX-512 kernel where the CPU has AVX-512F, for products of at least min_work
+// multiply-adds; OpenBLAS otherwise. (OpenBLAS may be held to its AVX2 kernels by
+// OPENBLAS_CORETYPE; measured single-threaded on Zen 5 with OPENBLAS_CORETYPE=Haswell, the own
+// kernel is 1.2-2x faster on every product of the example models from about 8K multiply-adds
+// up, and level below, where the call overhead dominates both.)
+using SgemmFn = void (*)(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t,
+                         const float*, int64_t, float, float*, int64_t);
+struct SgemmTable {
+  SgemmFn own = nullptr;  // null: always OpenBLAS
+  int64_t min_work = 0;   // M * N * K from which `own` is used
+};
+SgemmTable choose_sgemm() {
+  if (x86::cpu_has_avx512f()) return {&x86::sgemm_avx512, 8192};
+  return {};
+}
+const SgemmTable kSgemm = choose_sgemm();
+
 }  // namespace
 
 template <class T>
@@ -62,6 +82,12 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, 
   if (K == 0 || alpha == T(0)) {
     scale_c(M, N, beta, C, ldc);
     return;
+  }
+  if constexpr (std::is_same_v<T, float>) {
+    if (kSgemm.own != nullptr && M * N * K >= kSgemm.min_work) {
+      kSgemm.own(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+      return;
+    }
   }
   // The CBLAS interface takes int sizes.
   constexpr int64_t kIntMax = 2147483647;

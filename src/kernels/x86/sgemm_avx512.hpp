@@ -1,0 +1,24 @@
+// Single-precision GEMM with AVX-512F, for CPUs whose BLAS kernel is held below AVX-512.
+// Same contract as redes::gemm (src/kernels/gemm.hpp): row-major, C = alpha op(A) op(B) + beta C,
+// beta == 0 overwrites C without reading it. Inside an OpenMP parallel region it runs on the
+// calling thread only; outside one, a product of 2^20 multiply-adds or more is split over the
+// OpenMP threads by slices of C. Deterministic: the summation order depends on the shape only,
+// not on the thread count. Packing buffers are thread_local and reused, so a warm thread
+// allocates nothing.
+//
+// Only the caller decides whether to use it: gemm.cpp picks it once at start-up, and only on a
+// CPU with AVX-512F (cpu_has_avx512f()). This header needs no special compiler flags.
+#pragma once
+#include <cstdint>
+
+namespace redes::x86 {
+
+// Whether this CPU runs AVX-512F (and the OS saves its registers).
+bool cpu_has_avx512f();
+
+// Requires M, N, K >= 0 and lda, ldb, ldc covering a stored row, as gemm checks.
+void sgemm_avx512(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                  const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+                  int64_t ldc);
+
+}  // namespace redes::x86
