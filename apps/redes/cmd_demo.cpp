@@ -34,7 +34,8 @@ Matrix convolve(const Matrix& img, const Matrix& filter, bool verbose) {
         for (size_t v = 0; v < filter[0].size(); ++v) {
           out[i][j] += img[i + u][j + v] * filter[u][v];
           char t[64];
-          std::snprintf(t, sizeof t, "%s%g*%g", terms.empty() ? "" : " + ", img[i + u][j + v], filter[u][v]);
+          std::snprintf(t, sizeof t, "%s%g*%g", terms.empty() ? "" : " + ", img[i + u][j + v],
+                        filter[u][v]);
           terms += t;
         }
       if (verbose) std::printf("  out[%zu][%zu] = %s = %g\n", i, j, terms.c_str(), out[i][j]);
@@ -64,14 +65,16 @@ Matrix pool(const Matrix& m, size_t k, bool max, bool verbose) {
 }
 
 // Runs a layer of the library on one sample (C, H, W) and returns its output channels.
-std::vector<Matrix> run_layer(const std::string& kind, nlohmann::json attrs, const std::vector<Matrix>& channels,
+std::vector<Matrix> run_layer(const std::string& kind, nlohmann::json attrs,
+                              const std::vector<Matrix>& channels,
                               const std::vector<Matrix>& weights = {}, double bias = 0) {
   LayerSpec spec;
   spec.kind = kind;
   spec.name = kind;
   spec.attrs = std::move(attrs);
   auto layer = make_layer<double>(spec);
-  const int64_t c = static_cast<int64_t>(channels.size()), h = channels[0].size(), w = channels[0][0].size();
+  const int64_t c = static_cast<int64_t>(channels.size()), h = channels[0].size(),
+                w = channels[0][0].size();
   const Shape in{c, h, w};
   const Shape out = layer->setup(std::span<const Shape>(&in, 1));
   ParamArena<double> arena;
@@ -100,9 +103,11 @@ std::vector<Matrix> run_layer(const std::string& kind, nlohmann::json attrs, con
 void check(const char* what, const Matrix& by_hand, const Matrix& by_layer) {
   bool same = by_hand.size() == by_layer.size();
   for (size_t i = 0; same && i < by_hand.size(); ++i)
-    for (size_t j = 0; j < by_hand[i].size(); ++j) same = same && std::abs(by_hand[i][j] - by_layer[i][j]) < 1e-9;
+    for (size_t j = 0; j < by_hand[i].size(); ++j)
+      same = same && std::abs(by_hand[i][j] - by_layer[i][j]) < 1e-9;
   std::printf("  (redes' %s layer computes the same: %s)\n", what, same ? "yes" : "NO");
-  if (!same) throw Error("demo: the " + std::string(what) + " layer disagrees with the hand computation");
+  if (!same)
+    throw Error("demo: the " + std::string(what) + " layer disagrees with the hand computation");
 }
 
 int demo_convolution() {
@@ -111,15 +116,22 @@ int demo_convolution() {
   const Matrix filter = {{1, 0}, {-1, 2}};
   print("A 4x3 image, one channel", image);
   print("A 2x2 filter", filter);
-  std::printf("\nThe filter slides over every 2x2 window of the image (stride 1, no padding):\n"
-              "(4 - 2 + 1) x (3 - 2 + 1) = 3x2 positions. At each one, multiply element by element and add:\n");
+  std::printf(
+      "\nThe filter slides over every 2x2 window of the image (stride 1, no padding):\n"
+      "(4 - 2 + 1) x (3 - 2 + 1) = 3x2 positions. At each one, multiply element by element and "
+      "add:\n");
   const Matrix result = convolve(image, filter, true);
   print("\nResult of the convolution", result);
-  check("conv2d", result, run_layer("conv2d", {{"filters", 1}, {"kernel", 2}, {"bias", false}}, {image}, {filter})[0]);
+  check(
+      "conv2d", result,
+      run_layer("conv2d", {{"filters", 1}, {"kernel", 2}, {"bias", false}}, {image}, {filter})[0]);
 
-  std::printf("\nThree channels (an RGB image)\n-----------------------------\n"
-              "A colour image has one 4x3 matrix per colour, the channels. The filter has one 2x2 slice per\n"
-              "channel; each channel is convolved with its slice and the three results are added (plus a bias):\n");
+  std::printf(
+      "\nThree channels (an RGB image)\n-----------------------------\n"
+      "A colour image has one 4x3 matrix per colour, the channels. The filter has one 2x2 slice "
+      "per\n"
+      "channel; each channel is convolved with its slice and the three results are added (plus a "
+      "bias):\n");
   const Matrix red = image, green = {{1, 0, 2}, {0, 3, 0}, {2, 0, 1}, {0, 1, 0}},
                blue = {{5, 1, 0}, {0, 2, 4}, {1, 0, 3}, {2, 2, 0}};
   const Matrix f_red = filter, f_green = {{0, 1}, {1, 0}}, f_blue = {{0.5, 0}, {0, -0.5}};
@@ -139,10 +151,13 @@ int demo_convolution() {
   std::printf("\n");
   print("Sum of the three results plus the bias 1: the 3x2 output of a 3-channel convolution", sum);
   check("conv2d", sum,
-        run_layer("conv2d", {{"filters", 1}, {"kernel", 2}}, {red, green, blue}, {f_red, f_green, f_blue}, bias)[0]);
+        run_layer("conv2d", {{"filters", 1}, {"kernel", 2}}, {red, green, blue},
+                  {f_red, f_green, f_blue}, bias)[0]);
 
-  std::printf("\nPooling\n=======\n\nA 2x2 window slides over the 3x2 convolution result (stride 1): 2x1 positions.\n"
-              "Max pooling keeps the largest value of each window:\n");
+  std::printf(
+      "\nPooling\n=======\n\nA 2x2 window slides over the 3x2 convolution result (stride 1): 2x1 "
+      "positions.\n"
+      "Max pooling keeps the largest value of each window:\n");
   const Matrix mx = pool(result, 2, true, true);
   print("Max pooling", mx);
   check("max_pool2d", mx, run_layer("max_pool2d", {{"kernel", 2}, {"stride", 1}}, {result})[0]);
@@ -150,9 +165,11 @@ int demo_convolution() {
   const Matrix avg = pool(result, 2, false, true);
   print("Average pooling", avg);
   check("avg_pool2d", avg, run_layer("avg_pool2d", {{"kernel", 2}, {"stride", 1}}, {result})[0]);
-  std::printf("\nEach pooled value summarises a neighbourhood, so a pattern found by the filter counts\n"
-              "wherever it appears in the window: pooling makes the features smaller and less sensitive to\n"
-              "small shifts.\n");
+  std::printf(
+      "\nEach pooled value summarises a neighbourhood, so a pattern found by the filter counts\n"
+      "wherever it appears in the window: pooling makes the features smaller and less sensitive "
+      "to\n"
+      "small shifts.\n");
   return 0;
 }
 
@@ -161,7 +178,9 @@ int demo_convolution() {
 Command add_demo(CLI::App& app) {
   auto topic = std::make_shared<std::string>();
   auto* cmd = app.add_subcommand("demo", "Walk through the lecture's examples step by step");
-  cmd->add_option("topic", *topic, "What to show")->required()->check(CLI::IsMember({"convolution"}));
+  cmd->add_option("topic", *topic, "What to show")
+      ->required()
+      ->check(CLI::IsMember({"convolution"}));
   return {cmd, [topic] { return demo_convolution(); }};
 }
 

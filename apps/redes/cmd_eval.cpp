@@ -15,7 +15,8 @@ void print_metrics(const Metrics& m) {
   if (!m.confusion.empty()) {
     std::printf("confusion (rows: true class, columns: predicted)\n");
     for (const auto& row : m.confusion) {
-      for (size_t j = 0; j < row.size(); ++j) std::printf("%s%lld", j ? " " : "  ", static_cast<long long>(row[j]));
+      for (size_t j = 0; j < row.size(); ++j)
+        std::printf("%s%lld", j ? " " : "  ", static_cast<long long>(row[j]));
       std::printf("\n");
     }
   }
@@ -31,7 +32,8 @@ struct Args {
 
 Command add_eval(CLI::App& app) {
   auto a = std::make_shared<Args>();
-  auto* cmd = app.add_subcommand("eval", "Evaluate a trained model on a data file that has the target column");
+  auto* cmd = app.add_subcommand(
+      "eval", "Evaluate a trained model on a data file that has the target column");
   cmd->add_option("model", a->model, "A model.redes file")->required();
   cmd->add_option("--data", a->data, "A CSV or JSON file with the training columns")->required();
   cmd->add_flag("--json", a->json, "Print the metrics as JSON");
@@ -50,7 +52,8 @@ Command add_eval(CLI::App& app) {
 
 Command add_predict(CLI::App& app) {
   auto a = std::make_shared<Args>();
-  auto* cmd = app.add_subcommand("predict", "Write the model's predictions, one CSV row per input row");
+  auto* cmd =
+      app.add_subcommand("predict", "Write the model's predictions, one CSV row per input row");
   cmd->add_option("model", a->model, "A model.redes file")->required();
   cmd->add_option("--input,-i", a->data, "A CSV or JSON file with the feature columns")->required();
   cmd->add_option("--output,-o", a->output, "Where to write the CSV (default: standard output)");

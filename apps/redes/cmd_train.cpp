@@ -1,8 +1,9 @@
 // redes train CONFIG: train the model a config describes and write a run folder.
+#include <toml++/toml.h>
+
 #include <cstdio>
 #include <optional>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "commands.hpp"
 #include "redes/run.hpp"
@@ -60,7 +61,8 @@ int run_train(const TrainArgs& a) {
 
 Command add_train(CLI::App& app) {
   auto a = std::make_shared<TrainArgs>();
-  auto* cmd = app.add_subcommand("train", "Train the model a TOML config describes and write a run folder");
+  auto* cmd =
+      app.add_subcommand("train", "Train the model a TOML config describes and write a run folder");
   cmd->add_option("config", a->config, "The config file (see examples/)")->required();
   cmd->add_option("--out,-o", a->out, "The run folder (default: runs/<name>)");
   cmd->add_option("--epochs", a->epochs, "Override train.epochs");

@@ -1,9 +1,9 @@
 // redes: train, evaluate and use small neural networks from the command line.
+#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
-#include <toml++/toml.h>
 
 #include "commands.hpp"
 #include "redes/error.hpp"
@@ -21,8 +21,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("redes ") + REDES_VERSION);
   app.require_subcommand(1);
   using namespace redes::cli;
-  const Command commands[] = {add_train(app), add_eval(app), add_predict(app), add_demo(app),
-                              add_forecast(app), add_sample(app)};
+  const Command commands[] = {add_train(app), add_eval(app),     add_predict(app),
+                              add_demo(app),  add_forecast(app), add_sample(app)};
 
   try {
     app.parse(argc, argv);

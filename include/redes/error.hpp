@@ -23,8 +23,8 @@ struct ShapeError : Error {  // tensors whose shapes do not fit together
 };
 
 // REDES_CHECK(cond, ErrorType, message-expression): check loudly at a boundary.
-#define REDES_CHECK(cond, Type, msg)        \
-  do {                                      \
+#define REDES_CHECK(cond, Type, msg)           \
+  do {                                         \
     if (!(cond)) throw Type(std::string(msg)); \
   } while (0)
 

@@ -19,7 +19,8 @@ std::string read_file(const std::string& path, uint64_t max_bytes, const std::st
   std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
   if (!f) throw E(path + ": cannot open: " + std::strerror(errno));
   const auto too_large = [&] {
-    return E(path + ": too large for " + what + " (the limit is " + std::to_string(max_bytes >> 20) + " MiB)");
+    return E(path + ": too large for " + what + " (the limit is " +
+             std::to_string(max_bytes >> 20) + " MiB)");
   };
   // The size on disk is only a hint for the first allocation (a pipe has none, a file may
   // grow); the limit is enforced on the bytes actually read.

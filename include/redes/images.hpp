@@ -4,26 +4,26 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "redes/rng.hpp"
 #include "redes/dataset.hpp"
+#include "redes/rng.hpp"
 
 namespace redes {
 
 // Data augmentation, applied to each training image with a fresh random draw
 // (the lecture's rotation, noise, shifts and flips).
 struct AugmentSpec {
-  double rotate_degrees = 0;    // rotate by a uniform angle in [-r, r] (bilinear, zero fill)
-  int64_t shift_pixels = 0;     // shift left/right and up/down by a uniform integer in [-s, s]
-  bool flip_horizontal = false; // mirror left-right with probability 1/2
-  bool flip_vertical = false;   // mirror up-down with probability 1/2
-  double noise_std = 0;         // add Gaussian noise of this standard deviation (after scaling to [0, 1])
+  double rotate_degrees = 0;     // rotate by a uniform angle in [-r, r] (bilinear, zero fill)
+  int64_t shift_pixels = 0;      // shift left/right and up/down by a uniform integer in [-s, s]
+  bool flip_horizontal = false;  // mirror left-right with probability 1/2
+  bool flip_vertical = false;    // mirror up-down with probability 1/2
+  double noise_std = 0;  // add Gaussian noise of this standard deviation (after scaling to [0, 1])
   bool any() const {
-    return rotate_degrees > 0 || shift_pixels > 0 || flip_horizontal || flip_vertical || noise_std > 0;
+    return rotate_degrees > 0 || shift_pixels > 0 || flip_horizontal || flip_vertical ||
+           noise_std > 0;
   }
 };
 
@@ -39,7 +39,7 @@ struct ImageSpec {
   std::vector<std::string> classes;  // class names (default: from the format)
   // Per-channel normalisation after scaling to [0, 1]: (x - mean) / std. Empty: none.
   std::vector<double> mean, std;
-  double validation_fraction = 0;          // of the training images, drawn by seed
+  double validation_fraction = 0;           // of the training images, drawn by seed
   int64_t train_limit = 0, test_limit = 0;  // use only the first N images (0: all)
   AugmentSpec augment;
 };
@@ -55,7 +55,8 @@ struct ImageSet {
 // Readers. Each throws DataError naming the file and the problem: a wrong magic number, a
 // truncated file, image and label counts that disagree, images of mixed sizes, a label out of
 // range. limit > 0 reads only the first `limit` images.
-ImageSet read_idx(const std::string& images_path, const std::string& labels_path, int64_t limit = 0);
+ImageSet read_idx(const std::string& images_path, const std::string& labels_path,
+                  int64_t limit = 0);
 ImageSet read_cifar(const std::vector<std::string>& batch_files, bool cifar100, bool fine_labels,
                     int64_t limit = 0);
 ImageSet read_image_folder(const std::string& dir, const std::vector<std::string>& classes,
@@ -68,8 +69,9 @@ std::vector<std::string> default_class_names(const ImageSpec& spec, int64_t clas
 // and normalised, augmented when training. Targets are class indices (N).
 class ImageDataset : public Dataset {
  public:
-  ImageDataset(std::shared_ptr<const ImageSet> set, std::vector<int64_t> rows, std::vector<double> mean,
-               std::vector<double> std, AugmentSpec augment, uint64_t seed);
+  ImageDataset(std::shared_ptr<const ImageSet> set, std::vector<int64_t> rows,
+               std::vector<double> mean, std::vector<double> std, AugmentSpec augment,
+               uint64_t seed);
   int64_t size() const override { return static_cast<int64_t>(rows_.size()); }
   Shape sample_shape() const override { return Shape{set_->channels, set_->height, set_->width}; }
   Shape target_shape() const override { return Shape{}; }
@@ -85,7 +87,7 @@ class ImageDataset : public Dataset {
 
 // Augments one image in place: x is (C, H, W) scaled to [0, 1] (before normalisation, so
 // that the fill of rotations and shifts is a black pixel, 0).
-void augment_image(float* x, int64_t channels, int64_t height, int64_t width, const AugmentSpec& spec,
-                   Rng& rng);
+void augment_image(float* x, int64_t channels, int64_t height, int64_t width,
+                   const AugmentSpec& spec, Rng& rng);
 
 }  // namespace redes

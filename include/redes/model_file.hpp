@@ -7,9 +7,8 @@
 // Written atomically: a temporary file in the same folder, then rename.
 #pragma once
 #include <memory>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "redes/graph.hpp"
 #include "redes/table.hpp"

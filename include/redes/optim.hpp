@@ -41,11 +41,11 @@ struct ScheduleSpec {
   std::string kind = "none";  // "none", "step", "cosine", "plateau"
   int step_size = 10;         // step: multiply by gamma every step_size epochs
   double gamma = 0.1;
-  int t_max = 0;              // cosine: period in epochs (0: the number of epochs)
-  double eta_min = 0;         // cosine, plateau: lowest learning rate
-  double factor = 0.1;        // plateau: multiply by factor after patience epochs without improvement
+  int t_max = 0;        // cosine: period in epochs (0: the number of epochs)
+  double eta_min = 0;   // cosine, plateau: lowest learning rate
+  double factor = 0.1;  // plateau: multiply by factor after patience epochs without improvement
   int patience = 10;
-  double threshold = 1e-4;    // plateau: relative improvement that counts
+  double threshold = 1e-4;  // plateau: relative improvement that counts
 };
 
 // Called once after each epoch, as torch.optim.lr_scheduler's step(): returns the learning

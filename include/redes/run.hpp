@@ -1,8 +1,7 @@
 // A whole run as the CLI does it: config -> data + graph -> trainer -> run folder.
 #pragma once
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "redes/config.hpp"
 #include "redes/model_file.hpp"

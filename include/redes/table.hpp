@@ -3,12 +3,11 @@
 // training split only and stored in the model file.
 #pragma once
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <variant>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "redes/tensor.hpp"
 
@@ -18,11 +17,11 @@ namespace redes {
 using Cell = std::variant<std::monostate, double, std::string>;
 
 struct Table {
-  std::string source;                  // file name, for messages
+  std::string source;  // file name, for messages
   std::vector<std::string> columns;
-  std::vector<std::vector<Cell>> rows; // rows[i].size() == columns.size()
-  std::vector<int64_t> lines;          // the source line (CSV) or record number (JSON, 1-based) of each row
-  std::string format;                  // "csv" or "json": whether lines holds lines or records
+  std::vector<std::vector<Cell>> rows;  // rows[i].size() == columns.size()
+  std::vector<int64_t> lines;  // the source line (CSV) or record number (JSON, 1-based) of each row
+  std::string format;          // "csv" or "json": whether lines holds lines or records
   // The place of row i for messages: "<source>:<line>" (CSV), "<source>: record <n>" (JSON).
   std::string where(size_t row) const;
   // Index of a column; throws DataError "<source>: no column 'x' (columns: a, b, c)".
@@ -72,14 +71,14 @@ struct Preprocessor {
   std::vector<std::string> classes;  // classification: class names, index = label
   std::string missing = "drop";
 
-  int64_t width() const;  // number of network inputs after one-hot encoding
+  int64_t width() const;                         // number of network inputs after one-hot encoding
   std::vector<std::string> input_names() const;  // e.g. "Origin=USA", "Weight_in_lbs"
 
   struct Encoded {
-    Tensor x;                       // (N, width)
-    Tensor y;                       // (N, 1) for binary and regression, (N) class index for multiclass
-    std::vector<int64_t> rows;      // index into the table of each encoded row
-    int64_t dropped = 0;            // rows dropped for missing values
+    Tensor x;                   // (N, width)
+    Tensor y;                   // (N, 1) for binary and regression, (N) class index for multiclass
+    std::vector<int64_t> rows;  // index into the table of each encoded row
+    int64_t dropped = 0;        // rows dropped for missing values
   };
   // need_target: the target column must be present (training, eval) or is ignored (predict).
   // A non-numeric value in a numeric column, a NaN, an unknown column or category is a

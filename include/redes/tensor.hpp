@@ -32,7 +32,9 @@ class Shape {
     return Shape(std::move(d));
   }
   // This shape without its first (batch) dimension.
-  Shape sample() const { return Shape(std::vector<int64_t>(dims_.begin() + (dims_.empty() ? 0 : 1), dims_.end())); }
+  Shape sample() const {
+    return Shape(std::vector<int64_t>(dims_.begin() + (dims_.empty() ? 0 : 1), dims_.end()));
+  }
   std::string str() const {
     std::string s = "(";
     for (size_t i = 0; i < dims_.size(); ++i) s += (i ? ", " : "") + std::to_string(dims_[i]);
@@ -51,8 +53,8 @@ class TensorView {
   TensorView(T* data, Shape shape) : data_(data), shape_(std::move(shape)) {}
   // A view of non-const data converts to a view of const data.
   template <class U>
-    requires std::is_same_v<const U, T> && (!std::is_same_v<U, T>)
-  TensorView(const TensorView<U>& v) : data_(v.data()), shape_(v.shape()) {}
+  requires std::is_same_v<const U, T> &&(!std::is_same_v<U, T>)TensorView(const TensorView<U>& v)
+      : data_(v.data()), shape_(v.shape()) {}
 
   T* data() const { return data_; }
   const Shape& shape() const { return shape_; }
@@ -71,7 +73,8 @@ class TensorView {
     return TensorView(data_ + begin * row, s);
   }
   TensorView reshaped(Shape s) const {
-    REDES_CHECK(s.numel() == numel(), ShapeError, "cannot reshape " + shape_.str() + " to " + s.str());
+    REDES_CHECK(s.numel() == numel(), ShapeError,
+                "cannot reshape " + shape_.str() + " to " + s.str());
     return TensorView(data_, std::move(s));
   }
 
@@ -84,10 +87,13 @@ template <class T>
 class BasicTensor {
  public:
   BasicTensor() = default;
-  explicit BasicTensor(Shape shape, T fill = T(0)) : shape_(std::move(shape)), data_(shape_.numel(), fill) {}
-  BasicTensor(Shape shape, std::vector<T> values) : shape_(std::move(shape)), data_(std::move(values)) {
-    REDES_CHECK(static_cast<int64_t>(data_.size()) == shape_.numel(), ShapeError,
-                "tensor of shape " + shape_.str() + " given " + std::to_string(data_.size()) + " values");
+  explicit BasicTensor(Shape shape, T fill = T(0))
+      : shape_(std::move(shape)), data_(shape_.numel(), fill) {}
+  BasicTensor(Shape shape, std::vector<T> values)
+      : shape_(std::move(shape)), data_(std::move(values)) {
+    REDES_CHECK(
+        static_cast<int64_t>(data_.size()) == shape_.numel(), ShapeError,
+        "tensor of shape " + shape_.str() + " given " + std::to_string(data_.size()) + " values");
   }
 
   T* data() { return data_.data(); }
@@ -101,7 +107,8 @@ class BasicTensor {
   const std::vector<T>& values() const { return data_; }
   void fill(T v) { std::fill(data_.begin(), data_.end(), v); }
   void reshape(Shape s) {
-    REDES_CHECK(s.numel() == numel(), ShapeError, "cannot reshape " + shape_.str() + " to " + s.str());
+    REDES_CHECK(s.numel() == numel(), ShapeError,
+                "cannot reshape " + shape_.str() + " to " + s.str());
     shape_ = std::move(s);
   }
   // Resizes storage only when it must grow; the contents are unspecified afterwards.

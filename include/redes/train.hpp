@@ -4,12 +4,11 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "redes/config.hpp"
 #include "redes/dataset.hpp"
@@ -21,7 +20,7 @@ namespace redes {
 
 struct Metrics {
   double loss = 0;
-  std::map<std::string, double> values;       // accuracy, precision, recall, f1, roc_auc; rmse, mae
+  std::map<std::string, double> values;  // accuracy, precision, recall, f1, roc_auc; rmse, mae
   std::vector<std::vector<int64_t>> confusion;  // classification: confusion[true][predicted]
   nlohmann::json to_json() const;
 };
@@ -55,8 +54,8 @@ std::unique_ptr<Progress> make_console_progress(bool quiet = false);
 
 class Trainer {
  public:
-  Trainer(Graph& graph, Loss<float>& loss, const OptimizerSpec& optimizer, const ScheduleSpec& schedule,
-          const TrainSpec& train, std::string task);
+  Trainer(Graph& graph, Loss<float>& loss, const OptimizerSpec& optimizer,
+          const ScheduleSpec& schedule, const TrainSpec& train, std::string task);
   ~Trainer();
 
   // Trains for train.epochs (or until early stopping). rng drives shuffling and dropout.

@@ -6,7 +6,8 @@
 namespace redes {
 
 TensorDataset::TensorDataset(Tensor x, Tensor y) : x_(std::move(x)), y_(std::move(y)) {
-  REDES_CHECK(x_.shape().rank() >= 1 && y_.shape().rank() >= 1 && x_.dim(0) == y_.dim(0), ShapeError,
+  REDES_CHECK(x_.shape().rank() >= 1 && y_.shape().rank() >= 1 && x_.dim(0) == y_.dim(0),
+              ShapeError,
               "dataset inputs " + x_.shape().str() + " and targets " + y_.shape().str() +
                   " must have the same number of samples");
 }

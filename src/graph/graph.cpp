@@ -15,12 +15,14 @@ namespace {
 
 std::string place_of(const LayerSpec& s) {
   auto it = s.where.find("");
-  return (it != s.where.end() ? it->second + ": " : "") + "layer '" + s.name + "' (" + s.kind + "): ";
+  return (it != s.where.end() ? it->second + ": " : "") + "layer '" + s.name + "' (" + s.kind +
+         "): ";
 }
 
 }  // namespace
 
-Graph::Graph(std::vector<LayerSpec> specs, Shape input) : specs_(std::move(specs)), input_(std::move(input)) {
+Graph::Graph(std::vector<LayerSpec> specs, Shape input)
+    : specs_(std::move(specs)), input_(std::move(input)) {
   REDES_CHECK(!specs_.empty(), ConfigError, "the model has no layers");
   std::set<std::string> names;
   for (size_t i = 0; i < specs_.size(); ++i) {
@@ -43,7 +45,8 @@ Graph::Graph(std::vector<LayerSpec> specs, Shape input) : specs_(std::move(specs
           node.inputs.push_back(-1);
           continue;
         }
-        auto it = std::find_if(specs_.begin(), specs_.begin() + i, [&](const LayerSpec& o) { return o.name == in; });
+        auto it = std::find_if(specs_.begin(), specs_.begin() + i,
+                               [&](const LayerSpec& o) { return o.name == in; });
         if (it == specs_.begin() + i)
           throw ConfigError(place_of(s) + "input '" + in + "' is not a layer written before it");
         node.inputs.push_back(static_cast<int>(it - specs_.begin()));
@@ -86,11 +89,13 @@ void Graph::init(Rng& rng) {
 
 TensorView<const float> Graph::forward(TensorView<const float> x, bool training, Rng& rng) {
   REDES_CHECK(x.rank() >= 1 && x.shape().sample() == input_, ShapeError,
-              "model input must be (N, ...) with per-sample shape " + input_.str() + ", got " + x.shape().str());
+              "model input must be (N, ...) with per-sample shape " + input_.str() + ", got " +
+                  x.shape().str());
   const int64_t n = x.dim(0);
   for (auto& node : nodes_) {
     ForwardCtx<float> ctx;
-    for (int j : node.inputs) ctx.inputs.push_back(j < 0 ? x : TensorView<const float>(nodes_[j].out.view()));
+    for (int j : node.inputs)
+      ctx.inputs.push_back(j < 0 ? x : TensorView<const float>(nodes_[j].out.view()));
     node.out.resize(node.shape.batched(n));
     ctx.output = node.out.view();
     ctx.training = training;

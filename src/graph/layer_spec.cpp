@@ -63,7 +63,8 @@ size_t edit_distance(const std::string& a, const std::string& b) {
 void Attrs::require(const std::string& key) {
   if (has(key)) return;
   for (const auto& [other, value] : spec_.attrs.items())
-    if (edit_distance(other, key) <= 2) fail(other, "unknown key '" + other + "' (did you mean '" + key + "'?)");
+    if (edit_distance(other, key) <= 2)
+      fail(other, "unknown key '" + other + "' (did you mean '" + key + "'?)");
   fail(key, "missing key '" + key + "'");
 }
 
@@ -107,7 +108,8 @@ std::vector<int64_t> Attrs::integers(const std::string& key, std::vector<int64_t
   if (!has(key)) return fallback;
   const auto& v = get(key);
   // A single integer stands for the same value in every dimension (kernel = 3 -> [3, 3]).
-  if (v.is_number_integer()) return std::vector<int64_t>(fallback.empty() ? 1 : fallback.size(), v.get<int64_t>());
+  if (v.is_number_integer())
+    return std::vector<int64_t>(fallback.empty() ? 1 : fallback.size(), v.get<int64_t>());
   if (!v.is_array()) fail(key, "'" + key + "' must be an integer or a list of integers");
   std::vector<int64_t> out;
   for (const auto& e : v) {
@@ -119,7 +121,8 @@ std::vector<int64_t> Attrs::integers(const std::string& key, std::vector<int64_t
 
 void Attrs::finish() const {
   for (const auto& [key, value] : spec_.attrs.items()) {
-    if (std::find(used_.begin(), used_.end(), key) == used_.end()) fail(key, "unknown key '" + key + "'");
+    if (std::find(used_.begin(), used_.end(), key) == used_.end())
+      fail(key, "unknown key '" + key + "'");
   }
 }
 

@@ -156,15 +156,17 @@ void parse_data(Section& root, Config& c) {
   Section s(*t, "[data]", root.path());
   s.read_choice("kind", c.data_kind, {"table", "images", "series", "text"});
   // Series are forecast and word lists modelled, and those tasks need those kinds of data.
-  const std::string needs = c.data_kind == "series" ? "forecast" : c.data_kind == "text" ? "language_model" : "";
+  const std::string needs = c.data_kind == "series" ? "forecast"
+                            : c.data_kind == "text" ? "language_model"
+                                                    : "";
   const bool sequence_task = c.task == "forecast" || c.task == "language_model";
   if (needs.empty() ? sequence_task : c.task != needs) {
     const toml::node* kind = s.find("kind");
     s.fail(kind ? *kind : static_cast<const toml::node&>(*t),
            needs.empty() ? "task '" + c.task + "' needs [data] kind = \"" +
                                (c.task == "forecast" ? "series" : "text") + "\""
-                         : "[data] kind \"" + c.data_kind + "\" needs task = \"" + needs + "\", not '" + c.task +
-                               "'");
+                         : "[data] kind \"" + c.data_kind + "\" needs task = \"" + needs +
+                               "\", not '" + c.task + "'");
   }
   if (c.data_kind == "images")
     c.images = config_detail::parse_data_images(s);
@@ -193,10 +195,10 @@ LossSpec parse_loss(Section& root, const std::string& task) {
   s.read_choice("type", l.kind, {"bce_logits", "softmax_cross_entropy", "mse", "mae", "huber"});
   // The targets a task produces fit only some losses: binary labels are (N, 1) in {0, 1},
   // multiclass labels are (N) class indices, regression targets are any real number.
-  const bool fits = task == "multiclass" || task == "language_model" ? l.kind == "softmax_cross_entropy"
-                    : task == "binary"
-                        ? l.kind != "softmax_cross_entropy"
-                        : l.kind != "bce_logits" && l.kind != "softmax_cross_entropy";
+  const bool fits =
+      task == "multiclass" || task == "language_model" ? l.kind == "softmax_cross_entropy"
+      : task == "binary"                               ? l.kind != "softmax_cross_entropy"
+                         : l.kind != "bce_logits" && l.kind != "softmax_cross_entropy";
   if (!fits) {
     const toml::node* type = t->get("type");
     s.fail(type ? *type : static_cast<const toml::node&>(*t),
@@ -305,7 +307,8 @@ Config parse_config(const std::string& text, const std::string& path) {
     if (name->empty()) root.fail(*doc.get("name"), "'name' must not be empty");
     c.name = *name;
   }
-  root.read_choice("task", c.task, {"binary", "multiclass", "regression", "forecast", "language_model"});
+  root.read_choice("task", c.task,
+                   {"binary", "multiclass", "regression", "forecast", "language_model"});
   if (auto seed = root.integer("seed", 0)) c.seed = static_cast<uint64_t>(*seed);
   root.read("threads", c.threads, 0);
   parse_data(root, c);

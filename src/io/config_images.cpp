@@ -12,7 +12,8 @@ std::vector<std::string> resolve_paths(Section& s, const std::string& key) {
   if (paths.empty()) s.fail(n, "'" + key + "' must list at least one file");
   for (auto& p : paths) {
     std::filesystem::path fp(p);
-    if (fp.is_relative()) fp = (std::filesystem::path(s.path()).parent_path() / fp).lexically_normal();
+    if (fp.is_relative())
+      fp = (std::filesystem::path(s.path()).parent_path() / fp).lexically_normal();
     p = fp.string();
   }
   return paths;

@@ -234,7 +234,7 @@ inline std::string resolve_path(Section& s, const std::string& key, bool require
 }
 
 // The [data] table of each kind of data but tables (which config.cpp reads).
-ImageSpec parse_data_images(Section& s);  // kind = "images": config_images.cpp
+ImageSpec parse_data_images(Section& s);   // kind = "images": config_images.cpp
 SeriesSpec parse_data_series(Section& s);  // kind = "series": config_series.cpp
 TextSpec parse_data_text(Section& s);      // kind = "text": config_text.cpp
 

@@ -7,8 +7,6 @@
 // (truncation), checksum (corruption), then the meaning of the header.
 #include "redes/model_file.hpp"
 
-#include "redes/files.hpp"
-
 #include <fcntl.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -22,6 +20,7 @@
 #include <memory>
 
 #include "redes/error.hpp"
+#include "redes/files.hpp"
 
 namespace redes {
 

@@ -10,8 +10,8 @@
 
 namespace redes {
 
-void write_png_grid(const std::string& path, const std::vector<const float*>& tiles, int64_t channels,
-                    int64_t height, int64_t width, int zoom) {
+void write_png_grid(const std::string& path, const std::vector<const float*>& tiles,
+                    int64_t channels, int64_t height, int64_t width, int zoom) {
   REDES_CHECK(channels == 1 || channels == 3, ShapeError, "a picture has 1 or 3 channels");
   const int64_t n = static_cast<int64_t>(tiles.size());
   const int64_t cols = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(std::sqrt(double(n)))));
@@ -29,17 +29,19 @@ void write_png_grid(const std::string& path, const std::vector<const float*>& ti
       for (int64_t x = 0; x < tw; ++x)
         for (int64_t c = 0; c < channels; ++c) {
           const float v = (tile[c * plane + (y / zoom) * width + x / zoom] - *lo) / range;
-          img[((oy + y) * img_w + ox + x) * channels + c] = static_cast<uint8_t>(std::lround(255 * v));
+          img[((oy + y) * img_w + ox + x) * channels + c] =
+              static_cast<uint8_t>(std::lround(255 * v));
         }
   }
   const std::string tmp = path + ".tmp";
-  if (!stbi_write_png(tmp.c_str(), static_cast<int>(img_w), static_cast<int>(img_h), static_cast<int>(channels),
-                      img.data(), static_cast<int>(img_w * channels)))
+  if (!stbi_write_png(tmp.c_str(), static_cast<int>(img_w), static_cast<int>(img_h),
+                      static_cast<int>(channels), img.data(), static_cast<int>(img_w * channels)))
     throw Error(path + ": cannot write the picture");
   std::filesystem::rename(tmp, path);
 }
 
-std::vector<std::string> write_conv_pictures(Graph& graph, const Dataset& data, const std::string& out_dir) {
+std::vector<std::string> write_conv_pictures(Graph& graph, const Dataset& data,
+                                             const std::string& out_dir) {
   const auto& specs = graph.specs();
   if (specs.empty() || specs[0].kind != "conv2d" || data.size() == 0) return {};
   const Param<float>* weight = nullptr;
@@ -50,7 +52,8 @@ std::vector<std::string> write_conv_pictures(Graph& graph, const Dataset& data, 
   std::vector<std::string> written;
 
   // Filters: weight is (OC, C/groups, KH, KW).
-  const int64_t oc = weight->shape[0], c = weight->shape[1], kh = weight->shape[2], kw = weight->shape[3];
+  const int64_t oc = weight->shape[0], c = weight->shape[1], kh = weight->shape[2],
+                kw = weight->shape[3];
   const int64_t shown = c == 3 ? 3 : 1;
   std::vector<const float*> tiles;
   for (int64_t o = 0; o < oc; ++o) tiles.push_back(weight->value + o * c * kh * kw);
@@ -67,7 +70,8 @@ std::vector<std::string> write_conv_pictures(Graph& graph, const Dataset& data, 
   const Shape in = x.shape().sample();
   if (in.rank() == 3 && (in[0] == 1 || in[0] == 3)) {
     const std::string input = (fs::path(out_dir) / "input.png").string();
-    write_png_grid(input, {x.data()}, in[0], in[1], in[2], std::max<int64_t>(1, 256 / std::max(in[1], in[2])));
+    write_png_grid(input, {x.data()}, in[0], in[1], in[2],
+                   std::max<int64_t>(1, 256 / std::max(in[1], in[2])));
     written.push_back(input);
   }
   auto maps = graph.output_of(specs[0].name);  // (1, OC, H, W)

@@ -18,10 +18,11 @@ std::shared_ptr<const ImageSet> read_split(const ImageSpec& s, bool train) {
     // The test folder is read with the training folder's classes, so that labels line up even
     // when a class has no test image.
     const auto classes = s.classes.empty() ? default_class_names(s, 0) : s.classes;
-    return std::make_shared<ImageSet>(read_image_folder(train ? s.train_dir : s.test_dir, classes, limit));
+    return std::make_shared<ImageSet>(
+        read_image_folder(train ? s.train_dir : s.test_dir, classes, limit));
   }
-  return std::make_shared<ImageSet>(
-      read_cifar(train ? s.train_batches : s.test_batches, s.format == "cifar100", s.fine_labels, limit));
+  return std::make_shared<ImageSet>(read_cifar(train ? s.train_batches : s.test_batches,
+                                               s.format == "cifar100", s.fine_labels, limit));
 }
 
 }  // namespace
@@ -31,13 +32,15 @@ LoadedData load_image_data(const Config& config) {
   REDES_CHECK(config.task == "multiclass", ConfigError,
               config.path + ": images are classified: set task = \"multiclass\"");
   auto train = read_split(spec, true), test = read_split(spec, false);
-  REDES_CHECK(train->channels == test->channels && train->height == test->height && train->width == test->width,
+  REDES_CHECK(train->channels == test->channels && train->height == test->height &&
+                  train->width == test->width,
               DataError,
               test->source + ": test images are " + std::to_string(test->channels) + "x" +
-                  std::to_string(test->height) + "x" + std::to_string(test->width) + " but training images are " +
-                  std::to_string(train->channels) + "x" + std::to_string(train->height) + "x" +
-                  std::to_string(train->width));
-  REDES_CHECK(spec.mean.size() <= 1 || static_cast<int64_t>(spec.mean.size()) == train->channels, ConfigError,
+                  std::to_string(test->height) + "x" + std::to_string(test->width) +
+                  " but training images are " + std::to_string(train->channels) + "x" +
+                  std::to_string(train->height) + "x" + std::to_string(train->width));
+  REDES_CHECK(spec.mean.size() <= 1 || static_cast<int64_t>(spec.mean.size()) == train->channels,
+              ConfigError,
               config.path + ": [data] mean and std have " + std::to_string(spec.mean.size()) +
                   " values but the images have " + std::to_string(train->channels) + " channels");
   int32_t max_label = 0;
@@ -50,15 +53,18 @@ LoadedData load_image_data(const Config& config) {
   Rng split_rng(config.seed ^ 0x5eed5eedULL);
   std::vector<int64_t> order = split_rng.permutation(train->size());
   const auto n_val = static_cast<int64_t>(spec.validation_fraction * train->size() + 0.5);
-  std::vector<int64_t> val_rows(order.begin(), order.begin() + n_val), train_rows(order.begin() + n_val, order.end());
+  std::vector<int64_t> val_rows(order.begin(), order.begin() + n_val),
+      train_rows(order.begin() + n_val, order.end());
   std::sort(val_rows.begin(), val_rows.end());
   std::sort(train_rows.begin(), train_rows.end());
   std::vector<int64_t> test_rows(test->size());
   for (int64_t i = 0; i < test->size(); ++i) test_rows[i] = i;
 
   Rng aug_rng(config.seed ^ 0xa06a06ULL);
-  d.train = std::make_unique<ImageDataset>(train, train_rows, spec.mean, spec.std, spec.augment, aug_rng.next_u64());
-  if (n_val > 0) d.val = std::make_unique<ImageDataset>(train, val_rows, spec.mean, spec.std, AugmentSpec{}, 0);
+  d.train = std::make_unique<ImageDataset>(train, train_rows, spec.mean, spec.std, spec.augment,
+                                           aug_rng.next_u64());
+  if (n_val > 0)
+    d.val = std::make_unique<ImageDataset>(train, val_rows, spec.mean, spec.std, AugmentSpec{}, 0);
   d.test = std::make_unique<ImageDataset>(test, test_rows, spec.mean, spec.std, AugmentSpec{}, 0);
   d.meta = {{"kind", "images"},
             {"format", spec.format},
@@ -72,7 +78,8 @@ LoadedData load_image_data(const Config& config) {
   d.description = train->source + ": " + std::to_string(train->size()) + " training images of " +
                   std::to_string(train->channels) + "x" + std::to_string(train->height) + "x" +
                   std::to_string(train->width) + " (validation " + std::to_string(n_val) + "), " +
-                  std::to_string(test->size()) + " test images, " + std::to_string(d.classes.size()) + " classes";
+                  std::to_string(test->size()) + " test images, " +
+                  std::to_string(d.classes.size()) + " classes";
   return d;
 }
 

@@ -1,7 +1,6 @@
 // Tables (CSV, JSON records) for the run pipeline.
-#include "train/loaded_data.hpp"
-
 #include "redes/train.hpp"
+#include "train/loaded_data.hpp"
 
 namespace redes {
 
@@ -25,8 +24,9 @@ LoadedData load_table_data(const Config& config) {
               {"test", data.test.rows}};
   d.description = config.data.path + ": " + std::to_string(data.rows_read) + " rows, " +
                   std::to_string(data.rows_dropped) + " dropped for missing values; train " +
-                  std::to_string(data.train.x.dim(0)) + ", validation " + std::to_string(data.val.x.dim(0)) +
-                  ", test " + std::to_string(data.test.x.dim(0));
+                  std::to_string(data.train.x.dim(0)) + ", validation " +
+                  std::to_string(data.val.x.dim(0)) + ", test " +
+                  std::to_string(data.test.x.dim(0));
   return d;
 }
 

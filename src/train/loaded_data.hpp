@@ -3,10 +3,9 @@
 #pragma once
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "redes/config.hpp"
 #include "redes/dataset.hpp"
@@ -16,20 +15,20 @@
 namespace redes {
 
 struct LoadedData {
-  std::unique_ptr<Dataset> train, val, test;  // val may be null
-  std::vector<std::string> classes;           // classification: class names, index = label
-  Preprocessor prep;                          // tables: stored in the model file
+  std::unique_ptr<Dataset> train, val, test;       // val may be null
+  std::vector<std::string> classes;                // classification: class names, index = label
+  Preprocessor prep;                               // tables: stored in the model file
   nlohmann::json meta = nlohmann::json::object();  // stored in the model file's meta["data"]
   nlohmann::json rows = nlohmann::json::object();  // summary.json "rows": counts per split
-  nlohmann::json splits;                      // splits.json (tables: the file rows of each split)
-  std::string description;                    // one line for the log
+  nlohmann::json splits;    // splits.json (tables: the file rows of each split)
+  std::string description;  // one line for the log
   // Evaluations a kind of data adds to summary.json after training (forecasts in the original
   // units and baselines, perplexity beside n-gram baselines); may write files into out_dir.
   std::function<void(Graph& graph, nlohmann::json& summary, const std::string& out_dir)> report;
 };
 
-LoadedData load_table_data(const Config& config);  // data_table.cpp
-LoadedData load_image_data(const Config& config);  // data_images.cpp
+LoadedData load_table_data(const Config& config);   // data_table.cpp
+LoadedData load_image_data(const Config& config);   // data_images.cpp
 LoadedData load_series_data(const Config& config);  // data_series.cpp
 LoadedData load_text_data(const Config& config);    // data_text.cpp
 

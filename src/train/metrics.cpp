@@ -17,7 +17,8 @@ nlohmann::json Metrics::to_json() const {
 
 bool higher_is_better(const std::string& metric) {
   static const char* higher[] = {"accuracy", "precision", "recall", "f1", "roc_auc"};
-  return std::any_of(std::begin(higher), std::end(higher), [&](const char* m) { return metric == m; });
+  return std::any_of(std::begin(higher), std::end(higher),
+                     [&](const char* m) { return metric == m; });
 }
 
 namespace {
@@ -56,7 +57,8 @@ void classification_scores(Metrics& m) {
     correct += tp;
     precision[i] = pred ? double(tp) / pred : 0.0;
     recall[i] = actual ? double(tp) / actual : 0.0;
-    f1[i] = precision[i] + recall[i] > 0 ? 2 * precision[i] * recall[i] / (precision[i] + recall[i]) : 0.0;
+    f1[i] = precision[i] + recall[i] > 0 ? 2 * precision[i] * recall[i] / (precision[i] + recall[i])
+                                         : 0.0;
     p_sum += precision[i], r_sum += recall[i], f_sum += f1[i];
   }
   m.values["accuracy"] = total ? double(correct) / total : 0.0;
@@ -76,15 +78,16 @@ void classification_scores(Metrics& m) {
 void language_model_scores(Metrics& m, TensorView<const float> outputs, TensorView<const float> y) {
   const int64_t steps = y.numel(), v = steps ? outputs.numel() / steps : 0;
   REDES_CHECK(steps == 0 || outputs.numel() == steps * v, ShapeError,
-              "metrics: outputs " + outputs.shape().str() + " do not hold one logit per token for targets " +
-                  y.shape().str());
+              "metrics: outputs " + outputs.shape().str() +
+                  " do not hold one logit per token for targets " + y.shape().str());
   double nll = 0;
   int64_t counted = 0, correct = 0;
   for (int64_t i = 0; i < steps; ++i) {
     if (y[i] < 0) continue;
     const float* row = outputs.data() + i * v;
     const auto truth = static_cast<int64_t>(y[i]);
-    REDES_CHECK(truth < v, ShapeError, "token id " + std::to_string(truth) + " outside 0.." + std::to_string(v - 1));
+    REDES_CHECK(truth < v, ShapeError,
+                "token id " + std::to_string(truth) + " outside 0.." + std::to_string(v - 1));
     const float top = *std::max_element(row, row + v);
     double z = 0;
     for (int64_t j = 0; j < v; ++j) z += std::exp(double(row[j]) - top);
@@ -104,10 +107,13 @@ Metrics compute_metrics(const std::string& task, TensorView<const float> outputs
   m.loss = loss;
   const int64_t n = outputs.dim(0);
   REDES_CHECK(y.rank() >= 1 && y.dim(0) == n, ShapeError,
-              "metrics: outputs " + outputs.shape().str() + " and targets " + y.shape().str() + " differ in N");
-  if (task == "regression" || task == "forecast") {  // forecast: in the scaled units the network sees
+              "metrics: outputs " + outputs.shape().str() + " and targets " + y.shape().str() +
+                  " differ in N");
+  if (task == "regression" ||
+      task == "forecast") {  // forecast: in the scaled units the network sees
     REDES_CHECK(outputs.numel() == y.numel(), ShapeError,
-                "metrics: outputs " + outputs.shape().str() + " and targets " + y.shape().str() + " differ");
+                "metrics: outputs " + outputs.shape().str() + " and targets " + y.shape().str() +
+                    " differ");
     double se = 0, ae = 0;
     for (int64_t i = 0; i < outputs.numel(); ++i) {
       const double d = double(outputs[i]) - y[i];

@@ -45,8 +45,8 @@ class ConsoleProgress : public Progress {
  public:
   explicit ConsoleProgress(bool quiet) : quiet_(quiet), tty_(isatty(STDERR_FILENO)) {}
 
-  void batch(int epoch, int epochs, int64_t batch, int64_t batches, double loss, double samples_per_s,
-             double eta_s) override {
+  void batch(int epoch, int epochs, int64_t batch, int64_t batches, double loss,
+             double samples_per_s, double eta_s) override {
     if (quiet_ || !tty_) return;
     const auto now = std::chrono::steady_clock::now();
     if (batch != batches && now - last_ < std::chrono::milliseconds(100)) return;
@@ -55,9 +55,9 @@ class ConsoleProgress : public Progress {
     const int filled = static_cast<int>(width * batch / std::max<int64_t>(batches, 1));
     std::string bar(filled, '=');
     if (filled < width) bar += '>' + std::string(width - filled - 1, ' ');
-    std::fprintf(stderr, "\r\033[Kepoch %d/%d [%s] %lld/%lld  loss %.4f  %.0f samples/s  ETA %s", epoch,
-                 epochs, bar.c_str(), static_cast<long long>(batch), static_cast<long long>(batches), loss,
-                 samples_per_s, clock_text(eta_s).c_str());
+    std::fprintf(stderr, "\r\033[Kepoch %d/%d [%s] %lld/%lld  loss %.4f  %.0f samples/s  ETA %s",
+                 epoch, epochs, bar.c_str(), static_cast<long long>(batch),
+                 static_cast<long long>(batches), loss, samples_per_s, clock_text(eta_s).c_str());
     std::fflush(stderr);
   }
 

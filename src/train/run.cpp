@@ -30,25 +30,31 @@ void check_task(const Config& c, const Shape& output, int64_t classes, const Sha
     dims.push_back(classes);
     const Shape want(dims);
     if (output != want)
-      throw ConfigError(c.path + ": the last layer gives " + output.str() + " per sample but a language_model needs " +
-                        want.str() + ": a logit for each of the " + std::to_string(classes) +
+      throw ConfigError(c.path + ": the last layer gives " + output.str() +
+                        " per sample but a language_model needs " + want.str() +
+                        ": a logit for each of the " + std::to_string(classes) +
                         " tokens at every step (return_sequences = true, then linear units = " +
                         std::to_string(classes) + ")");
     if (loss != "softmax_cross_entropy")
-      throw ConfigError(c.path + ": loss '" + loss + "' does not fit a language_model task (softmax_cross_entropy)");
+      throw ConfigError(c.path + ": loss '" + loss +
+                        "' does not fit a language_model task (softmax_cross_entropy)");
     return;
   }
   const int64_t want = t == "multiclass" ? classes : t == "forecast" ? target.numel() : 1;
   if (width != want)
-    throw ConfigError(c.path + ": the last layer gives " + output.str() + " outputs per sample but a " + t +
-                      " task needs " + std::to_string(want) +
-                      (t == "multiclass" ? " (one per class)" : t == "forecast" ? " (one per step of the horizon)" : ""));
+    throw ConfigError(c.path + ": the last layer gives " + output.str() +
+                      " outputs per sample but a " + t + " task needs " + std::to_string(want) +
+                      (t == "multiclass" ? " (one per class)"
+                       : t == "forecast" ? " (one per step of the horizon)"
+                                         : ""));
   const bool ok = (t == "binary" && loss == "bce_logits") ||
                   (t == "multiclass" && loss == "softmax_cross_entropy") ||
-                  ((t == "regression" || t == "forecast") && (loss == "mse" || loss == "mae" || loss == "huber"));
+                  ((t == "regression" || t == "forecast") &&
+                   (loss == "mse" || loss == "mae" || loss == "huber"));
   if (!ok)
     throw ConfigError(c.path + ": loss '" + loss + "' does not fit a " + t +
-                      " task (binary: bce_logits; multiclass: softmax_cross_entropy; regression and forecast: mse, "
+                      " task (binary: bce_logits; multiclass: softmax_cross_entropy; regression "
+                      "and forecast: mse, "
                       "mae, huber)");
 }
 
@@ -59,7 +65,9 @@ double median(std::vector<double> v) {
   return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
 }
 
-void write_text(const fs::path& path, const std::string& text) { write_file_atomic(path.string(), text); }
+void write_text(const fs::path& path, const std::string& text) {
+  write_file_atomic(path.string(), text);
+}
 
 std::string metrics_csv(const std::vector<EpochLog>& logs) {
   std::vector<std::string> names;
@@ -96,8 +104,9 @@ nlohmann::json train_run(const Config& config, const std::string& out, Progress&
                                      : kind == "text"   ? config.words.validation_fraction
                                                         : config.data.validation_fraction;
   if (config.train.early_stopping.enabled && !validation_fraction)
-    throw ConfigError(config.path +
-                      ": [train.early_stopping] needs a validation set: set data.validation_fraction above 0");
+    throw ConfigError(
+        config.path +
+        ": [train.early_stopping] needs a validation set: set data.validation_fraction above 0");
   set_num_threads(config.threads);
   LoadedData data = kind == "images"   ? load_image_data(config)
                     : kind == "series" ? load_series_data(config)
@@ -105,7 +114,8 @@ nlohmann::json train_run(const Config& config, const std::string& out, Progress&
                                        : load_table_data(config);
 
   auto graph = std::make_unique<Graph>(config.layers, data.train->sample_shape());
-  check_task(config, graph->output_shape(), static_cast<int64_t>(data.classes.size()), data.train->target_shape());
+  check_task(config, graph->output_shape(), static_cast<int64_t>(data.classes.size()),
+             data.train->target_shape());
   Rng rng(config.seed);
   Rng init_rng = rng.split();
   graph->init(init_rng);
@@ -141,13 +151,17 @@ nlohmann::json train_run(const Config& config, const std::string& out, Progress&
   Model model;
   model.graph = std::move(graph);
   model.prep = data.prep;
-  model.meta = {{"task", config.task}, {"loss", config.loss.kind}, {"name", config.name}, {"data", data.meta}};
+  model.meta = {{"task", config.task},
+                {"loss", config.loss.kind},
+                {"name", config.name},
+                {"data", data.meta}};
   save_model((fs::path(out) / "model.redes").string(), model);
   write_text(fs::path(out) / "config.toml", config.text);
   write_text(fs::path(out) / "metrics.csv", metrics_csv(logs));
   write_text(fs::path(out) / "summary.json", summary.dump(2) + "\n");
   if (!data.splits.is_null()) write_text(fs::path(out) / "splits.json", data.splits.dump() + "\n");
-  for (const auto& file : write_conv_pictures(*model.graph, *data.test, out)) progress.message("wrote " + file);
+  for (const auto& file : write_conv_pictures(*model.graph, *data.test, out))
+    progress.message("wrote " + file);
 
   return summary;
 }
@@ -171,7 +185,8 @@ Metrics evaluate_model(Model& model, const std::string& data_path) {
   ls.kind = model.meta.value("loss", "bce_logits");
   auto loss = make_loss<float>(ls);
   TensorDataset data(enc.x, enc.y);
-  Trainer trainer(*model.graph, *loss, OptimizerSpec{}, ScheduleSpec{}, TrainSpec{}, model.prep.task);
+  Trainer trainer(*model.graph, *loss, OptimizerSpec{}, ScheduleSpec{}, TrainSpec{},
+                  model.prep.task);
   return trainer.evaluate(data);
 }
 

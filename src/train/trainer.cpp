@@ -43,7 +43,8 @@ Trainer::Trainer(Graph& graph, Loss<float>& loss, const OptimizerSpec& optimizer
 
 Trainer::~Trainer() = default;
 
-std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng& rng, Progress* progress) {
+std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng& rng,
+                                   Progress* progress) {
   const auto& es = train_.early_stopping;
   REDES_CHECK(!es.enabled || val, ConfigError,
               "early stopping needs a validation set: set data.validation_fraction above 0");
@@ -75,8 +76,9 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
       auto out = graph_.forward(xb.view(), true, dropout_rng);
       const float l = loss_.forward(out, yb.view());
       REDES_CHECK(std::isfinite(l), Error,
-                  "the training loss became " + std::to_string(l) + " at epoch " + std::to_string(epoch) +
-                      ", batch " + std::to_string(b + 1) + ": lower the learning rate or clip the gradients");
+                  "the training loss became " + std::to_string(l) + " at epoch " +
+                      std::to_string(epoch) + ", batch " + std::to_string(b + 1) +
+                      ": lower the learning rate or clip the gradients");
       grad.resize(out.shape());
       grad.fill(0.0f);
       loss_.backward(out, yb.view(), 1.0f, grad.view());
@@ -88,8 +90,8 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
         const double elapsed = now_seconds() - start;
         const double done = double(epoch - 1) * batches + b + 1;
         const double total = double(train_.epochs) * batches;
-        progress->batch(epoch, train_.epochs, b + 1, batches, loss_sum / hi, hi / (now_seconds() - t0),
-                        elapsed / done * (total - done));
+        progress->batch(epoch, train_.epochs, b + 1, batches, loss_sum / hi,
+                        hi / (now_seconds() - t0), elapsed / done * (total - done));
       }
     }
     EpochLog log;
@@ -112,8 +114,9 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
       } else if (++since_best >= es.patience) {
         stopped_early_ = true;
         if (progress)
-          progress->message("early stopping after epoch " + std::to_string(epoch) + ": " + es.monitor +
-                            " has not improved for " + std::to_string(es.patience) + " epochs");
+          progress->message("early stopping after epoch " + std::to_string(epoch) + ": " +
+                            es.monitor + " has not improved for " + std::to_string(es.patience) +
+                            " epochs");
         break;
       }
     } else {

@@ -33,8 +33,9 @@ void write(const fs::path& p, const std::string& text) {
 class Cli : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("redes-cli-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           ("redes-cli-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -42,10 +43,11 @@ class Cli : public ::testing::Test {
 
   // Runs redes with args (a shell-quoted string) in dir_, with a time limit so a hang fails.
   Result redes(const std::string& args) {
-    const std::string cmd = "cd '" + dir_.string() + "' && timeout 120 '" + std::string(REDES_CLI) + "' " + args +
-                            " >out.txt 2>err.txt";
+    const std::string cmd = "cd '" + dir_.string() + "' && timeout 120 '" + std::string(REDES_CLI) +
+                            "' " + args + " >out.txt 2>err.txt";
     const int status = std::system(cmd.c_str());
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(dir_ / "out.txt"), slurp(dir_ / "err.txt")};
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(dir_ / "out.txt"),
+            slurp(dir_ / "err.txt")};
   }
 
   // A bad input: exit 1, exactly one line on stderr, naming `file` and containing `problem`.
@@ -54,7 +56,8 @@ class Cli : public ::testing::Test {
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
     EXPECT_NE(r.err.find("redes: error: "), std::string::npos) << r.err;
     EXPECT_NE(r.err.find(file), std::string::npos) << "does not name " << file << ": " << r.err;
-    EXPECT_NE(r.err.find(problem), std::string::npos) << "does not say " << problem << ": " << r.err;
+    EXPECT_NE(r.err.find(problem), std::string::npos)
+        << "does not say " << problem << ": " << r.err;
   }
 
   // A small binary task in CSV: y = 1 when x1 + x2 > 0.
@@ -68,14 +71,15 @@ class Cli : public ::testing::Test {
     write(dir_ / name, os.str());
   }
 
-  void write_config(const std::string& name, const std::string& data, const std::string& extra = "") {
-    write(dir_ / name, "task = \"binary\"\nseed = 3\n" + extra +
-                           "[data]\npath = \"" + data +
-                           "\"\nfeatures = [\"x1\", \"x2\", \"color\"]\ncategorical = [\"color\"]\n"
-                           "target = \"y\"\n\n[[layers]]\ntype = \"linear\"\nunits = 8\n\n[[layers]]\n"
-                           "type = \"relu\"\n\n[[layers]]\ntype = \"linear\"\nunits = 1\n\n[loss]\n"
-                           "type = \"bce_logits\"\n\n[optimizer]\ntype = \"adam\"\nlr = 0.02\n\n[train]\n"
-                           "epochs = 30\nbatch_size = 16\n");
+  void write_config(const std::string& name, const std::string& data,
+                    const std::string& extra = "") {
+    write(dir_ / name,
+          "task = \"binary\"\nseed = 3\n" + extra + "[data]\npath = \"" + data +
+              "\"\nfeatures = [\"x1\", \"x2\", \"color\"]\ncategorical = [\"color\"]\n"
+              "target = \"y\"\n\n[[layers]]\ntype = \"linear\"\nunits = 8\n\n[[layers]]\n"
+              "type = \"relu\"\n\n[[layers]]\ntype = \"linear\"\nunits = 1\n\n[loss]\n"
+              "type = \"bce_logits\"\n\n[optimizer]\ntype = \"adam\"\nlr = 0.02\n\n[train]\n"
+              "epochs = 30\nbatch_size = 16\n");
   }
 
   fs::path dir_;
@@ -86,7 +90,8 @@ class Cli : public ::testing::Test {
 TEST_F(Cli, HelpAndVersion) {
   auto r = redes("--help");
   EXPECT_EQ(r.rc, 0);
-  for (const char* sub : {"train", "eval", "predict"}) EXPECT_NE(r.out.find(sub), std::string::npos) << r.out;
+  for (const char* sub : {"train", "eval", "predict"})
+    EXPECT_NE(r.out.find(sub), std::string::npos) << r.out;
   r = redes("train --help");
   EXPECT_EQ(r.rc, 0);
   EXPECT_NE(r.out.find("--epochs"), std::string::npos);
@@ -103,8 +108,8 @@ TEST_F(Cli, TrainEvalPredictEndToEnd) {
   for (const char* f : {"model.redes", "metrics.csv", "summary.json", "config.toml"})
     EXPECT_TRUE(fs::exists(dir_ / "run" / f)) << f;
   const std::string summary = slurp(dir_ / "run/summary.json");
-  for (const char* k : {"\"task\"", "\"epochs\": 30", "\"seconds_per_epoch\"", "\"test\"", "\"accuracy\"",
-                        "\"precision\"", "\"recall\"", "\"f1\"", "\"loss\""})
+  for (const char* k : {"\"task\"", "\"epochs\": 30", "\"seconds_per_epoch\"", "\"test\"",
+                        "\"accuracy\"", "\"precision\"", "\"recall\"", "\"f1\"", "\"loss\""})
     EXPECT_NE(summary.find(k), std::string::npos) << k << " not in " << summary;
   // 30 epochs -> a header and 30 rows.
   const std::string metrics = slurp(dir_ / "run/metrics.csv");
@@ -158,8 +163,9 @@ TEST_F(Cli, UnknownConfigKeyNamesItsLine) {
   write_data("d.csv", 50);
   write_config("c.toml", "d.csv", "epochz = 3\n");
   expect_clear_error(redes("train c.toml"), "c.toml:3", "epochz");
-  write(dir_ / "l.toml", "[data]\npath = \"d.csv\"\nfeatures = [\"x1\"]\ntarget = \"y\"\n[[layers]]\n"
-                         "type = \"linear\"\nunit = 1\n");
+  write(dir_ / "l.toml",
+        "[data]\npath = \"d.csv\"\nfeatures = [\"x1\"]\ntarget = \"y\"\n[[layers]]\n"
+        "type = \"linear\"\nunit = 1\n");
   expect_clear_error(redes("train l.toml"), "l.toml:7", "unit");
 }
 

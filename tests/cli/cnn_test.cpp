@@ -34,7 +34,8 @@ void write_cifar(const fs::path& path, int n) {
     const unsigned char label = static_cast<unsigned char>(i % 10);
     f.put(static_cast<char>(label));
     for (int c = 0; c < 3; ++c)
-      for (int p = 0; p < 1024; ++p) f.put(static_cast<char>((label * 25 + c * 40 + (p * 7 + i) % 31) % 256));
+      for (int p = 0; p < 1024; ++p)
+        f.put(static_cast<char>((label * 25 + c * 40 + (p * 7 + i) % 31) % 256));
   }
 }
 
@@ -48,8 +49,10 @@ TEST(CnnCli, AlexNetStyleConfigTrainsOnASyntheticCifarFile) {
   write_cifar(dir / "test.bin", 20);
   // The example config with its data pointed at the synthetic files, and a short run.
   std::string cfg = slurp(fs::path(REDES_SOURCE_DIR) / "examples/alexnet-cifar10.toml");
-  cfg = std::regex_replace(cfg, std::regex(R"(train_batches = \[[^\]]*\])"), "train_batches = [\"train.bin\"]");
-  cfg = std::regex_replace(cfg, std::regex(R"(test_batches = \[[^\]]*\])"), "test_batches = [\"test.bin\"]");
+  cfg = std::regex_replace(cfg, std::regex(R"(train_batches = \[[^\]]*\])"),
+                           "train_batches = [\"train.bin\"]");
+  cfg = std::regex_replace(cfg, std::regex(R"(test_batches = \[[^\]]*\])"),
+                           "test_batches = [\"test.bin\"]");
   cfg = std::regex_replace(cfg, std::regex(R"(epochs = \d+)"), "epochs = 2");
   cfg = std::regex_replace(cfg, std::regex(R"(batch_size = \d+)"), "batch_size = 8");
   std::ofstream(dir / "alexnet.toml") << cfg;
@@ -60,13 +63,15 @@ TEST(CnnCli, AlexNetStyleConfigTrainsOnASyntheticCifarFile) {
   const std::string summary = slurp(dir / "run/summary.json");
   EXPECT_NE(summary.find("\"accuracy\""), std::string::npos) << summary;
   EXPECT_NE(summary.find("\"airplane\""), std::string::npos) << "CIFAR-10 class names: " << summary;
-  for (const char* f : {"model.redes", "filters.png", "feature_maps.png", "input.png", "metrics.csv"})
+  for (const char* f :
+       {"model.redes", "filters.png", "feature_maps.png", "input.png", "metrics.csv"})
     EXPECT_TRUE(fs::exists(dir / "run" / f)) << f;
   fs::remove_all(dir);
 }
 
 TEST(CnnCli, DemoConvolutionWalksThroughTheLecture) {
-  const fs::path out = fs::temp_directory_path() / ("redes-demo-" + std::to_string(::getpid()) + ".txt");
+  const fs::path out =
+      fs::temp_directory_path() / ("redes-demo-" + std::to_string(::getpid()) + ".txt");
   ASSERT_EQ(run("'" + std::string(REDES_CLI) + "' demo convolution > '" + out.string() + "'"), 0);
   const std::string text = slurp(out);
   fs::remove(out);

@@ -324,7 +324,8 @@ TEST(ConfigErrors, ImpossibleValues) {
 
 TEST(ConfigErrors, EnumerationsAreCheckedWithTheirLine) {
   EXPECT_EQ(error_of("task = \"binry\"\n" + kMinimal),
-            "examples/bad.toml:1: task must be one of binary, multiclass, regression, forecast, language_model, "
+            "examples/bad.toml:1: task must be one of binary, multiclass, regression, forecast, "
+            "language_model, "
             "not 'binry'");
   EXPECT_EQ(
       error_of(with_tail("[optimizer]\ntype = \"adm\"\n")),

@@ -46,7 +46,8 @@ TEST(Registry, BuildsEveryKind) {
       {"embedding", {{"vocab", 5}, {"dim", 3}}},
   };
   const auto kinds = layer_kinds();
-  for (const char* k : {"linear", "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "softmax", "dropout"})
+  for (const char* k :
+       {"linear", "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "softmax", "dropout"})
     EXPECT_NE(std::find(kinds.begin(), kinds.end(), k), kinds.end()) << k;
   for (const auto& k : kinds) {
     auto it = required.find(k);

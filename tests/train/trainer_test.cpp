@@ -8,7 +8,8 @@ using namespace redes;
 
 namespace {
 
-LayerSpec spec(std::string kind, std::string name, nlohmann::json attrs = nlohmann::json::object()) {
+LayerSpec spec(std::string kind, std::string name,
+               nlohmann::json attrs = nlohmann::json::object()) {
   LayerSpec s;
   s.kind = std::move(kind);
   s.name = std::move(name);
