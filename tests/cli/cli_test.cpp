@@ -1,7 +1,8 @@
 // Drives build/redes as a user would: a small training run end to end, and every kind of bad
 // input, which must end with one clear line naming the file and the problem, and exit 1.
+#include "support/cli.hpp"
+
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -13,53 +14,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-  int rc;
-  std::string out, err;
-};
+using redes::test::slurp;
+using redes::test::write;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-void write(const fs::path& p, const std::string& text) {
-  std::ofstream f(p, std::ios::binary);
-  f << text;
-}
-
-class Cli : public ::testing::Test {
+class Cli : public redes::test::CliTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("redes-cli-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  // Runs redes with args (a shell-quoted string) in dir_, with a time limit so a hang fails.
-  Result redes(const std::string& args) {
-    const std::string cmd = "cd '" + dir_.string() + "' && timeout 120 '" + std::string(REDES_CLI) +
-                            "' " + args + " >out.txt 2>err.txt";
-    const int status = std::system(cmd.c_str());
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(dir_ / "out.txt"),
-            slurp(dir_ / "err.txt")};
-  }
-
-  // A bad input: exit 1, exactly one line on stderr, naming `file` and containing `problem`.
-  void expect_clear_error(const Result& r, const std::string& file, const std::string& problem) {
-    EXPECT_EQ(r.rc, 1) << r.err;
-    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-    EXPECT_NE(r.err.find("redes: error: "), std::string::npos) << r.err;
-    EXPECT_NE(r.err.find(file), std::string::npos) << "does not name " << file << ": " << r.err;
-    EXPECT_NE(r.err.find(problem), std::string::npos)
-        << "does not say " << problem << ": " << r.err;
-  }
-
   // A small binary task in CSV: y = 1 when x1 + x2 > 0.
   void write_data(const std::string& name, int rows) {
     std::ostringstream os;
@@ -81,8 +40,6 @@ class Cli : public ::testing::Test {
               "type = \"bce_logits\"\n\n[optimizer]\ntype = \"adam\"\nlr = 0.02\n\n[train]\n"
               "epochs = 30\nbatch_size = 16\n");
   }
-
-  fs::path dir_;
 };
 
 }  // namespace

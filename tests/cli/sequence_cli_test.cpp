@@ -15,54 +15,17 @@
 #include <sstream>
 #include <string>
 
+#include "support/cli.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-  int rc;
-  std::string out, err;
-};
+using redes::test::slurp;
+using redes::test::write;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-void write(const fs::path& p, const std::string& text) {
-  std::ofstream(p, std::ios::binary) << text;
-}
-
-class SequenceCli : public ::testing::Test {
+class SequenceCli : public redes::test::CliTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("redes-seq-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  Result redes(const std::string& args) {
-    const std::string cmd = "cd '" + dir_.string() + "' && timeout 300 '" + std::string(REDES_CLI) +
-                            "' " + args + " >out.txt 2>err.txt";
-    const int status = std::system(cmd.c_str());
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(dir_ / "out.txt"),
-            slurp(dir_ / "err.txt")};
-  }
-
-  void expect_clear_error(const Result& r, const std::string& file, const std::string& problem) {
-    EXPECT_EQ(r.rc, 1) << r.err;
-    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-    EXPECT_NE(r.err.find("redes: error: "), std::string::npos) << r.err;
-    EXPECT_NE(r.err.find(file), std::string::npos) << "does not name " << file << ": " << r.err;
-    EXPECT_NE(r.err.find(problem), std::string::npos)
-        << "does not say " << problem << ": " << r.err;
-  }
-
   // Monthly rows from 2000-01: a trend, a season of 12 and a wobble. bad_row: a row whose value
   // is "abc" (its file line is bad_row + 2).
   void write_series(const std::string& name, int rows, int bad_row = -1) {
@@ -128,21 +91,19 @@ class SequenceCli : public ::testing::Test {
   }
 
   // Skips the test when this build has no lstm layer yet.
-  bool lstm_missing(const Result& r) {
+  bool lstm_missing(const redes::test::CliResult& r) {
     return r.err.find("unknown layer kind 'lstm'") != std::string::npos;
   }
 
   nlohmann::json summary(const std::string& run) {
     return nlohmann::json::parse(slurp(dir_ / run / "summary.json"));
   }
-
-  fs::path dir_;
 };
 
 TEST_F(SequenceCli, ForecasterTrainsReportsBaselinesAndForecasts) {
   write_series("series.csv", 120);
   write_forecaster("f.toml", "series.csv");
-  const Result r = redes("train f.toml --out run --quiet");
+  const redes::test::CliResult r = redes("train f.toml --out run --quiet");
   if (lstm_missing(r)) GTEST_SKIP() << "no lstm layer yet";
   ASSERT_EQ(r.rc, 0) << r.err;
   const auto s = summary("run");
@@ -157,7 +118,8 @@ TEST_F(SequenceCli, ForecasterTrainsReportsBaselinesAndForecasts) {
   EXPECT_TRUE(fs::exists(dir_ / "run" / "test_forecast.csv"));
 
   // Forecast 4 months after the last row (2009-12): to a file and to standard output.
-  Result f = redes("forecast run/model.redes --data series.csv --steps 4 --output f.csv");
+  redes::test::CliResult f =
+      redes("forecast run/model.redes --data series.csv --steps 4 --output f.csv");
   ASSERT_EQ(f.rc, 0) << f.err;
   const std::string csv = slurp(dir_ / "f.csv");
   EXPECT_TRUE(
@@ -187,7 +149,7 @@ TEST_F(SequenceCli, ForecastInputErrorsAreOneLine) {
   expect_clear_error(redes("train col.toml --out run"), "s.csv", "no column 'temp'");
 
   expect_clear_error(redes("forecast nothing.redes --data s.csv"), "nothing.redes", "cannot open");
-  const Result help = redes("forecast --help");
+  const redes::test::CliResult help = redes("forecast --help");
   EXPECT_EQ(help.rc, 0);
   EXPECT_NE(help.out.find("--steps"), std::string::npos) << help.out;
 }
@@ -195,7 +157,7 @@ TEST_F(SequenceCli, ForecastInputErrorsAreOneLine) {
 TEST_F(SequenceCli, ForecastOnAFileWithoutTheColumnNamesIt) {
   write_series("series.csv", 80);
   write_forecaster("f.toml", "series.csv");
-  const Result r = redes("train f.toml --out run --quiet --epochs 1");
+  const redes::test::CliResult r = redes("train f.toml --out run --quiet --epochs 1");
   if (lstm_missing(r)) GTEST_SKIP() << "no lstm layer yet";
   ASSERT_EQ(r.rc, 0) << r.err;
   write(dir_ / "other.csv", "date,co2\n2000-01-01,1\n");
@@ -210,7 +172,7 @@ TEST_F(SequenceCli, ForecastOnAFileWithoutTheColumnNamesIt) {
 TEST_F(SequenceCli, WordModelTrainsReportsBaselinesAndSamples) {
   const int vocab = write_words("words.txt", 400);
   write_word_model("w.toml", "words.txt", vocab);
-  const Result r = redes("train w.toml --out run --quiet");
+  const redes::test::CliResult r = redes("train w.toml --out run --quiet");
   if (lstm_missing(r)) GTEST_SKIP() << "no lstm layer yet";
   ASSERT_EQ(r.rc, 0) << r.err;
   const auto s = summary("run");
@@ -222,7 +184,8 @@ TEST_F(SequenceCli, WordModelTrainsReportsBaselinesAndSamples) {
   EXPECT_GT(s["baselines"]["bigram"]["test_perplexity"].get<double>(), 1);
   EXPECT_EQ(s["samples"]["words"].size(), 20u);
 
-  const Result a = redes("sample run/model.redes --count 7 --temperature 0.8 --seed 3");
+  const redes::test::CliResult a =
+      redes("sample run/model.redes --count 7 --temperature 0.8 --seed 3");
   ASSERT_EQ(a.rc, 0) << a.err;
   EXPECT_TRUE(std::regex_match(a.out, std::regex("([a-z]+\n){7}"))) << a.out;
   EXPECT_EQ(redes("sample run/model.redes --count 7 --temperature 0.8 --seed 3").out, a.out);
@@ -231,7 +194,7 @@ TEST_F(SequenceCli, WordModelTrainsReportsBaselinesAndSamples) {
                      "--temperature must be 0 or more");
   expect_clear_error(redes("forecast run/model.redes --data words.txt"), "",
                      "not trained on a series");
-  const Result help = redes("sample --help");
+  const redes::test::CliResult help = redes("sample --help");
   EXPECT_EQ(help.rc, 0);
   EXPECT_NE(help.out.find("--temperature"), std::string::npos) << help.out;
 }
@@ -247,7 +210,7 @@ TEST_F(SequenceCli, WordInputErrorsAreOneLine) {
   // The output layer must give a logit per token at every step.
   const int vocab = write_words("words.txt", 50);
   write_word_model("wrong.toml", "words.txt", vocab + 1);
-  const Result r = redes("train wrong.toml --out run");
+  const redes::test::CliResult r = redes("train wrong.toml --out run");
   if (lstm_missing(r)) GTEST_SKIP() << "no lstm layer yet";
   expect_clear_error(r, "wrong.toml", "a language_model needs (13, " + std::to_string(vocab) + ")");
 }

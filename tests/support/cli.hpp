@@ -1,0 +1,68 @@
+// Running build/redes as a user would, from a test: a fresh folder per test, the command's exit
+// code and output, and the check that bad input ends with one clear line.
+#pragma once
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace redes::test {
+
+namespace fs = std::filesystem;
+
+inline std::string slurp(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+inline void write(const fs::path& p, const std::string& text) {
+  std::ofstream(p, std::ios::binary) << text;
+}
+
+struct CliResult {
+  int rc;
+  std::string out, err;
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("redes-cli-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Runs redes with args (a shell-quoted string) in dir_, with a time limit so a hang fails.
+  CliResult redes(const std::string& args, int timeout_s = 300) {
+    const std::string cmd = "cd '" + dir_.string() + "' && timeout " + std::to_string(timeout_s) +
+                            " '" + std::string(REDES_CLI) + "' " + args + " >out.txt 2>err.txt";
+    const int status = std::system(cmd.c_str());
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(dir_ / "out.txt"),
+            slurp(dir_ / "err.txt")};
+  }
+
+  // A bad input: exit 1, exactly one line on stderr, naming `file` and containing `problem`.
+  void expect_clear_error(const CliResult& r, const std::string& file, const std::string& problem) {
+    EXPECT_EQ(r.rc, 1) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_NE(r.err.find("redes: error: "), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(file), std::string::npos) << "does not name " << file << ": " << r.err;
+    EXPECT_NE(r.err.find(problem), std::string::npos)
+        << "does not say " << problem << ": " << r.err;
+  }
+
+  fs::path dir_;
+};
+
+}  // namespace redes::test
