@@ -5,14 +5,6 @@
 
 #include "kernels/rnn_math.hpp"
 
-// One copy of the row kernels per ISA, chosen once at start-up; see kernels/lstm_cell.cpp.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define REDES_RNN_CLONES \
-  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define REDES_RNN_CLONES
-#endif
-
 namespace redes {
 namespace {
 
