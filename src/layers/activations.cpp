@@ -10,9 +10,11 @@ namespace {
 // the same with any number of threads, so the switch keeps determinism.
 constexpr int64_t kParallelMin = int64_t(1) << 15;
 
+// Each thread works on its own copy of f (firstprivate): with a shared one, GCC reloads the
+// captured pointers after every store (they might alias) and the loop does not vectorise.
 template <class F>
 void for_each_index(int64_t n, F f) {
-#pragma omp parallel for simd if (n > kParallelMin)
+#pragma omp parallel for simd firstprivate(f) if (n > kParallelMin)
   for (int64_t i = 0; i < n; ++i) f(i);
 }
 
@@ -61,7 +63,11 @@ void ReLU<T>::backward(const BackwardCtx<T>& ctx) {
   const T* x = ctx.in().data();
   const T* dy = ctx.dout().data();
   T* dx = ctx.din().data();
-  for_each_index(ctx.in().numel(), [=](int64_t i) { dx[i] += x[i] > T(0) ? dy[i] : T(0); });
+  // dy[i] is read whatever the sign (a load under the condition would keep the branch).
+  for_each_index(ctx.in().numel(), [=](int64_t i) {
+    const T g = dy[i];
+    dx[i] += x[i] > T(0) ? g : T(0);
+  });
 }
 
 // LeakyReLU ---------------------------------------------------------------------------------
@@ -87,7 +93,10 @@ void LeakyReLU<T>::backward(const BackwardCtx<T>& ctx) {
   const T* dy = ctx.dout().data();
   T* dx = ctx.din().data();
   const T a = static_cast<T>(slope_);
-  for_each_index(ctx.in().numel(), [=](int64_t i) { dx[i] += x[i] > T(0) ? dy[i] : a * dy[i]; });
+  for_each_index(ctx.in().numel(), [=](int64_t i) {
+    const T g = dy[i];
+    dx[i] += x[i] > T(0) ? g : a * g;
+  });
 }
 
 // Sigmoid -----------------------------------------------------------------------------------
