@@ -70,6 +70,8 @@ std::vector<double> time_forward(Graph& graph, int64_t n, double budget, Rng& rn
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The threads wait as the redes CLI's do (redes/threads.hpp).
+  redes::apply_openmp_wait_policy(argv);
   std::string model_path;
   int threads = 0;
   int64_t batch = 256;

@@ -1,22 +1,16 @@
 // redes: train, evaluate and use small neural networks from the command line.
 #include <toml++/toml.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 
 #include "commands.hpp"
 #include "redes/error.hpp"
+#include "redes/threads.hpp"
 
 int main(int argc, char** argv) {
-  // OpenMP threads that spin while they wait lose their core's time slice to any other busy
-  // process: on a shared 2-core machine an epoch of LeNet-5 took 20 times longer with spinning
-  // threads (libgomp's default) than with sleeping ones. libgomp reads OMP_WAIT_POLICY before
-  // main runs, so redes sets it and starts itself again, unless the user chose a policy.
-  if (!std::getenv("OMP_WAIT_POLICY")) {
-    setenv("OMP_WAIT_POLICY", "passive", 1);
-    execv("/proc/self/exe", argv);  // returns only if it failed: then go on as we are
-  }
+  // How the OpenMP threads wait (redes/threads.hpp); may start the program again.
+  redes::apply_openmp_wait_policy(argv);
   CLI::App app{"redes: train, evaluate and use small neural networks (dense, convolutional, LSTM)"};
   app.set_version_flag("--version", std::string("redes ") + REDES_VERSION);
   app.require_subcommand(1);

@@ -147,24 +147,34 @@ int Conv2d<T>::teams(int64_t N) const {
 
 namespace {
 
-// Runs body(team, n) for every image n in [0, N): with one team in order on this thread, else
-// on `teams` OpenMP threads, thread t taking the t-th contiguous block of images (the same
-// blocks for the same N and thread count). OpenBLAS stays on each calling thread meanwhile.
+// Runs body(team, n0, m) over the images [0, N) in slices [n0, n0 + m) of at most S images:
+// with one team in order on this thread, else on `teams` OpenMP threads, thread t taking the
+// t-th contiguous block of images (the same blocks and slices for the same N, S and thread
+// count). OpenBLAS stays on each calling thread meanwhile.
 template <class F>
-void for_each_image(int64_t N, int teams, F&& body) {
+void for_each_slice(int64_t N, int teams, int64_t S, F&& body) {
+  auto block = [&](int t, int64_t begin, int64_t end) {
+    for (int64_t n0 = begin; n0 < end; n0 += S) body(t, n0, std::min(S, end - n0));
+  };
   if (teams <= 1) {
-    for (int64_t n = 0; n < N; ++n) body(0, n);
+    block(0, 0, N);
     return;
   }
   SerialBlas serial_blas;
 #pragma omp parallel num_threads(teams)
   {
     const int t = omp_get_thread_num(), got = omp_get_num_threads();
-    for (int64_t n = N * t / got; n < N * (t + 1) / got; ++n) body(t, n);
+    block(t, N * t / got, N * (t + 1) / got);
   }
 }
 
 }  // namespace
+
+template <class T>
+int64_t Conv2d<T>::slice_images() const {
+  if (pointwise_) return 1;  // x[n] is its own column matrix: nothing to lay side by side
+  return std::max<int64_t>(1, kSliceValues / (geom_.col_rows() * geom_.col_cols()));
+}
 
 template <class T>
 void Conv2d<T>::forward(const ForwardCtx<T>& ctx) {
@@ -173,43 +183,50 @@ void Conv2d<T>::forward(const ForwardCtx<T>& ctx) {
   check_batch(x, y.shape(), "forward");
   const int64_t N = x.dim(0), G = opt_.groups, OC = opt_.filters, OCg = OC / G;
   const int64_t CHW = geom_.channels * geom_.height * geom_.width;
-  const int64_t P = geom_.col_cols(), Kg = geom_.col_rows() / G;  // Kg = C/G * KH * KW
+  const int64_t P = geom_.col_cols(), K = geom_.col_rows(), Kg = K / G;  // Kg = C/G * KH * KW
   const T* w = weight_.value;  // (OC, Kg): group q is rows [q * OCg, (q + 1) * OCg)
   const T* b = opt_.bias ? bias_.value : nullptr;
   const int nt = teams(N);
+  const int64_t S = slice_images();
   if (static_cast<int>(scratch_.size()) < nt) scratch_.resize(nt);
-  const int64_t col_size = geom_.col_rows() * P;
   // A training forward keeps every image's columns for the backward that follows, when they
   // fit the budget; otherwise each thread unrolls into its own buffer, and backward again.
   kept_for_ = nullptr;
-  const bool keep = !pointwise_ && ctx.training && N * col_size <= kKeptColumnsMax;
-  if (keep) grow(kept_cols_, N * col_size);
-  if (!pointwise_ && !keep)
-    for (int t = 0; t < nt; ++t) grow(scratch_[t].col, col_size);
+  const bool keep = !pointwise_ && ctx.training && N * K * P <= kKeptColumnsMax;
+  if (keep) grow(kept_cols_, N * K * P);
+  for (int t = 0; t < nt; ++t) {
+    if (!pointwise_ && !keep) grow(scratch_[t].col, K * S * P);
+    if (S > 1) grow(scratch_[t].wide, OC * S * P);
+  }
 
-  for_each_image(N, nt, [&](int t, int64_t n) {
-    const T* xn = x.data() + n * CHW;  // (C, H, W)
-    T* yn = y.data() + n * OC * P;     // (OC, P)
-    // col (C*KH*KW, P): the unrolled image, or x[n] itself for a 1x1 convolution.
-    const T* col = xn;
+  for_each_slice(N, nt, S, [&](int t, int64_t n0, int64_t m) {
+    const int64_t width = m * P;  // the slice's images side by side
+    // col (K, width): image j of the slice in columns [j * P, (j + 1) * P), or x[n0] itself
+    // for a 1x1 convolution.
+    const T* col = x.data() + n0 * CHW;
     if (!pointwise_) {
-      T* c = keep ? kept_cols_.data() + n * col_size : scratch_[t].col.data();
-      im2col(geom_, xn, c, P);
+      T* c = keep ? kept_cols_.data() + n0 * K * P : scratch_[t].col.data();
+      for (int64_t j = 0; j < m; ++j) im2col(geom_, x.data() + (n0 + j) * CHW, c + j * P, width);
       col = c;
     }
-    // y[n]_q (OCg, P) = W_q (OCg, Kg) col_q (Kg, P)
+    // out_q (OCg, width) = W_q (OCg, Kg) col_q (Kg, width): straight into y[n0] for one image,
+    // else into the wide buffer, whose rows are then dealt out to the images.
+    T* out = m == 1 ? y.data() + n0 * OC * P : scratch_[t].wide.data();
     for (int64_t q = 0; q < G; ++q)
-      gemm<T>(false, false, OCg, P, Kg, T(1), w + q * OCg * Kg, Kg, col + q * Kg * P, P, T(0),
-              yn + q * OCg * P, P);
-    if (b)
+      gemm<T>(false, false, OCg, width, Kg, T(1), w + q * OCg * Kg, Kg, col + q * Kg * width,
+              width, T(0), out + q * OCg * width, width);
+    for (int64_t j = 0; j < m; ++j)
       for (int64_t oc = 0; oc < OC; ++oc) {
-        T* yr = yn + oc * P;
-        for (int64_t p = 0; p < P; ++p) yr[p] += b[oc];
+        const T* src = out + oc * width + j * P;
+        T* dst = y.data() + ((n0 + j) * OC + oc) * P;
+        const T bias = b ? b[oc] : T(0);
+        for (int64_t p = 0; p < P; ++p) dst[p] = src[p] + bias;
       }
   });
   if (keep) {
     kept_for_ = x.data();
     kept_n_ = N;
+    kept_teams_ = nt;
   }
 }
 
@@ -220,18 +237,19 @@ void Conv2d<T>::backward(const BackwardCtx<T>& ctx) {
   check_batch(x, dy.shape(), "backward");
   const int64_t N = x.dim(0), G = opt_.groups, OC = opt_.filters, OCg = OC / G;
   const int64_t CHW = geom_.channels * geom_.height * geom_.width;
-  const int64_t P = geom_.col_cols(), Kg = geom_.col_rows() / G;
+  const int64_t P = geom_.col_cols(), K = geom_.col_rows(), Kg = K / G;
   const T* w = weight_.value;
   T* dx = wants_input_grad(ctx) ? ctx.din().data() : nullptr;
   const int nt = teams(N);
+  const int64_t S = slice_images();
   if (static_cast<int>(scratch_.size()) < nt) scratch_.resize(nt);
-  const int64_t col_size = geom_.col_rows() * P;
-  // The forward's columns, if it kept them for this very input.
-  const bool kept = kept_for_ == x.data() && kept_n_ == N;
+  // The forward's columns, if it kept them for this very input (and sliced it alike).
+  const bool kept = kept_for_ == x.data() && kept_n_ == N && kept_teams_ == nt;
   for (int t = 0; t < nt; ++t) {
     Scratch& s = scratch_[t];
-    if (!pointwise_ && !kept) grow(s.col, col_size);
-    if (!pointwise_ && dx) grow(s.dcol, col_size);
+    if (!pointwise_ && !kept) grow(s.col, K * S * P);
+    if (!pointwise_ && dx) grow(s.dcol, K * S * P);
+    if (S > 1) grow(s.wide, OC * S * P);
     // With one thread the gradients go straight into the parameters' gradients; with more,
     // each thread sums its images into its own zeroed share first.
     if (nt > 1) {
@@ -240,41 +258,53 @@ void Conv2d<T>::backward(const BackwardCtx<T>& ctx) {
     }
   }
 
-  for_each_image(N, nt, [&](int t, int64_t n) {
+  for_each_slice(N, nt, S, [&](int t, int64_t n0, int64_t m) {
     Scratch& s = scratch_[t];
     T* dw = nt > 1 ? s.dw.data() : weight_.grad;
     T* db = nt > 1 ? s.db.data() : bias_.grad;
-    const T* xn = x.data() + n * CHW;
-    const T* dyn = dy.data() + n * OC * P;  // (OC, P)
-    const T* col = xn;
+    const int64_t width = m * P;
+    const T* col = x.data() + n0 * CHW;
     if (kept) {
-      col = kept_cols_.data() + n * col_size;
+      col = kept_cols_.data() + n0 * K * P;
     } else if (!pointwise_) {
-      im2col(geom_, xn, s.col.data(), P);
+      for (int64_t j = 0; j < m; ++j)
+        im2col(geom_, x.data() + (n0 + j) * CHW, s.col.data() + j * P, width);
       col = s.col.data();
     }
+    // d (OC, width): the slice's output gradients side by side (dy[n0] itself for one image).
+    const T* d = dy.data() + n0 * OC * P;
+    if (m > 1) {
+      T* wide = s.wide.data();
+      for (int64_t j = 0; j < m; ++j)
+        for (int64_t oc = 0; oc < OC; ++oc)
+          std::copy_n(dy.data() + ((n0 + j) * OC + oc) * P, P, wide + oc * width + j * P);
+      d = wide;
+    }
     for (int64_t q = 0; q < G; ++q) {
-      // dW_q (OCg, Kg) += dy[n]_q (OCg, P) col_q^T (P, Kg): each weight sums its output's
+      // dW_q (OCg, Kg) += d_q (OCg, width) col_q^T (width, Kg): each weight sums its output's
       // gradient times the input it multiplied.
-      gemm<T>(false, true, OCg, Kg, P, T(1), dyn + q * OCg * P, P, col + q * Kg * P, P, T(1),
-              dw + q * OCg * Kg, Kg);
+      gemm<T>(false, true, OCg, Kg, width, T(1), d + q * OCg * width, width, col + q * Kg * width,
+              width, T(1), dw + q * OCg * Kg, Kg);
     }
     if (opt_.bias)
-      for (int64_t oc = 0; oc < OC; ++oc) db[oc] += sum_of(dyn + oc * P, P);  // sum_p dy[n, oc, p]
+      for (int64_t oc = 0; oc < OC; ++oc) db[oc] += sum_of(d + oc * width, width);
     if (!dx) return;
-    T* dxn = dx + n * CHW;
     for (int64_t q = 0; q < G; ++q) {
-      // dcol_q (Kg, P) = W_q^T (Kg, OCg) dy[n]_q (OCg, P); for a 1x1 convolution dcol is dx[n]
-      // itself and the product adds into it directly.
+      // dcol_q (Kg, width) = W_q^T (Kg, OCg) d_q (OCg, width); for a 1x1 convolution dcol is
+      // dx[n0] itself and the product adds into it directly.
       const T* wq = w + q * OCg * Kg;
-      const T* dyq = dyn + q * OCg * P;
+      const T* dq = d + q * OCg * width;
       if (pointwise_) {
-        gemm<T>(true, false, Kg, P, OCg, T(1), wq, Kg, dyq, P, T(1), dxn + q * Kg * P, P);
+        gemm<T>(true, false, Kg, width, OCg, T(1), wq, Kg, dq, width, T(1),
+                dx + n0 * CHW + q * Kg * P, P);
       } else {
-        gemm<T>(true, false, Kg, P, OCg, T(1), wq, Kg, dyq, P, T(0), s.dcol.data() + q * Kg * P, P);
+        gemm<T>(true, false, Kg, width, OCg, T(1), wq, Kg, dq, width, T(0),
+                s.dcol.data() + q * Kg * width, width);
       }
     }
-    if (!pointwise_) col2im(geom_, s.dcol.data(), P, dxn);
+    if (!pointwise_)
+      for (int64_t j = 0; j < m; ++j)
+        col2im(geom_, s.dcol.data() + j * P, width, dx + (n0 + j) * CHW);
   });
 
   if (nt > 1) {

@@ -5,17 +5,21 @@
 // x is (N, C, H, W), w is (OC, C/G, KH, KW), b is (OC), y is (N, OC, OH, OW) with
 //   OH = floor((H + pad_top + pad_bottom - dilation_h * (KH - 1) - 1) / stride_h) + 1.
 //
-// Computed image by image as im2col + GEMM (kernels/im2col.hpp): x[n] is unrolled into a
-// column matrix col (C*KH*KW, P), P = OH*OW, and for each group q
-//   forward:  y[n]_q (OC/G, P) = W_q (OC/G, C/G*KH*KW) col_q
-//   backward: dW_q += dy[n]_q col_q^T;  dcol_q = W_q^T dy[n]_q, then col2im adds dcol into dx[n].
-// A 1x1 convolution with stride 1 and no padding needs no unrolling: x[n] (C, H*W) already is
-// its column matrix.
+// Computed as im2col + GEMM (kernels/im2col.hpp) over slices of images: each image x[n] is
+// unrolled into a column matrix (C*KH*KW, P), P = OH*OW, and the m images of a slice stand
+// side by side in col (C*KH*KW, m*P), so that for each group q one product covers them all:
+//   forward:  Y_q (OC/G, m*P) = W_q (OC/G, C/G*KH*KW) col_q, whose rows are dealt out to y;
+//   backward: D (OC, m*P) gathers the slice's dy; dW_q += D_q col_q^T; dcol_q = W_q^T D_q,
+//             then col2im adds each image's part of dcol into dx[n].
+// A slice holds as many images as keep col near kSliceValues values (L2-sized): the products of
+// small layers (LeNet's 6 filters over 25 values) become wide enough to run the GEMM
+// micro-kernel at speed. A 1x1 convolution with stride 1 and no padding needs no unrolling:
+// x[n] (C, H*W) already is its column matrix, and it goes image by image.
 // The batch is split into contiguous blocks of images, one per OpenMP thread; each thread has
-// its own column buffers (grown once, then reused: nothing allocates per step) and its own
-// partial dW and db, added up in thread order at the end, so the same thread count gives the
-// same bits. A training forward keeps the batch's columns for the backward (up to 8M values;
-// beyond that, backward unrolls each image again into the thread's own buffer).
+// its own buffers (grown once, then reused: nothing allocates per step) and its own partial dW
+// and db, added up in thread order at the end, so the same thread count gives the same bits.
+// A training forward keeps the batch's columns for the backward (up to 8M values; beyond that,
+// backward unrolls the images again into the thread's own buffer).
 #pragma once
 #include <array>
 #include <string>
@@ -69,6 +73,8 @@ class Conv2d : public Layer<T> {
 
   // The number of threads to split a batch of N over: 1 for work too small to share.
   int teams(int64_t N) const;
+  // The number of images per slice (at least 1).
+  int64_t slice_images() const;
 
   Conv2dOptions opt_;
   Conv2dGeometry geom_;
@@ -77,8 +83,9 @@ class Conv2d : public Layer<T> {
   Param<T> bias_{"bias"};      // (OC)
   // One thread's work buffers, grown to the largest size seen and then reused.
   struct Scratch {
-    std::vector<T> col;   // (C*KH*KW, P): the unrolled image
-    std::vector<T> dcol;  // (C*KH*KW, P): W^T dy
+    std::vector<T> col;   // (C*KH*KW, S*P): a slice's unrolled images
+    std::vector<T> dcol;  // (C*KH*KW, S*P): W^T D
+    std::vector<T> wide;  // (OC, S*P): a slice's outputs, or its output gradients D
     std::vector<T> dw;    // (OC, C/G*KH*KW): this thread's share of dW
     std::vector<T> db;    // (OC): this thread's share of db
   };
@@ -86,10 +93,14 @@ class Conv2d : public Layer<T> {
   // The columns of every image of the last training forward, (N, C*KH*KW, P), kept for the
   // backward when they take at most kKeptColumnsMax values (32 MB in float); kept_for_ is
   // the input they were made from (null when nothing is kept).
+  // Slice by slice, as the forward made them; kept_teams_ is the thread count that sliced.
   static constexpr int64_t kKeptColumnsMax = int64_t(8) << 20;
   std::vector<T> kept_cols_;
   const T* kept_for_ = nullptr;
   int64_t kept_n_ = 0;
+  int kept_teams_ = 0;
+  // The column values a slice aims at (512 KB in float).
+  static constexpr int64_t kSliceValues = int64_t(1) << 17;
 };
 
 }  // namespace redes

@@ -1,6 +1,10 @@
 #include "redes/threads.hpp"
 
 #include <omp.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
 
 extern "C" void openblas_set_num_threads(int);
 
@@ -13,5 +17,35 @@ void set_num_threads(int n) {
 }
 
 int num_threads() { return omp_get_max_threads(); }
+
+namespace {
+
+// The tasks runnable right now besides this one, from the fourth field of /proc/loadavg
+// ("0.50 0.40 0.30 2/345 6789": 2 runnable, this process included); -1 if unknown.
+int other_runnable_tasks() {
+  std::FILE* f = std::fopen("/proc/loadavg", "r");
+  if (f == nullptr) return -1;
+  double l1, l5, l15;
+  int running = 0, total = 0;
+  const int got = std::fscanf(f, "%lf %lf %lf %d/%d", &l1, &l5, &l15, &running, &total);
+  std::fclose(f);
+  return got == 5 && running >= 1 ? running - 1 : -1;
+}
+
+}  // namespace
+
+void apply_openmp_wait_policy(char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("GOMP_SPINCOUNT") != nullptr)
+    return;
+  setenv("OMP_WAIT_POLICY", "passive", 1);
+  if (other_runnable_tasks() == 0) setenv("GOMP_SPINCOUNT", "10000", 1);
+  // The program's own file by its real path, so that the process keeps its name (executing
+  // /proc/self/exe itself would rename it "exe").
+  char path[4096];
+  const ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+  if (n <= 0) return;
+  path[n] = '\0';
+  execv(path, argv);
+}
 
 }  // namespace redes
