@@ -6,6 +6,8 @@
 
 #include "kernels/blas_threads.hpp"
 #include "kernels/gemm.hpp"
+#include "kernels/x86/conv_direct_avx512.hpp"
+#include "kernels/x86/sgemm_avx512.hpp"
 #include "redes/init.hpp"
 #include "redes/threads.hpp"
 
@@ -38,6 +40,8 @@ T sum_of(const T* v, int64_t n) {
   for (int64_t l = 0; l < kLanes; ++l) sum += lane[l];
   return sum;
 }
+
+const bool kAvx512 = x86::cpu_has_avx512f();
 
 template <class T>
 bool wants_input_grad(const BackwardCtx<T>& ctx) {
@@ -111,6 +115,9 @@ Shape Conv2d<T>::setup(std::span<const Shape> inputs) {
   geom_ = g;
   pointwise_ = g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 &&
                g.pad_top == 0 && g.pad_bottom == 0 && g.pad_left == 0 && g.pad_right == 0;
+  direct_ = std::is_same_v<T, float> && kAvx512 && g.stride_h == 1 && g.stride_w == 1 &&
+            g.dilation_h == 1 && g.dilation_w == 1 && opt_.groups == 1 && !pointwise_ &&
+            opt_.filters <= kDirectMaxFilters;
   weight_.shape = Shape{opt_.filters, g.channels / opt_.groups, g.kernel_h, g.kernel_w};
   bias_.shape = Shape{opt_.filters};
   return Shape{opt_.filters, g.out_h(), g.out_w()};
@@ -187,11 +194,22 @@ void Conv2d<T>::forward(const ForwardCtx<T>& ctx) {
   const T* w = weight_.value;  // (OC, Kg): group q is rows [q * OCg, (q + 1) * OCg)
   const T* b = opt_.bias ? bias_.value : nullptr;
   const int nt = teams(N);
-  const int64_t S = slice_images();
   if (static_cast<int>(scratch_.size()) < nt) scratch_.resize(nt);
+  kept_for_ = nullptr;
+  if constexpr (std::is_same_v<T, float>) {
+    if (direct_) {
+      x86::conv2d_direct_pack_weights(w, OC, K, grow(packed_weights_, OC * K));
+      for (int t = 0; t < nt; ++t) grow(scratch_[t].col, x86::conv2d_direct_scratch(geom_));
+      for_each_slice(N, nt, 1, [&](int t, int64_t n, int64_t) {
+        x86::conv2d_direct_avx512(geom_, OC, x.data() + n * CHW, packed_weights_.data(), b,
+                                  y.data() + n * OC * P, scratch_[t].col.data());
+      });
+      return;
+    }
+  }
+  const int64_t S = slice_images();
   // A training forward keeps every image's columns for the backward that follows, when they
   // fit the budget; otherwise each thread unrolls into its own buffer, and backward again.
-  kept_for_ = nullptr;
   const bool keep = !pointwise_ && ctx.training && N * K * P <= kKeptColumnsMax;
   if (keep) grow(kept_cols_, N * K * P);
   for (int t = 0; t < nt; ++t) {
@@ -213,8 +231,8 @@ void Conv2d<T>::forward(const ForwardCtx<T>& ctx) {
     // else into the wide buffer, whose rows are then dealt out to the images.
     T* out = m == 1 ? y.data() + n0 * OC * P : scratch_[t].wide.data();
     for (int64_t q = 0; q < G; ++q)
-      gemm<T>(false, false, OCg, width, Kg, T(1), w + q * OCg * Kg, Kg, col + q * Kg * width,
-              width, T(0), out + q * OCg * width, width);
+      gemm<T>(false, false, OCg, width, Kg, T(1), w + q * OCg * Kg, Kg, col + q * Kg * width, width,
+              T(0), out + q * OCg * width, width);
     for (int64_t j = 0; j < m; ++j)
       for (int64_t oc = 0; oc < OC; ++oc) {
         const T* src = out + oc * width + j * P;

@@ -35,8 +35,7 @@ int other_runnable_tasks() {
 }  // namespace
 
 void apply_openmp_wait_policy(char** argv) {
-  if (std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("GOMP_SPINCOUNT") != nullptr)
-    return;
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("GOMP_SPINCOUNT") != nullptr) return;
   setenv("OMP_WAIT_POLICY", "passive", 1);
   if (other_runnable_tasks() == 0) setenv("GOMP_SPINCOUNT", "10000", 1);
   // The program's own file by its real path, so that the process keeps its name (executing

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "kernels/im2col.hpp"
+#include "kernels/x86/sgemm_avx512.hpp"
 #include "redes/threads.hpp"
 #include "support/gradcheck.hpp"
 
@@ -193,7 +194,7 @@ TEST(Conv2d, ThreadedBatchesMatchDirectConvolution) {
 
 // Images large enough that a slice (one GEMM) holds only some of a thread's images, or one:
 // 4x24x24 with 3x3 windows unrolls to 36 x 576 values per image (six to a slice), 8x32x32 to
-// 72 x 1024 (one to a slice).
+// 72 x 1024 (one to a slice). (Dilated, so that the direct kernel leaves them to im2col.)
 TEST(Conv2d, SlicedBatchesMatchDirectConvolution) {
   const int saved = num_threads();
   for (int threads : {1, 2}) {
@@ -201,7 +202,8 @@ TEST(Conv2d, SlicedBatchesMatchDirectConvolution) {
     for (bool training : {false, true}) {
       SCOPED_TRACE(::testing::Message() << threads << " threads, training " << training);
       auto o = conv(5, {3, 3});
-      o.padding = {1, 1};
+      o.dilation = {2, 2};
+      o.padding = {2, 2};
       check_against_reference(o, {4, 24, 24}, 13, training);
       check_against_reference(o, {8, 32, 32}, 3, training);
       o.groups = 1;
@@ -210,6 +212,28 @@ TEST(Conv2d, SlicedBatchesMatchDirectConvolution) {
     }
   }
   set_num_threads(saved);
+}
+
+// The direct AVX-512 kernel (stride 1, dilation 1, one group, at most 32 filters, on CPUs with
+// AVX-512F): output-channel blocks with a remainder (11 = 8 + 3), rows longer than one chunk of
+// 32 pixels, "same" padding with an even kernel (more at the bottom/right), no bias.
+TEST(Conv2d, DirectKernelMatchesDirectConvolution) {
+  auto o = conv(11, {3, 4});
+  o.padding_mode = "same";
+  Conv2d<float> probe(o);
+  const Shape ins[] = {Shape{3, 7, 41}};
+  probe.setup(ins);
+  if (!x86::cpu_has_avx512f()) GTEST_SKIP() << "no AVX-512F: the direct kernel does not run";
+  EXPECT_TRUE(probe.direct());
+  for (bool training : {false, true}) {
+    check_against_reference(o, {3, 7, 41}, 3, training);
+    auto p = conv(6, {5, 5});  // LeNet-5's first layer
+    p.padding = {2, 2};
+    check_against_reference(p, {1, 28, 28}, 5, training);
+    p = conv(16, {5, 5});  // and its second
+    p.bias = false;
+    check_against_reference(p, {6, 14, 14}, 2, training);
+  }
 }
 
 TEST(Conv2d, ShapesFollowPyTorch) {

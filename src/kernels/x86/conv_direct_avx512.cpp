@@ -1,0 +1,118 @@
+#include "kernels/x86/conv_direct_avx512.hpp"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+#define REDES_AVX512 __attribute__((target("avx512f")))
+
+namespace redes::x86 {
+namespace {
+
+constexpr int kOB = 8;  // output channels per register block
+constexpr int kNV = 2;  // 16-float vectors per chunk of an output row
+
+// The padded copy: each channel (Hp, Wp) with Wp = W + pad_left + pad_right + 32, so that the
+// loads of a chunk (up to 32 floats from any column of a row) stay inside the buffer.
+struct Padded {
+  int64_t hp, wp;
+};
+Padded padded(const Conv2dGeometry& g) {
+  return {g.height + g.pad_top + g.pad_bottom, g.width + g.pad_left + g.pad_right + 32};
+}
+
+constexpr __mmask16 mask_of(int64_t n) {
+  return n <= 0 ? __mmask16(0) : n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1u);
+}
+
+// OB output channels [oc0, oc0 + OB) of output row oh, pixels [ow0, ow0 + 16 * NV) (the last
+// vector masked by `last`): acc = sum over taps of wt[tap, oc] * the input under the tap.
+template <int OB, int NV>
+REDES_AVX512 void chunk(const Conv2dGeometry& g, Padded p, int64_t OC, const float* xp,
+                        const float* wt, const float* bias, float* y, int64_t oc0, int64_t oh,
+                        int64_t ow0, __mmask16 last) {
+  __m512 acc[OB][NV];
+#pragma GCC unroll 8
+  for (int o = 0; o < OB; ++o) {
+    const __m512 b = _mm512_set1_ps(bias ? bias[oc0 + o] : 0.0f);
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v) acc[o][v] = b;
+  }
+  const int64_t KH = g.kernel_h, KW = g.kernel_w;
+  const float* w = wt + oc0;
+  for (int64_t c = 0; c < g.channels; ++c)
+    for (int64_t kh = 0; kh < KH; ++kh) {
+      const float* row = xp + (c * p.hp + oh + kh) * p.wp + ow0;
+      for (int64_t kw = 0; kw < KW; ++kw, w += OC) {
+        __m512 in[NV];
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; ++v) in[v] = _mm512_loadu_ps(row + kw + 16 * v);
+#pragma GCC unroll 8
+        for (int o = 0; o < OB; ++o) {
+          const __m512 a = _mm512_set1_ps(w[o]);
+#pragma GCC unroll 2
+          for (int v = 0; v < NV; ++v) acc[o][v] = _mm512_fmadd_ps(a, in[v], acc[o][v]);
+        }
+      }
+    }
+  const int64_t P = g.out_h() * g.out_w();
+  float* out = y + oc0 * P + oh * g.out_w() + ow0;
+#pragma GCC unroll 8
+  for (int o = 0; o < OB; ++o)
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v)
+      _mm512_mask_storeu_ps(out + o * P + 16 * v, v == NV - 1 ? last : __mmask16(0xFFFF),
+                            acc[o][v]);
+}
+
+using Chunk = void (*)(const Conv2dGeometry&, Padded, int64_t, const float*, const float*,
+                       const float*, float*, int64_t, int64_t, int64_t, __mmask16);
+
+template <int OB, int... V>
+constexpr std::array<Chunk, kNV> chunk_row(std::integer_sequence<int, V...>) {
+  return {{&chunk<OB, V + 1>...}};
+}
+template <int... O>
+constexpr std::array<std::array<Chunk, kNV>, kOB> chunk_table(std::integer_sequence<int, O...>) {
+  return {{chunk_row<O + 1>(std::make_integer_sequence<int, kNV>{})...}};
+}
+// kChunk[channels - 1][vectors - 1]
+constexpr auto kChunk = chunk_table(std::make_integer_sequence<int, kOB>{});
+
+}  // namespace
+
+int64_t conv2d_direct_scratch(const Conv2dGeometry& g) {
+  const Padded p = padded(g);
+  return g.channels * p.hp * p.wp;
+}
+
+void conv2d_direct_pack_weights(const float* w, int64_t out_channels, int64_t taps, float* wt) {
+  for (int64_t oc = 0; oc < out_channels; ++oc)
+    for (int64_t t = 0; t < taps; ++t) wt[t * out_channels + oc] = w[oc * taps + t];
+}
+
+REDES_AVX512 void conv2d_direct_avx512(const Conv2dGeometry& g, int64_t out_channels,
+                                       const float* x, const float* wt, const float* bias, float* y,
+                                       float* scratch) {
+  const Padded p = padded(g);
+  const int64_t H = g.height, W = g.width, OH = g.out_h(), OW = g.out_w();
+  // The zero-padded copy of x.
+  std::fill_n(scratch, g.channels * p.hp * p.wp, 0.0f);
+  for (int64_t c = 0; c < g.channels; ++c)
+    for (int64_t h = 0; h < H; ++h)
+      std::copy_n(x + (c * H + h) * W, W, scratch + (c * p.hp + h + g.pad_top) * p.wp + g.pad_left);
+  for (int64_t oc0 = 0; oc0 < out_channels; oc0 += kOB) {
+    const int64_t ob = std::min<int64_t>(kOB, out_channels - oc0);
+    for (int64_t oh = 0; oh < OH; ++oh)
+      for (int64_t ow0 = 0; ow0 < OW; ow0 += 16 * kNV) {
+        const int64_t n = std::min<int64_t>(16 * kNV, OW - ow0);
+        const int64_t nv = (n + 15) / 16;
+        kChunk[ob - 1][nv - 1](g, p, out_channels, scratch, wt, bias, y, oc0, oh, ow0,
+                               mask_of(n - 16 * (nv - 1)));
+      }
+  }
+}
+
+}  // namespace redes::x86
