@@ -43,6 +43,32 @@ T sum_of(const T* v, int64_t n) {
 
 const bool kAvx512 = x86::cpu_has_avx512f();
 
+// The direct kernels (kernels/x86/conv_direct_avx512.hpp) are float only; direct_ is never set
+// for double layers, whose calls here do nothing.
+template <class T>
+int64_t direct_scratch(const Conv2dGeometry& g) {
+  return x86::conv2d_direct_scratch(g);
+}
+template <class T>
+void direct_pack_weights(const T* w, int64_t OC, int64_t K, T* wt) {
+  if constexpr (std::is_same_v<T, float>) x86::conv2d_direct_pack_weights(w, OC, K, wt);
+}
+template <class T>
+void direct_forward(const Conv2dGeometry& g, int64_t OC, const T* x, const T* wt, const T* b, T* y,
+                    T* scratch) {
+  if constexpr (std::is_same_v<T, float>) x86::conv2d_direct_avx512(g, OC, x, wt, b, y, scratch);
+}
+template <class T>
+void direct_weight_grad_of(const Conv2dGeometry& g, int64_t OC, int64_t images, const T* x,
+                           const T* dy, T* partial, T* scratch) {
+  if constexpr (std::is_same_v<T, float>)
+    x86::conv2d_direct_weight_grad_avx512(g, OC, images, x, dy, partial, scratch);
+}
+template <class T>
+void direct_reduce(const T* partial, int64_t OC, int64_t K, T* dw) {
+  if constexpr (std::is_same_v<T, float>) x86::conv2d_direct_reduce(partial, OC, K, dw);
+}
+
 template <class T>
 bool wants_input_grad(const BackwardCtx<T>& ctx) {
   return !ctx.grad_inputs.empty() && !ctx.din().empty();
@@ -118,6 +144,7 @@ Shape Conv2d<T>::setup(std::span<const Shape> inputs) {
   direct_ = std::is_same_v<T, float> && kAvx512 && g.stride_h == 1 && g.stride_w == 1 &&
             g.dilation_h == 1 && g.dilation_w == 1 && opt_.groups == 1 && !pointwise_ &&
             opt_.filters <= kDirectMaxFilters;
+  direct_weight_grad_ = direct_ && opt_.filters <= kDirectWeightGradMaxFilters;
   weight_.shape = Shape{opt_.filters, g.channels / opt_.groups, g.kernel_h, g.kernel_w};
   bias_.shape = Shape{opt_.filters};
   return Shape{opt_.filters, g.out_h(), g.out_w()};
@@ -196,16 +223,14 @@ void Conv2d<T>::forward(const ForwardCtx<T>& ctx) {
   const int nt = teams(N);
   if (static_cast<int>(scratch_.size()) < nt) scratch_.resize(nt);
   kept_for_ = nullptr;
-  if constexpr (std::is_same_v<T, float>) {
-    if (direct_) {
-      x86::conv2d_direct_pack_weights(w, OC, K, grow(packed_weights_, OC * K));
-      for (int t = 0; t < nt; ++t) grow(scratch_[t].col, x86::conv2d_direct_scratch(geom_));
-      for_each_slice(N, nt, 1, [&](int t, int64_t n, int64_t) {
-        x86::conv2d_direct_avx512(geom_, OC, x.data() + n * CHW, packed_weights_.data(), b,
-                                  y.data() + n * OC * P, scratch_[t].col.data());
-      });
-      return;
-    }
+  if (direct_) {
+    direct_pack_weights(w, OC, K, grow(packed_weights_, OC * K));
+    for (int t = 0; t < nt; ++t) grow(scratch_[t].col, direct_scratch<T>(geom_));
+    for_each_slice(N, nt, 1, [&](int t, int64_t n, int64_t) {
+      direct_forward(geom_, OC, x.data() + n * CHW, packed_weights_.data(), b,
+                     y.data() + n * OC * P, scratch_[t].col.data());
+    });
+    return;
   }
   const int64_t S = slice_images();
   // A training forward keeps every image's columns for the backward that follows, when they
@@ -265,7 +290,12 @@ void Conv2d<T>::backward(const BackwardCtx<T>& ctx) {
   const bool kept = kept_for_ == x.data() && kept_n_ == N && kept_teams_ == nt;
   for (int t = 0; t < nt; ++t) {
     Scratch& s = scratch_[t];
-    if (!pointwise_ && !kept) grow(s.col, K * S * P);
+    if (direct_weight_grad_) {
+      grow(s.col, direct_scratch<T>(geom_));
+      std::fill_n(grow(s.partial, K * OC * 16), K * OC * 16, T(0));
+    } else if (!pointwise_ && !kept) {
+      grow(s.col, K * S * P);
+    }
     if (!pointwise_ && dx) grow(s.dcol, K * S * P);
     if (S > 1) grow(s.wide, OC * S * P);
     // With one thread the gradients go straight into the parameters' gradients; with more,
@@ -278,16 +308,17 @@ void Conv2d<T>::backward(const BackwardCtx<T>& ctx) {
 
   for_each_slice(N, nt, S, [&](int t, int64_t n0, int64_t m) {
     Scratch& s = scratch_[t];
-    T* dw = nt > 1 ? s.dw.data() : weight_.grad;
     T* db = nt > 1 ? s.db.data() : bias_.grad;
     const int64_t width = m * P;
-    const T* col = x.data() + n0 * CHW;
-    if (kept) {
-      col = kept_cols_.data() + n0 * K * P;
-    } else if (!pointwise_) {
-      for (int64_t j = 0; j < m; ++j)
-        im2col(geom_, x.data() + (n0 + j) * CHW, s.col.data() + j * P, width);
-      col = s.col.data();
+    if (direct_weight_grad_) {
+      // dW without columns, into the thread's vector partial sums (reduced below).
+      direct_weight_grad_of(geom_, OC, m, x.data() + n0 * CHW, dy.data() + n0 * OC * P,
+                            s.partial.data(), s.col.data());
+      if (opt_.bias)
+        for (int64_t j = 0; j < m; ++j)
+          for (int64_t oc = 0; oc < OC; ++oc)
+            db[oc] += sum_of(dy.data() + ((n0 + j) * OC + oc) * P, P);
+      if (!dx) return;
     }
     // d (OC, width): the slice's output gradients side by side (dy[n0] itself for one image).
     const T* d = dy.data() + n0 * OC * P;
@@ -298,14 +329,25 @@ void Conv2d<T>::backward(const BackwardCtx<T>& ctx) {
           std::copy_n(dy.data() + ((n0 + j) * OC + oc) * P, P, wide + oc * width + j * P);
       d = wide;
     }
-    for (int64_t q = 0; q < G; ++q) {
-      // dW_q (OCg, Kg) += d_q (OCg, width) col_q^T (width, Kg): each weight sums its output's
-      // gradient times the input it multiplied.
-      gemm<T>(false, true, OCg, Kg, width, T(1), d + q * OCg * width, width, col + q * Kg * width,
-              width, T(1), dw + q * OCg * Kg, Kg);
+    if (!direct_weight_grad_) {
+      T* dw = nt > 1 ? s.dw.data() : weight_.grad;
+      const T* col = x.data() + n0 * CHW;
+      if (kept) {
+        col = kept_cols_.data() + n0 * K * P;
+      } else if (!pointwise_) {
+        for (int64_t j = 0; j < m; ++j)
+          im2col(geom_, x.data() + (n0 + j) * CHW, s.col.data() + j * P, width);
+        col = s.col.data();
+      }
+      for (int64_t q = 0; q < G; ++q) {
+        // dW_q (OCg, Kg) += d_q (OCg, width) col_q^T (width, Kg): each weight sums its
+        // output's gradient times the input it multiplied.
+        gemm<T>(false, true, OCg, Kg, width, T(1), d + q * OCg * width, width, col + q * Kg * width,
+                width, T(1), dw + q * OCg * Kg, Kg);
+      }
+      if (opt_.bias)
+        for (int64_t oc = 0; oc < OC; ++oc) db[oc] += sum_of(d + oc * width, width);
     }
-    if (opt_.bias)
-      for (int64_t oc = 0; oc < OC; ++oc) db[oc] += sum_of(d + oc * width, width);
     if (!dx) return;
     for (int64_t q = 0; q < G; ++q) {
       // dcol_q (Kg, width) = W_q^T (Kg, OCg) d_q (OCg, width); for a 1x1 convolution dcol is
@@ -325,6 +367,10 @@ void Conv2d<T>::backward(const BackwardCtx<T>& ctx) {
         col2im(geom_, s.dcol.data() + j * P, width, dx + (n0 + j) * CHW);
   });
 
+  if (direct_weight_grad_)
+    for (int t = 0; t < nt; ++t)
+      direct_reduce(scratch_[t].partial.data(), OC, K,
+                    nt > 1 ? scratch_[t].dw.data() : weight_.grad);
   if (nt > 1) {
     // The threads' shares, added in thread order.
     for (int t = 0; t < nt; ++t) {

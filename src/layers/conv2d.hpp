@@ -18,7 +18,8 @@
 // Float layers with stride 1, dilation 1, one group and at most 32 filters run their forward
 // through a direct AVX-512 kernel instead (kernels/x86/conv_direct_avx512.hpp) where the CPU
 // has it: no columns, the multiply-adds at the FMA units' rate (LeNet-5's first layer 4.5x
-// faster); their backward unrolls the images itself.
+// faster). With at most 8 filters their weight gradient is direct too; otherwise their
+// backward unrolls the images itself.
 // The batch is split into contiguous blocks of images, one per OpenMP thread; each thread has
 // its own buffers (grown once, then reused: nothing allocates per step) and its own partial dW
 // and db, added up in thread order at the end, so the same thread count gives the same bits.
@@ -71,8 +72,10 @@ class Conv2d : public Layer<T> {
   const Conv2dGeometry& geometry() const { return geom_; }
   // Whether the 1x1 path (no im2col) runs.
   bool pointwise() const { return pointwise_; }
-  // Whether the forward runs the direct AVX-512 kernel (kernels/x86/conv_direct_avx512.hpp).
+  // Whether the forward, and the weight gradient, run the direct AVX-512 kernels
+  // (kernels/x86/conv_direct_avx512.hpp).
   bool direct() const { return direct_; }
+  bool direct_weight_grad() const { return direct_weight_grad_; }
 
  private:
   void check_batch(const TensorView<const T>& x, const Shape& y, const char* what) const;
@@ -86,19 +89,25 @@ class Conv2d : public Layer<T> {
   Conv2dGeometry geom_;
   bool pointwise_ = false;
   bool direct_ = false;
-  // The direct kernel serves float layers with stride 1, dilation 1, one group and at most
-  // this many filters, on CPUs with AVX-512F; it repacks the weights at every forward.
+  bool direct_weight_grad_ = false;
+  // The direct forward serves float layers with stride 1, dilation 1, one group and at most
+  // kDirectMaxFilters filters, on CPUs with AVX-512F (it repacks the weights at every
+  // forward); the direct weight gradient those with at most kDirectWeightGradMaxFilters (one
+  // register block), where it beat im2col + GEMM (LeNet-5's first layer: 0.40 -> 0.20 ms per
+  // batch; with 16 or 32 filters it was 1.3x slower).
   static constexpr int64_t kDirectMaxFilters = 32;
+  static constexpr int64_t kDirectWeightGradMaxFilters = 8;
   std::vector<T> packed_weights_;
   Param<T> weight_{"weight"};  // (OC, C/G, KH, KW)
   Param<T> bias_{"bias"};      // (OC)
   // One thread's work buffers, grown to the largest size seen and then reused.
   struct Scratch {
-    std::vector<T> col;   // (C*KH*KW, S*P): a slice's unrolled images
-    std::vector<T> dcol;  // (C*KH*KW, S*P): W^T D
-    std::vector<T> wide;  // (OC, S*P): a slice's outputs, or its output gradients D
-    std::vector<T> dw;    // (OC, C/G*KH*KW): this thread's share of dW
-    std::vector<T> db;    // (OC): this thread's share of db
+    std::vector<T> col;      // (C*KH*KW, S*P): a slice's unrolled images
+    std::vector<T> dcol;     // (C*KH*KW, S*P): W^T D
+    std::vector<T> wide;     // (OC, S*P): a slice's outputs, or its output gradients D
+    std::vector<T> partial;  // (C*KH*KW, OC, 16): the direct kernel's dW, lane by lane
+    std::vector<T> dw;       // (OC, C/G*KH*KW): this thread's share of dW
+    std::vector<T> db;       // (OC): this thread's share of db
   };
   std::vector<Scratch> scratch_;
   // The columns of every image of the last training forward, (N, C*KH*KW, P), kept for the

@@ -214,9 +214,10 @@ TEST(Conv2d, SlicedBatchesMatchDirectConvolution) {
   set_num_threads(saved);
 }
 
-// The direct AVX-512 kernel (stride 1, dilation 1, one group, at most 32 filters, on CPUs with
-// AVX-512F): output-channel blocks with a remainder (11 = 8 + 3), rows longer than one chunk of
-// 32 pixels, "same" padding with an even kernel (more at the bottom/right), no bias.
+// The direct AVX-512 kernels (stride 1, dilation 1, one group, at most 32 filters, on CPUs with
+// AVX-512F; the weight gradient with at most 8): output-channel blocks with a remainder
+// (11 = 8 + 3, 6), rows longer than one chunk of 32 pixels, "same" padding with an even kernel
+// (more at the bottom/right), no bias.
 TEST(Conv2d, DirectKernelMatchesDirectConvolution) {
   auto o = conv(11, {3, 4});
   o.padding_mode = "same";
@@ -225,6 +226,13 @@ TEST(Conv2d, DirectKernelMatchesDirectConvolution) {
   probe.setup(ins);
   if (!x86::cpu_has_avx512f()) GTEST_SKIP() << "no AVX-512F: the direct kernel does not run";
   EXPECT_TRUE(probe.direct());
+  EXPECT_FALSE(probe.direct_weight_grad());  // more than 8 filters: im2col + GEMM
+  auto first = conv(6, {5, 5});
+  first.padding = {2, 2};
+  Conv2d<float> lenet1(first);
+  const Shape grey[] = {Shape{1, 28, 28}};
+  lenet1.setup(grey);
+  EXPECT_TRUE(lenet1.direct_weight_grad());
   for (bool training : {false, true}) {
     check_against_reference(o, {3, 7, 41}, 3, training);
     auto p = conv(6, {5, 5});  // LeNet-5's first layer

@@ -93,16 +93,90 @@ void conv2d_direct_pack_weights(const float* w, int64_t out_channels, int64_t ta
     for (int64_t t = 0; t < taps; ++t) wt[t * out_channels + oc] = w[oc * taps + t];
 }
 
-REDES_AVX512 void conv2d_direct_avx512(const Conv2dGeometry& g, int64_t out_channels,
-                                       const float* x, const float* wt, const float* bias, float* y,
-                                       float* scratch) {
-  const Padded p = padded(g);
-  const int64_t H = g.height, W = g.width, OH = g.out_h(), OW = g.out_w();
-  // The zero-padded copy of x.
+namespace {
+
+// The zero-padded copy of one image x (C, H, W).
+void pad_image(const Conv2dGeometry& g, Padded p, const float* x, float* scratch) {
+  const int64_t H = g.height, W = g.width;
   std::fill_n(scratch, g.channels * p.hp * p.wp, 0.0f);
   for (int64_t c = 0; c < g.channels; ++c)
     for (int64_t h = 0; h < H; ++h)
       std::copy_n(x + (c * H + h) * W, W, scratch + (c * p.hp + h + g.pad_top) * p.wp + g.pad_left);
+}
+
+// partial[t, oc0 + o] += the products of every tap t for OB output channels of one image
+// (padded copy xp, output gradient dy (OC, OH, OW)). The input is read unmasked (the padded
+// rows have slack), the output gradient masked to the row: lanes past the row add 0.
+template <int OB>
+REDES_AVX512 void weight_grad_block(const Conv2dGeometry& g, Padded p, int64_t OC, const float* xp,
+                                    const float* dy, float* partial, int64_t oc0) {
+  const int64_t OH = g.out_h(), OW = g.out_w(), P = OH * OW;
+  const float* d = dy + oc0 * P;
+  for (int64_t c = 0; c < g.channels; ++c)
+    for (int64_t kh = 0; kh < g.kernel_h; ++kh)
+      for (int64_t kw = 0; kw < g.kernel_w; ++kw) {
+        const int64_t t = (c * g.kernel_h + kh) * g.kernel_w + kw;
+        __m512 acc[OB];
+#pragma GCC unroll 8
+        for (int o = 0; o < OB; ++o) acc[o] = _mm512_setzero_ps();
+        for (int64_t oh = 0; oh < OH; ++oh) {
+          const float* in = xp + (c * p.hp + oh + kh) * p.wp + kw;
+          for (int64_t ow = 0; ow < OW; ow += 16) {
+            const __mmask16 m = mask_of(OW - ow);
+            const __m512 v = _mm512_loadu_ps(in + ow);
+#pragma GCC unroll 8
+            for (int o = 0; o < OB; ++o)
+              acc[o] =
+                  _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, d + o * P + oh * OW + ow), v, acc[o]);
+          }
+        }
+        float* part = partial + (t * OC + oc0) * 16;
+#pragma GCC unroll 8
+        for (int o = 0; o < OB; ++o)
+          _mm512_storeu_ps(part + 16 * o, _mm512_add_ps(_mm512_loadu_ps(part + 16 * o), acc[o]));
+      }
+}
+
+using WeightGradBlock = void (*)(const Conv2dGeometry&, Padded, int64_t, const float*, const float*,
+                                 float*, int64_t);
+template <int... O>
+constexpr std::array<WeightGradBlock, kOB> weight_grad_table(std::integer_sequence<int, O...>) {
+  return {{&weight_grad_block<O + 1>...}};
+}
+// kWeightGrad[channels - 1]
+constexpr auto kWeightGrad = weight_grad_table(std::make_integer_sequence<int, kOB>{});
+
+}  // namespace
+
+REDES_AVX512 void conv2d_direct_weight_grad_avx512(const Conv2dGeometry& g, int64_t out_channels,
+                                                   int64_t images, const float* x, const float* dy,
+                                                   float* partial, float* scratch) {
+  const Padded p = padded(g);
+  const int64_t CHW = g.channels * g.height * g.width, P = g.out_h() * g.out_w();
+  for (int64_t n = 0; n < images; ++n) {
+    pad_image(g, p, x + n * CHW, scratch);
+    for (int64_t oc0 = 0; oc0 < out_channels; oc0 += kOB)
+      kWeightGrad[std::min<int64_t>(kOB, out_channels - oc0) - 1](
+          g, p, out_channels, scratch, dy + n * out_channels * P, partial, oc0);
+  }
+}
+
+void conv2d_direct_reduce(const float* partial, int64_t out_channels, int64_t taps, float* dw) {
+  for (int64_t t = 0; t < taps; ++t)
+    for (int64_t oc = 0; oc < out_channels; ++oc) {
+      const float* lanes = partial + (t * out_channels + oc) * 16;
+      float sum = 0.0f;
+      for (int l = 0; l < 16; ++l) sum += lanes[l];
+      dw[oc * taps + t] += sum;
+    }
+}
+
+REDES_AVX512 void conv2d_direct_avx512(const Conv2dGeometry& g, int64_t out_channels,
+                                       const float* x, const float* wt, const float* bias, float* y,
+                                       float* scratch) {
+  const Padded p = padded(g);
+  const int64_t OH = g.out_h(), OW = g.out_w();
+  pad_image(g, p, x, scratch);
   for (int64_t oc0 = 0; oc0 < out_channels; oc0 += kOB) {
     const int64_t ob = std::min<int64_t>(kOB, out_channels - oc0);
     for (int64_t oh = 0; oh < OH; ++oh)

@@ -24,4 +24,18 @@ void conv2d_direct_pack_weights(const float* w, int64_t out_channels, int64_t ta
 void conv2d_direct_avx512(const Conv2dGeometry& g, int64_t out_channels, const float* x,
                           const float* wt, const float* bias, float* y, float* scratch);
 
+// The weight gradient of the same convolution over `images` images, without columns:
+//   partial[(t * OC + oc) * 16 + lane] += sum over the pixels p = lane (mod 16) of each row of
+//   dy[n, oc] * (the input under tap t for that pixel),
+// so that dW[oc, t] = the sum of the 16 lanes of partial[t, oc] (conv2d_direct_reduce). The
+// partial sums stay vectors until the end of the batch: no horizontal sums per image.
+// x is (images, C, H, W), dy (images, OC, OH, OW); partial holds C*KH*KW * OC * 16 floats;
+// scratch holds conv2d_direct_scratch(g) floats.
+void conv2d_direct_weight_grad_avx512(const Conv2dGeometry& g, int64_t out_channels, int64_t images,
+                                      const float* x, const float* dy, float* partial,
+                                      float* scratch);
+
+// dw (OC, taps) += the lane sums of partial (taps, OC, 16), lanes added in order.
+void conv2d_direct_reduce(const float* partial, int64_t out_channels, int64_t taps, float* dw);
+
 }  // namespace redes::x86
