@@ -14,7 +14,8 @@ int num_threads();
 // microseconds per region instead (LeNet-5: 2.1 s per epoch against 1.3 s with a short spin,
 // on an idle 2-core machine). So, unless the user set OMP_WAIT_POLICY or GOMP_SPINCOUNT, redes
 // makes its threads sleep, after a short spin (GOMP_SPINCOUNT=10000, about 0.1 ms) when no
-// other process is running at start-up (the run queue of /proc/loadavg).
+// other process is running at start-up (the run queue of /proc/loadavg, looked at 4 times
+// within a millisecond).
 // libgomp reads the environment when the program is loaded, so after a change the program
 // starts itself again (execv of its own file with the same argv); call this first thing in
 // main. Returns when nothing changed, or when the restart failed (then all goes on as is).

@@ -241,6 +241,8 @@ TEST(Conv2d, DirectKernelMatchesDirectConvolution) {
     p = conv(16, {5, 5});  // and its second
     p.bias = false;
     check_against_reference(p, {6, 14, 14}, 2, training);
+    // Rows of at most 16 pixels go two at a time: an odd number of rows leaves one.
+    check_against_reference(conv(5, {3, 3}), {2, 9, 7}, 3, training);
   }
 }
 

@@ -27,12 +27,22 @@ constexpr __mmask16 mask_of(int64_t n) {
   return n <= 0 ? __mmask16(0) : n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1u);
 }
 
-// OB output channels [oc0, oc0 + OB) of output row oh, pixels [ow0, ow0 + 16 * NV) (the last
-// vector masked by `last`): acc = sum over taps of wt[tap, oc] * the input under the tap.
+// Where the NV vectors of a chunk lie: vector v reads the padded input from v * in_step and
+// writes the output from v * out_step, masked by `full` except the last (masked by `last`).
+// A wide row is cut into chunks of consecutive vectors (steps 16); rows of at most 16 pixels
+// go NV rows at a time (steps of one input and one output row), so that the accumulators
+// keep the FMA units busy either way.
+struct Step {
+  int64_t in, out;
+  __mmask16 full, last;
+};
+
+// OB output channels [oc0, oc0 + OB) from output row oh, column ow0, NV vectors placed by
+// `step`: acc = bias + sum over taps of wt[tap, oc] * the input under the tap.
 template <int OB, int NV>
 REDES_AVX512 void chunk(const Conv2dGeometry& g, Padded p, int64_t OC, const float* xp,
                         const float* wt, const float* bias, float* y, int64_t oc0, int64_t oh,
-                        int64_t ow0, __mmask16 last) {
+                        int64_t ow0, Step step) {
   __m512 acc[OB][NV];
 #pragma GCC unroll 8
   for (int o = 0; o < OB; ++o) {
@@ -48,7 +58,7 @@ REDES_AVX512 void chunk(const Conv2dGeometry& g, Padded p, int64_t OC, const flo
       for (int64_t kw = 0; kw < KW; ++kw, w += OC) {
         __m512 in[NV];
 #pragma GCC unroll 2
-        for (int v = 0; v < NV; ++v) in[v] = _mm512_loadu_ps(row + kw + 16 * v);
+        for (int v = 0; v < NV; ++v) in[v] = _mm512_loadu_ps(row + kw + v * step.in);
 #pragma GCC unroll 8
         for (int o = 0; o < OB; ++o) {
           const __m512 a = _mm512_set1_ps(w[o]);
@@ -63,12 +73,12 @@ REDES_AVX512 void chunk(const Conv2dGeometry& g, Padded p, int64_t OC, const flo
   for (int o = 0; o < OB; ++o)
 #pragma GCC unroll 2
     for (int v = 0; v < NV; ++v)
-      _mm512_mask_storeu_ps(out + o * P + 16 * v, v == NV - 1 ? last : __mmask16(0xFFFF),
+      _mm512_mask_storeu_ps(out + o * P + v * step.out, v == NV - 1 ? step.last : step.full,
                             acc[o][v]);
 }
 
 using Chunk = void (*)(const Conv2dGeometry&, Padded, int64_t, const float*, const float*,
-                       const float*, float*, int64_t, int64_t, int64_t, __mmask16);
+                       const float*, float*, int64_t, int64_t, int64_t, Step);
 
 template <int OB, int... V>
 constexpr std::array<Chunk, kNV> chunk_row(std::integer_sequence<int, V...>) {
@@ -179,12 +189,19 @@ REDES_AVX512 void conv2d_direct_avx512(const Conv2dGeometry& g, int64_t out_chan
   pad_image(g, p, x, scratch);
   for (int64_t oc0 = 0; oc0 < out_channels; oc0 += kOB) {
     const int64_t ob = std::min<int64_t>(kOB, out_channels - oc0);
+    if (OW <= 16) {  // kNV rows at a time
+      const Step step{p.wp, OW, mask_of(OW), mask_of(OW)};
+      for (int64_t oh = 0; oh < OH; oh += kNV)
+        kChunk[ob - 1][std::min<int64_t>(kNV, OH - oh) - 1](g, p, out_channels, scratch, wt, bias,
+                                                            y, oc0, oh, 0, step);
+      continue;
+    }
     for (int64_t oh = 0; oh < OH; ++oh)
       for (int64_t ow0 = 0; ow0 < OW; ow0 += 16 * kNV) {
         const int64_t n = std::min<int64_t>(16 * kNV, OW - ow0);
         const int64_t nv = (n + 15) / 16;
-        kChunk[ob - 1][nv - 1](g, p, out_channels, scratch, wt, bias, y, oc0, oh, ow0,
-                               mask_of(n - 16 * (nv - 1)));
+        const Step step{16, 16, __mmask16(0xFFFF), mask_of(n - 16 * (nv - 1))};
+        kChunk[ob - 1][nv - 1](g, p, out_channels, scratch, wt, bias, y, oc0, oh, ow0, step);
       }
   }
 }
