@@ -59,8 +59,8 @@ void direct_forward(const Conv2dGeometry& g, int64_t OC, const T* x, const T* wt
   if constexpr (std::is_same_v<T, float>) x86::conv2d_direct_avx512(g, OC, x, wt, b, y, scratch);
 }
 template <class T>
-void direct_weight_grad_of(const Conv2dGeometry& g, int64_t OC, int64_t images, const T* x,
-                           const T* dy, T* partial, T* scratch) {
+void direct_weight_grad_into(const Conv2dGeometry& g, int64_t OC, int64_t images, const T* x,
+                             const T* dy, T* partial, T* scratch) {
   if constexpr (std::is_same_v<T, float>)
     x86::conv2d_direct_weight_grad_avx512(g, OC, images, x, dy, partial, scratch);
 }
@@ -312,8 +312,8 @@ void Conv2d<T>::backward(const BackwardCtx<T>& ctx) {
     const int64_t width = m * P;
     if (direct_weight_grad_) {
       // dW without columns, into the thread's vector partial sums (reduced below).
-      direct_weight_grad_of(geom_, OC, m, x.data() + n0 * CHW, dy.data() + n0 * OC * P,
-                            s.partial.data(), s.col.data());
+      direct_weight_grad_into(geom_, OC, m, x.data() + n0 * CHW, dy.data() + n0 * OC * P,
+                              s.partial.data(), s.col.data());
       if (opt_.bias)
         for (int64_t j = 0; j < m; ++j)
           for (int64_t oc = 0; oc < OC; ++oc)

@@ -215,9 +215,9 @@ TEST(Conv2d, SlicedBatchesMatchDirectConvolution) {
 }
 
 // The direct AVX-512 kernels (stride 1, dilation 1, one group, at most 32 filters, on CPUs with
-// AVX-512F; the weight gradient with at most 8): output-channel blocks with a remainder
-// (11 = 8 + 3, 6), rows longer than one chunk of 32 pixels, "same" padding with an even kernel
-// (more at the bottom/right), no bias.
+// AVX-512F): output-channel blocks with a remainder (11 = 8 + 3 in the forward, 11 = 6 + 5 and
+// 6 = 5 + 1 in the weight gradient), rows longer than one chunk of 32 pixels, kernels wider than
+// a block of 7 columns, "same" padding with an even kernel (more at the bottom/right), no bias.
 TEST(Conv2d, DirectKernelMatchesDirectConvolution) {
   auto o = conv(11, {3, 4});
   o.padding_mode = "same";
@@ -226,13 +226,7 @@ TEST(Conv2d, DirectKernelMatchesDirectConvolution) {
   probe.setup(ins);
   if (!x86::cpu_has_avx512f()) GTEST_SKIP() << "no AVX-512F: the direct kernel does not run";
   EXPECT_TRUE(probe.direct());
-  EXPECT_FALSE(probe.direct_weight_grad());  // more than 8 filters: im2col + GEMM
-  auto first = conv(6, {5, 5});
-  first.padding = {2, 2};
-  Conv2d<float> lenet1(first);
-  const Shape grey[] = {Shape{1, 28, 28}};
-  lenet1.setup(grey);
-  EXPECT_TRUE(lenet1.direct_weight_grad());
+  EXPECT_TRUE(probe.direct_weight_grad());
   for (bool training : {false, true}) {
     check_against_reference(o, {3, 7, 41}, 3, training);
     auto p = conv(6, {5, 5});  // LeNet-5's first layer
@@ -243,6 +237,16 @@ TEST(Conv2d, DirectKernelMatchesDirectConvolution) {
     check_against_reference(p, {6, 14, 14}, 2, training);
     // Rows of at most 16 pixels go two at a time: an odd number of rows leaves one.
     check_against_reference(conv(5, {3, 3}), {2, 9, 7}, 3, training);
+    check_against_reference(conv(3, {2, 9}), {2, 6, 20}, 2, training);  // 9 = 7 + 2 columns
+    // Up to 64 filters the forward is direct, the weight gradient im2col + GEMM from 33 on.
+    auto wide = conv(40, {3, 3});
+    wide.padding_mode = "same";
+    Conv2d<float> forty(wide);
+    const Shape five[] = {Shape{5, 6, 9}};
+    forty.setup(five);
+    EXPECT_TRUE(forty.direct());
+    EXPECT_FALSE(forty.direct_weight_grad());
+    check_against_reference(wide, {5, 6, 9}, 2, training);
   }
 }
 

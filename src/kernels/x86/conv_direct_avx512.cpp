@@ -114,46 +114,66 @@ void pad_image(const Conv2dGeometry& g, Padded p, const float* x, float* scratch
       std::copy_n(x + (c * H + h) * W, W, scratch + (c * p.hp + h + g.pad_top) * p.wp + g.pad_left);
 }
 
-// partial[t, oc0 + o] += the products of every tap t for OB output channels of one image
-// (padded copy xp, output gradient dy (OC, OH, OW)). The input is read unmasked (the padded
-// rows have slack), the output gradient masked to the row: lanes past the row add 0.
-template <int OB>
+// partial[t, oc0 + o] += the products of the taps t = (c, kh, kw0 + j), j < KB, for OB output
+// channels of one image (padded copy xp, output gradient dy (OC, OH, OW)): KB x OB vector sums
+// in registers, so that each piece of an output row loads its OB gradient vectors and KB
+// input vectors once for KB * OB multiply-adds. The input is read unmasked (the padded rows
+// have slack), the output gradient masked to the row: lanes past the row add 0.
+template <int OB, int KB>
 REDES_AVX512 void weight_grad_block(const Conv2dGeometry& g, Padded p, int64_t OC, const float* xp,
-                                    const float* dy, float* partial, int64_t oc0) {
+                                    const float* dy, float* partial, int64_t oc0, int64_t kw0) {
   const int64_t OH = g.out_h(), OW = g.out_w(), P = OH * OW;
   const float* d = dy + oc0 * P;
   for (int64_t c = 0; c < g.channels; ++c)
-    for (int64_t kh = 0; kh < g.kernel_h; ++kh)
-      for (int64_t kw = 0; kw < g.kernel_w; ++kw) {
-        const int64_t t = (c * g.kernel_h + kh) * g.kernel_w + kw;
-        __m512 acc[OB];
+    for (int64_t kh = 0; kh < g.kernel_h; ++kh) {
+      __m512 acc[KB][OB];
 #pragma GCC unroll 8
-        for (int o = 0; o < OB; ++o) acc[o] = _mm512_setzero_ps();
-        for (int64_t oh = 0; oh < OH; ++oh) {
-          const float* in = xp + (c * p.hp + oh + kh) * p.wp + kw;
-          for (int64_t ow = 0; ow < OW; ow += 16) {
-            const __mmask16 m = mask_of(OW - ow);
-            const __m512 v = _mm512_loadu_ps(in + ow);
+      for (int j = 0; j < KB; ++j)
 #pragma GCC unroll 8
-            for (int o = 0; o < OB; ++o)
-              acc[o] =
-                  _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, d + o * P + oh * OW + ow), v, acc[o]);
+        for (int o = 0; o < OB; ++o) acc[j][o] = _mm512_setzero_ps();
+      for (int64_t oh = 0; oh < OH; ++oh) {
+        const float* in = xp + (c * p.hp + oh + kh) * p.wp + kw0;
+        const float* drow = d + oh * OW;
+        for (int64_t ow = 0; ow < OW; ow += 16) {
+          const __mmask16 m = mask_of(OW - ow);
+          __m512 dv[OB];
+#pragma GCC unroll 8
+          for (int o = 0; o < OB; ++o) dv[o] = _mm512_maskz_loadu_ps(m, drow + o * P + ow);
+#pragma GCC unroll 8
+          for (int j = 0; j < KB; ++j) {
+            const __m512 v = _mm512_loadu_ps(in + ow + j);
+#pragma GCC unroll 8
+            for (int o = 0; o < OB; ++o) acc[j][o] = _mm512_fmadd_ps(dv[o], v, acc[j][o]);
           }
         }
-        float* part = partial + (t * OC + oc0) * 16;
+      }
+#pragma GCC unroll 8
+      for (int j = 0; j < KB; ++j) {
+        float* part = partial + (((c * g.kernel_h + kh) * g.kernel_w + kw0 + j) * OC + oc0) * 16;
 #pragma GCC unroll 8
         for (int o = 0; o < OB; ++o)
-          _mm512_storeu_ps(part + 16 * o, _mm512_add_ps(_mm512_loadu_ps(part + 16 * o), acc[o]));
+          _mm512_storeu_ps(part + 16 * o, _mm512_add_ps(_mm512_loadu_ps(part + 16 * o), acc[j][o]));
       }
+    }
 }
 
+constexpr int kKB = 7;  // kernel columns per block
+// The output channels a block of kb kernel columns takes at once: kb * ob sums, ob gradient
+// vectors and one input vector in the 32 registers.
+constexpr int64_t channels_for(int64_t kb) { return std::min<int64_t>(kOB, 31 / (kb + 1)); }
+
 using WeightGradBlock = void (*)(const Conv2dGeometry&, Padded, int64_t, const float*, const float*,
-                                 float*, int64_t);
-template <int... O>
-constexpr std::array<WeightGradBlock, kOB> weight_grad_table(std::integer_sequence<int, O...>) {
-  return {{&weight_grad_block<O + 1>...}};
+                                 float*, int64_t, int64_t);
+template <int OB, int... J>
+constexpr std::array<WeightGradBlock, kKB> weight_grad_row(std::integer_sequence<int, J...>) {
+  return {{&weight_grad_block<OB, J + 1>...}};
 }
-// kWeightGrad[channels - 1]
+template <int... O>
+constexpr std::array<std::array<WeightGradBlock, kKB>, kOB> weight_grad_table(
+    std::integer_sequence<int, O...>) {
+  return {{weight_grad_row<O + 1>(std::make_integer_sequence<int, kKB>{})...}};
+}
+// kWeightGrad[channels - 1][kernel columns - 1]
 constexpr auto kWeightGrad = weight_grad_table(std::make_integer_sequence<int, kOB>{});
 
 }  // namespace
@@ -165,9 +185,12 @@ REDES_AVX512 void conv2d_direct_weight_grad_avx512(const Conv2dGeometry& g, int6
   const int64_t CHW = g.channels * g.height * g.width, P = g.out_h() * g.out_w();
   for (int64_t n = 0; n < images; ++n) {
     pad_image(g, p, x + n * CHW, scratch);
-    for (int64_t oc0 = 0; oc0 < out_channels; oc0 += kOB)
-      kWeightGrad[std::min<int64_t>(kOB, out_channels - oc0) - 1](
-          g, p, out_channels, scratch, dy + n * out_channels * P, partial, oc0);
+    for (int64_t kw0 = 0; kw0 < g.kernel_w; kw0 += kKB) {
+      const int64_t kb = std::min<int64_t>(kKB, g.kernel_w - kw0), step = channels_for(kb);
+      for (int64_t oc0 = 0; oc0 < out_channels; oc0 += step)
+        kWeightGrad[std::min<int64_t>(step, out_channels - oc0) - 1][kb - 1](
+            g, p, out_channels, scratch, dy + n * out_channels * P, partial, oc0, kw0);
+    }
   }
 }
 
