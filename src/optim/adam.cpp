@@ -60,7 +60,7 @@ void Adam::step(std::span<float> w, std::span<const float> g) {
   const float* __restrict gp = g.data();
   float* __restrict m = m_.data();
   float* __restrict v = v_.data();
-#pragma omp simd
+#pragma omp parallel for simd schedule(static) if (n > optim_detail::kParallelMin)
   for (std::size_t i = 0; i < n; ++i) {
     wp[i] *= shrink;
     const float gi = gp[i] + l2 * wp[i];

@@ -49,7 +49,7 @@ template <bool kCentered, bool kMomentum>
 void rmsprop_update(std::size_t n, float* __restrict w, const float* __restrict g,
                     float* __restrict s, float* __restrict ga, float* __restrict b,
                     const RmsPropScalars& c) {
-#pragma omp simd
+#pragma omp parallel for simd schedule(static) if (n > optim_detail::kParallelMin)
   for (std::size_t i = 0; i < n; ++i) {
     const float gi = g[i] + c.wd * w[i];  // λ = 0 adds exactly 0 for finite w
     s[i] = s[i] * c.alpha + c.one_minus_alpha * gi * gi;

@@ -40,7 +40,7 @@ namespace {
 template <bool kNesterov>
 void sgd_momentum_update(std::size_t n, float* __restrict w, const float* __restrict g,
                          float* __restrict b, float wd, float mu, float c, float neg_lr) {
-#pragma omp simd
+#pragma omp parallel for simd schedule(static) if (n > optim_detail::kParallelMin)
   for (std::size_t i = 0; i < n; ++i) {
     const float d = g[i] + wd * w[i];
     b[i] = b[i] * mu + c * d;
@@ -63,7 +63,7 @@ void Sgd::step(std::span<float> w, std::span<const float> g) {
   if (momentum_ == 0) {
     float* __restrict wp = w.data();
     const float* __restrict gp = g.data();
-#pragma omp simd
+#pragma omp parallel for simd schedule(static) if (n > optim_detail::kParallelMin)
     for (std::size_t i = 0; i < n; ++i) wp[i] += neg_lr * (gp[i] + wd * wp[i]);
     return;
   }
