@@ -1,6 +1,10 @@
 #include "kernels/im2col.hpp"
 
 #include <algorithm>
+#include <type_traits>
+
+#include "kernels/x86/col2im_avx512.hpp"
+#include "kernels/x86/sgemm_avx512.hpp"
 
 namespace redes {
 namespace {
@@ -69,7 +73,7 @@ __attribute__((optimize("no-tree-loop-distribute-patterns"))) void im2col(const 
 }
 
 template <class T>
-void col2im(const Conv2dGeometry& g, const T* col, int64_t ldcol, T* x) {
+void col2im_portable(const Conv2dGeometry& g, const T* col, int64_t ldcol, T* x) {
   const int64_t H = g.height, W = g.width, OH = g.out_h(), OW = g.out_w();
   for (int64_t c = 0; c < g.channels; ++c) {
     T* plane = x + c * H * W;
@@ -93,6 +97,19 @@ void col2im(const Conv2dGeometry& g, const T* col, int64_t ldcol, T* x) {
       }
     }
   }
+}
+
+namespace {
+const bool kAvx512 = x86::cpu_has_avx512f();
+}  // namespace
+
+template <class T>
+void col2im(const Conv2dGeometry& g, const T* col, int64_t ldcol, T* x) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (kAvx512 && g.stride_h == 1 && g.stride_w == 1)
+      return x86::col2im_s1_avx512(g, col, ldcol, x);
+  }
+  col2im_portable(g, col, ldcol, x);
 }
 
 template <class T>
@@ -151,6 +168,8 @@ void conv2d_reference_backward(const Conv2dGeometry& g, int64_t groups, int64_t 
 
 template void im2col<float>(const Conv2dGeometry&, const float*, float*, int64_t);
 template void im2col<double>(const Conv2dGeometry&, const double*, double*, int64_t);
+template void col2im_portable<float>(const Conv2dGeometry&, const float*, int64_t, float*);
+template void col2im_portable<double>(const Conv2dGeometry&, const double*, int64_t, double*);
 template void col2im<float>(const Conv2dGeometry&, const float*, int64_t, float*);
 template void col2im<double>(const Conv2dGeometry&, const double*, int64_t, double*);
 template void conv2d_reference_forward<float>(const Conv2dGeometry&, int64_t, int64_t, int64_t,

@@ -51,6 +51,12 @@ void im2col(const Conv2dGeometry& g, const T* x, T* col, int64_t ldcol);
 template <class T>
 void col2im(const Conv2dGeometry& g, const T* col, int64_t ldcol, T* x);
 
+// The plain loops of col2im, for any geometry and CPU. col2im uses them except for float images
+// with stride 1 on a CPU with AVX-512F (kernels/x86/col2im_avx512.hpp); the tests hold the two
+// against each other.
+template <class T>
+void col2im_portable(const Conv2dGeometry& g, const T* col, int64_t ldcol, T* x);
+
 // The direct convolution, seven plain loops, for tests. g describes one input image; the
 // convolution has out_channels filters in `groups` groups (channels and out_channels divisible
 // by groups): output channel oc reads input channels [q * C/G, (q + 1) * C/G), q = oc / (OC/G).

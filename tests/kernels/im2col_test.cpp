@@ -176,6 +176,29 @@ TEST(Im2col, Col2imIsTheAdjointOfIm2col) {
   }
 }
 
+// col2im against its portable loops, where col2im takes the AVX-512 kernel (float, stride 1, on
+// a CPU with AVX-512F; elsewhere both are the portable loops): rows wider than 16 pixels, large
+// padding, dilation, a row stride beyond the row, and x not zero before (col2im adds).
+TEST(Im2col, Col2imMatchesItsPortableLoops) {
+  std::vector<ConvCase> wide = cases();
+  //              N  C  H   W OC KH KW sh sw pt pb pl pr dh dw g
+  wide.push_back({1, 2, 5, 37, 1, 3, 5, 1, 1, 1, 2, 4, 3, 1, 1, 1});
+  wide.push_back({1, 3, 6, 20, 1, 2, 3, 1, 1, 0, 0, 5, 5, 2, 3, 1});
+  wide.push_back({1, 1, 28, 28, 1, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1});
+  for (const auto& c : wide) {
+    SCOPED_TRACE(describe(c));
+    const Conv2dGeometry g = geometry(c);
+    Rng rng(7 + c.H * 13 + c.W);
+    const int64_t ld = g.col_cols() + 5;
+    const auto cvals = random_vector(g.col_rows() * ld, rng);
+    auto fast = random_vector(c.C * c.H * c.W, rng);
+    auto slow = fast;
+    col2im(g, cvals.data(), ld, fast.data());
+    col2im_portable(g, cvals.data(), ld, slow.data());
+    for (size_t i = 0; i < fast.size(); ++i) ASSERT_NEAR(fast[i], slow[i], 1e-5) << i;
+  }
+}
+
 TEST(Im2col, KnownUnrolling) {
   // The lecture's 4x3 image (H=4, W=3) and a 2x2 window: 3x2 outputs, each column one window.
   Conv2dGeometry g;
