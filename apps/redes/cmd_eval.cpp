@@ -1,7 +1,9 @@
-// redes eval MODEL --data FILE and redes predict MODEL --input FILE.
+// redes eval MODEL (--data FILE | --config FILE) and redes predict MODEL --input FILE.
 #include <cstdio>
 
 #include "commands.hpp"
+#include "redes/config.hpp"
+#include "redes/error.hpp"
 #include "redes/run.hpp"
 #include "redes/threads.hpp"
 
@@ -23,7 +25,7 @@ void print_metrics(const Metrics& m) {
 }
 
 struct Args {
-  std::string model, data, output = "-";
+  std::string model, data, config, output = "-";
   bool json = false;
   int threads = 0;
 };
@@ -33,15 +35,25 @@ struct Args {
 Command add_eval(CLI::App& app) {
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand(
-      "eval", "Evaluate a trained model on a data file that has the target column");
+      "eval",
+      "Evaluate a trained model on a table that has the target column (--data), or on the test "
+      "split of a config's data, images and sequences included (--config)");
   cmd->add_option("model", a->model, "A model.redes file")->required();
-  cmd->add_option("--data", a->data, "A CSV or JSON file with the training columns")->required();
+  auto* data = cmd->add_option("--data", a->data, "A CSV or JSON file with the training columns");
+  auto* config = cmd->add_option("--config", a->config,
+                                 "A config (the run folder's config.toml): its test split");
+  data->excludes(config);
+  config->excludes(data);
   cmd->add_flag("--json", a->json, "Print the metrics as JSON");
   cmd->add_option("--threads", a->threads, "Threads (0: all cores)");
   return {cmd, [a] {
+            if (a->data.empty() && a->config.empty())
+              throw ConfigError("eval needs --data FILE (a table) or --config FILE");
             set_num_threads(a->threads);
             Model model = load_model(a->model);
-            const Metrics m = evaluate_model(model, a->data);
+            const Metrics m = a->config.empty()
+                                  ? evaluate_model(model, a->data)
+                                  : evaluate_model_on_config(model, load_config(a->config));
             if (a->json)
               std::printf("%s\n", m.to_json().dump(2).c_str());
             else

@@ -17,6 +17,12 @@ nlohmann::json train_run(const Config& config, const std::string& out, Progress&
 // Loss and metrics of a saved model on a table that has the target column.
 Metrics evaluate_model(Model& model, const std::string& data_path);
 
+// Loss and metrics of a saved model on the test split of the data a config describes (any
+// kind: tables, images, series, text), as the run that trained it reported them; the run
+// folder's config.toml is the config to pass. Throws ConfigError when the data's samples or the
+// task do not fit the model.
+Metrics evaluate_model_on_config(Model& model, const Config& config);
+
 // Writes one CSV row per input row to `out` (a path, or "-" for stdout): the probability of each
 // class for classifiers, the value for regression. Rows that cannot be encoded (missing values
 // under the "drop" policy) get empty cells. Returns the number of such rows.

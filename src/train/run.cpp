@@ -58,6 +58,15 @@ void check_task(const Config& c, const Shape& output, int64_t classes, const Sha
                       "mae, huber)");
 }
 
+// The data of a config, by its [data] kind.
+LoadedData load_data(const Config& config) {
+  const std::string& kind = config.data_kind;
+  return kind == "images"   ? load_image_data(config)
+         : kind == "series" ? load_series_data(config)
+         : kind == "text"   ? load_text_data(config)
+                            : load_table_data(config);
+}
+
 double median(std::vector<double> v) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -108,10 +117,7 @@ nlohmann::json train_run(const Config& config, const std::string& out, Progress&
         config.path +
         ": [train.early_stopping] needs a validation set: set data.validation_fraction above 0");
   set_num_threads(config.threads);
-  LoadedData data = kind == "images"   ? load_image_data(config)
-                    : kind == "series" ? load_series_data(config)
-                    : kind == "text"   ? load_text_data(config)
-                                       : load_table_data(config);
+  LoadedData data = load_data(config);
 
   auto graph = std::make_unique<Graph>(config.layers, data.train->sample_shape());
   check_task(config, graph->output_shape(), static_cast<int64_t>(data.classes.size()),
@@ -188,6 +194,24 @@ Metrics evaluate_model(Model& model, const std::string& data_path) {
   Trainer trainer(*model.graph, *loss, OptimizerSpec{}, ScheduleSpec{}, TrainSpec{},
                   model.prep.task);
   return trainer.evaluate(data);
+}
+
+Metrics evaluate_model_on_config(Model& model, const Config& config) {
+  const LoadedData data = load_data(config);
+  const Shape input = data.test->sample_shape();
+  REDES_CHECK(input == model.graph->input_shape(), ConfigError,
+              config.path + ": its data gives samples of shape " + input.str() +
+                  ", the model takes " + model.graph->input_shape().str() +
+                  " (evaluate with the config the model was trained with)");
+  const std::string task = model.meta.value("task", config.task);
+  REDES_CHECK(
+      task == config.task, ConfigError,
+      config.path + ": task '" + config.task + "', the model was trained for '" + task + "'");
+  LossSpec ls;
+  ls.kind = model.meta.value("loss", config.loss.kind);
+  auto loss = make_loss<float>(ls);
+  Trainer trainer(*model.graph, *loss, OptimizerSpec{}, ScheduleSpec{}, TrainSpec{}, task);
+  return trainer.evaluate(*data.test);
 }
 
 int64_t predict_to_csv(Model& model, const std::string& data_path, const std::string& out) {

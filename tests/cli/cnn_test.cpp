@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -66,6 +67,27 @@ TEST(CnnCli, AlexNetStyleConfigTrainsOnASyntheticCifarFile) {
   for (const char* f :
        {"model.redes", "filters.png", "feature_maps.png", "input.png", "metrics.csv"})
     EXPECT_TRUE(fs::exists(dir / "run" / f)) << f;
+
+  // redes eval on the config's test split gives the figures the run reported.
+  const std::string eval = "cd '" + dir.string() + "' && '" + REDES_CLI +
+                           "' eval run/model.redes --config alexnet.toml --json >eval.json "
+                           "2>err.txt";
+  ASSERT_EQ(run(eval), 0) << slurp(dir / "err.txt");
+  const auto reported = nlohmann::json::parse(summary)["test"];
+  const auto evaluated = nlohmann::json::parse(slurp(dir / "eval.json"));
+  EXPECT_EQ(evaluated["accuracy"], reported["accuracy"]);
+  EXPECT_NEAR(evaluated["loss"].get<double>(), reported["loss"].get<double>(), 1e-9);
+  EXPECT_EQ(evaluated["confusion"], reported["confusion"]);
+  // A config whose samples do not fit the model (CO2 windows; scripts/setup fetches the series):
+  // one line, exit 1.
+  if (fs::exists(fs::path(REDES_SOURCE_DIR) / "data/vega-datasets/data/co2-concentration.csv")) {
+    const std::string wrong =
+        "cd '" + dir.string() + "' && '" + REDES_CLI + "' eval run/model.redes --config '" +
+        (fs::path(REDES_SOURCE_DIR) / "examples/lstm-co2.toml").string() + "' >out.txt 2>err.txt";
+    EXPECT_EQ(run(wrong), 1);
+    EXPECT_NE(slurp(dir / "err.txt").find("the model takes (3, 32, 32)"), std::string::npos)
+        << slurp(dir / "err.txt");
+  }
   fs::remove_all(dir);
 }
 
