@@ -4,20 +4,9 @@
 
 #include <vector>
 
-#define REDES_AVX512 __attribute__((target("avx512f")))
+#include "kernels/x86/avx512.hpp"
 
 namespace redes::x86 {
-namespace {
-
-// Lanes [lo, hi) of 16, clamped.
-inline __mmask16 lanes(int64_t lo, int64_t hi) {
-  lo = lo < 0 ? 0 : lo;
-  hi = hi > 16 ? 16 : hi;
-  if (hi <= lo) return 0;
-  return static_cast<__mmask16>(((1u << (hi - lo)) - 1u) << lo);
-}
-
-}  // namespace
 
 REDES_AVX512 void col2im_s1_avx512(const Conv2dGeometry& g, const float* col, int64_t ldcol,
                                    float* x) {

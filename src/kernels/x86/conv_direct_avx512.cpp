@@ -6,7 +6,7 @@
 #include <array>
 #include <utility>
 
-#define REDES_AVX512 __attribute__((target("avx512f")))
+#include "kernels/x86/avx512.hpp"
 
 namespace redes::x86 {
 namespace {
@@ -21,10 +21,6 @@ struct Padded {
 };
 Padded padded(const Conv2dGeometry& g) {
   return {g.height + g.pad_top + g.pad_bottom, g.width + g.pad_left + g.pad_right + 32};
-}
-
-constexpr __mmask16 mask_of(int64_t n) {
-  return n <= 0 ? __mmask16(0) : n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1u);
 }
 
 // Where the NV vectors of a chunk lie: vector v reads the padded input from v * in_step and

@@ -22,9 +22,9 @@
 #include <new>
 #include <utility>
 
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC 12 false positive in immintrin.h
-#define REDES_AVX512 __attribute__((target("avx512f")))
+#include "kernels/x86/avx512.hpp"
 
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC 12 false positive in immintrin.h
 namespace redes::x86 {
 namespace {
 
@@ -57,10 +57,6 @@ struct Buffer {
   }
 };
 thread_local Buffer tl_packed_a, tl_packed_b;
-
-constexpr __mmask16 mask_of(int64_t n) {
-  return n <= 0 ? __mmask16(0) : n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1u);
-}
 
 // C[0:R, 0:16*NV] (last vector masked by `last`) = alpha * sum_k Ap[k] Bp[k] + beta * C, where
 // beta == 0 does not read C.
