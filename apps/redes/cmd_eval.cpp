@@ -1,4 +1,5 @@
-// redes eval MODEL (--data FILE | --config FILE) and redes predict MODEL --input FILE.
+// redes eval MODEL (--data FILE | --config FILE) and redes predict MODEL (--input FILE |
+// --config FILE).
 #include <cstdio>
 
 #include "commands.hpp"
@@ -64,15 +65,28 @@ Command add_eval(CLI::App& app) {
 
 Command add_predict(CLI::App& app) {
   auto a = std::make_shared<Args>();
-  auto* cmd =
-      app.add_subcommand("predict", "Write the model's predictions, one CSV row per input row");
+  auto* cmd = app.add_subcommand(
+      "predict",
+      "Write the model's predictions as CSV: one row per row of a table (--input), or per "
+      "sample of a config's test split, with the true target (--config)");
   cmd->add_option("model", a->model, "A model.redes file")->required();
-  cmd->add_option("--input,-i", a->data, "A CSV or JSON file with the feature columns")->required();
+  auto* input =
+      cmd->add_option("--input,-i", a->data, "A CSV or JSON file with the feature columns");
+  auto* config = cmd->add_option("--config", a->config,
+                                 "A config (the one the model was trained with): its test split");
+  input->excludes(config);
+  config->excludes(input);
   cmd->add_option("--output,-o", a->output, "Where to write the CSV (default: standard output)");
   cmd->add_option("--threads", a->threads, "Threads (0: all cores)");
   return {cmd, [a] {
+            if (a->data.empty() && a->config.empty())
+              throw ConfigError("predict needs --input FILE (a table) or --config FILE");
             set_num_threads(a->threads);
             Model model = load_model(a->model);
+            if (!a->config.empty()) {
+              predict_config_to_csv(model, load_config(a->config), a->output);
+              return 0;
+            }
             const int64_t skipped = predict_to_csv(model, a->data, a->output);
             if (skipped)
               std::fprintf(stderr, "redes: %lld rows had missing values and were left empty\n",

@@ -23,6 +23,12 @@ Metrics evaluate_model(Model& model, const std::string& data_path);
 // task do not fit the model.
 Metrics evaluate_model_on_config(Model& model, const Config& config);
 
+// The predictions of a saved classifier or regressor on the test split of a config's data
+// (images and sequences too), as CSV to `out` (a path, or "-" for stdout): index, the
+// probability of each class (classifiers), the predicted class or value, and the true one.
+// Throws ConfigError for other tasks and as evaluate_model_on_config does.
+void predict_config_to_csv(Model& model, const Config& config, const std::string& out);
+
 // Writes one CSV row per input row to `out` (a path, or "-" for stdout): the probability of each
 // class for classifiers, the value for regression. Rows that cannot be encoded (missing values
 // under the "drop" policy) get empty cells. Returns the number of such rows.

@@ -196,22 +196,99 @@ Metrics evaluate_model(Model& model, const std::string& data_path) {
   return trainer.evaluate(data);
 }
 
-Metrics evaluate_model_on_config(Model& model, const Config& config) {
-  const LoadedData data = load_data(config);
+namespace {
+
+// The data of a config for a saved model: checks that its samples and task fit the model.
+LoadedData load_data_for(const Model& model, const Config& config) {
+  LoadedData data = load_data(config);
   const Shape input = data.test->sample_shape();
   REDES_CHECK(input == model.graph->input_shape(), ConfigError,
               config.path + ": its data gives samples of shape " + input.str() +
                   ", the model takes " + model.graph->input_shape().str() +
-                  " (evaluate with the config the model was trained with)");
+                  " (use the config the model was trained with)");
   const std::string task = model.meta.value("task", config.task);
   REDES_CHECK(
       task == config.task, ConfigError,
       config.path + ": task '" + config.task + "', the model was trained for '" + task + "'");
+  return data;
+}
+
+Trainer inference_trainer(Model& model, const std::string& task, std::unique_ptr<Loss<float>>& loss,
+                          const std::string& default_loss) {
   LossSpec ls;
-  ls.kind = model.meta.value("loss", config.loss.kind);
-  auto loss = make_loss<float>(ls);
-  Trainer trainer(*model.graph, *loss, OptimizerSpec{}, ScheduleSpec{}, TrainSpec{}, task);
+  ls.kind = model.meta.value("loss", default_loss);
+  loss = make_loss<float>(ls);
+  return Trainer(*model.graph, *loss, OptimizerSpec{}, ScheduleSpec{}, TrainSpec{}, task);
+}
+
+}  // namespace
+
+Metrics evaluate_model_on_config(Model& model, const Config& config) {
+  const LoadedData data = load_data_for(model, config);
+  std::unique_ptr<Loss<float>> loss;
+  Trainer trainer = inference_trainer(model, config.task, loss, config.loss.kind);
   return trainer.evaluate(*data.test);
+}
+
+void predict_config_to_csv(Model& model, const Config& config, const std::string& out) {
+  const std::string& task = config.task;
+  REDES_CHECK(task == "binary" || task == "multiclass" || task == "regression", ConfigError,
+              config.path + ": predict --config takes classifiers and regressors; a '" + task +
+                  "' model goes to " + (task == "forecast" ? "redes forecast" : "redes sample"));
+  const LoadedData data = load_data_for(model, config);
+  std::unique_ptr<Loss<float>> loss;
+  Trainer trainer = inference_trainer(model, task, loss, config.loss.kind);
+  const Dataset& test = *data.test;
+  const Tensor pred = trainer.predict(test);
+  const int64_t n = test.size(), width = pred.numel() / std::max<int64_t>(n, 1);
+
+  // The true targets, gathered as the trainer gathers batches.
+  std::vector<double> truth(n);
+  for (int64_t b = 0; b < n; b += 1024) {
+    const int64_t m = std::min<int64_t>(1024, n - b);
+    std::vector<int64_t> rows(m);
+    for (int64_t i = 0; i < m; ++i) rows[i] = b + i;
+    Tensor x(test.sample_shape().batched(m)), y(test.target_shape().batched(m));
+    test.gather(rows, x, y, false);
+    for (int64_t i = 0; i < m; ++i) truth[b + i] = y[i];
+  }
+  std::vector<std::string> classes = data.classes;
+  const int64_t k = task == "binary" ? 2 : width;
+  for (int64_t c = static_cast<int64_t>(classes.size()); c < k; ++c)
+    classes.push_back(std::to_string(c));
+  auto name = [&](double c) { return classes[static_cast<size_t>(c)]; };
+
+  std::ostringstream os;
+  os.precision(7);
+  os << "index";
+  if (task == "regression") {
+    os << ",predicted,true\n";
+  } else {
+    for (int64_t c = 0; c < k; ++c) os << ",p(" << classes[c] << ")";
+    os << ",predicted,true\n";
+  }
+  for (int64_t r = 0; r < n; ++r) {
+    const float* o = pred.data() + r * width;
+    os << r << ",";
+    if (task == "regression") {
+      os << o[0] << "," << truth[r];
+    } else if (task == "binary") {
+      const double p = 1.0 / (1.0 + std::exp(-double(o[0])));
+      os << 1 - p << "," << p << "," << classes[p >= 0.5] << "," << name(truth[r]);
+    } else {
+      const float mx = *std::max_element(o, o + width);
+      double z = 0;
+      for (int64_t j = 0; j < width; ++j) z += std::exp(double(o[j]) - mx);
+      for (int64_t j = 0; j < width; ++j) os << std::exp(double(o[j]) - mx) / z << ",";
+      os << classes[std::max_element(o, o + width) - o] << "," << name(truth[r]);
+    }
+    os << "\n";
+  }
+  if (out == "-" || out.empty()) {
+    std::fwrite(os.str().data(), 1, os.str().size(), stdout);
+  } else {
+    write_file_atomic(out, os.str());
+  }
 }
 
 int64_t predict_to_csv(Model& model, const std::string& data_path, const std::string& out) {

@@ -78,6 +78,25 @@ TEST(CnnCli, AlexNetStyleConfigTrainsOnASyntheticCifarFile) {
   EXPECT_EQ(evaluated["accuracy"], reported["accuracy"]);
   EXPECT_NEAR(evaluated["loss"].get<double>(), reported["loss"].get<double>(), 1e-9);
   EXPECT_EQ(evaluated["confusion"], reported["confusion"]);
+  // redes predict on it: a header, then one row per test image whose predicted and true classes
+  // agree as often as the accuracy says.
+  const std::string predict = "cd '" + dir.string() + "' && '" + REDES_CLI +
+                              "' predict run/model.redes --config alexnet.toml -o pred.csv "
+                              "2>err.txt";
+  ASSERT_EQ(run(predict), 0) << slurp(dir / "err.txt");
+  std::istringstream csv(slurp(dir / "pred.csv"));
+  std::string line;
+  std::getline(csv, line);
+  EXPECT_EQ(line.rfind("index,p(airplane),p(automobile)", 0), 0u) << line;
+  EXPECT_NE(line.find(",predicted,true"), std::string::npos) << line;
+  int rows = 0, right = 0;
+  while (std::getline(csv, line)) {
+    const auto last = line.rfind(','), before = line.rfind(',', last - 1);
+    right += line.substr(before + 1, last - before - 1) == line.substr(last + 1);
+    ++rows;
+  }
+  EXPECT_EQ(rows, 20);
+  EXPECT_DOUBLE_EQ(right / 20.0, reported["accuracy"].get<double>());
   // A config whose samples do not fit the model (CO2 windows; scripts/setup fetches the series):
   // one line, exit 1.
   if (fs::exists(fs::path(REDES_SOURCE_DIR) / "data/vega-datasets/data/co2-concentration.csv")) {
