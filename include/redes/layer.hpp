@@ -83,6 +83,8 @@ struct BackwardCtx {
   const TensorView<const T>& out() const { return output; }
   const TensorView<const T>& dout() const { return grad_output; }
   const TensorView<T>& din(size_t i = 0) const { return grad_inputs[i]; }
+  // Whether input i's gradient is wanted (a model's first layer gets none).
+  bool wants_din(size_t i = 0) const { return i < grad_inputs.size() && !grad_inputs[i].empty(); }
 };
 
 template <class T>

@@ -99,14 +99,10 @@ void col2im_portable(const Conv2dGeometry& g, const T* col, int64_t ldcol, T* x)
   }
 }
 
-namespace {
-const bool kAvx512 = x86::cpu_has_avx512f();
-}  // namespace
-
 template <class T>
 void col2im(const Conv2dGeometry& g, const T* col, int64_t ldcol, T* x) {
   if constexpr (std::is_same_v<T, float>) {
-    if (kAvx512 && g.stride_h == 1 && g.stride_w == 1)
+    if (x86::cpu_has_avx512f() && g.stride_h == 1 && g.stride_w == 1)
       return x86::col2im_s1_avx512(g, col, ldcol, x);
   }
   col2im_portable(g, col, ldcol, x);

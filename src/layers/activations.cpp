@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "layers/checks.hpp"
+
 namespace redes {
 namespace {
 
@@ -25,11 +27,6 @@ void check_same(const TensorView<const T>& x, const TensorView<T>& y, std::strin
                   " differ");
 }
 
-template <class T>
-bool wants_input_grad(const BackwardCtx<T>& ctx) {
-  return !ctx.grad_inputs.empty() && !ctx.din().empty();
-}
-
 // Sigmoid without overflow: for x < 0, exp(x) / (1 + exp(x)) avoids exp(-x) = inf.
 template <class T>
 T sigmoid(T x) {
@@ -42,8 +39,7 @@ T sigmoid(T x) {
 
 template <class T>
 Shape ElementwiseActivation<T>::setup(std::span<const Shape> inputs) {
-  REDES_CHECK(inputs.size() == 1, ShapeError,
-              std::string(this->kind()) + " takes 1 input, got " + std::to_string(inputs.size()));
+  require_one_input(this->kind(), inputs);
   return inputs[0];
 }
 
@@ -59,7 +55,7 @@ void ReLU<T>::forward(const ForwardCtx<T>& ctx) {
 
 template <class T>
 void ReLU<T>::backward(const BackwardCtx<T>& ctx) {
-  if (!wants_input_grad(ctx)) return;
+  if (!ctx.wants_din()) return;
   const T* x = ctx.in().data();
   const T* dy = ctx.dout().data();
   T* dx = ctx.din().data();
@@ -88,7 +84,7 @@ void LeakyReLU<T>::forward(const ForwardCtx<T>& ctx) {
 
 template <class T>
 void LeakyReLU<T>::backward(const BackwardCtx<T>& ctx) {
-  if (!wants_input_grad(ctx)) return;
+  if (!ctx.wants_din()) return;
   const T* x = ctx.in().data();
   const T* dy = ctx.dout().data();
   T* dx = ctx.din().data();
@@ -111,7 +107,7 @@ void Sigmoid<T>::forward(const ForwardCtx<T>& ctx) {
 
 template <class T>
 void Sigmoid<T>::backward(const BackwardCtx<T>& ctx) {
-  if (!wants_input_grad(ctx)) return;
+  if (!ctx.wants_din()) return;
   const T* y = ctx.out().data();
   const T* dy = ctx.dout().data();
   T* dx = ctx.din().data();
@@ -130,7 +126,7 @@ void Tanh<T>::forward(const ForwardCtx<T>& ctx) {
 
 template <class T>
 void Tanh<T>::backward(const BackwardCtx<T>& ctx) {
-  if (!wants_input_grad(ctx)) return;
+  if (!ctx.wants_din()) return;
   const T* y = ctx.out().data();
   const T* dy = ctx.dout().data();
   T* dx = ctx.din().data();
@@ -194,7 +190,7 @@ void GELU<T>::forward(const ForwardCtx<T>& ctx) {
 
 template <class T>
 void GELU<T>::backward(const BackwardCtx<T>& ctx) {
-  if (!wants_input_grad(ctx)) return;
+  if (!ctx.wants_din()) return;
   const T* x = ctx.in().data();
   const T* dy = ctx.dout().data();
   T* dx = ctx.din().data();
@@ -209,8 +205,7 @@ void GELU<T>::backward(const BackwardCtx<T>& ctx) {
 
 template <class T>
 Shape Softmax<T>::setup(std::span<const Shape> inputs) {
-  REDES_CHECK(inputs.size() == 1, ShapeError,
-              "softmax takes 1 input, got " + std::to_string(inputs.size()));
+  require_one_input("softmax", inputs);
   REDES_CHECK(inputs[0].rank() >= 1 && inputs[0][-1] > 0, ShapeError,
               "softmax needs a per-sample input (..., K) with K > 0, got " + inputs[0].str());
   return inputs[0];
@@ -241,7 +236,7 @@ void Softmax<T>::forward(const ForwardCtx<T>& ctx) {
 
 template <class T>
 void Softmax<T>::backward(const BackwardCtx<T>& ctx) {
-  if (!wants_input_grad(ctx)) return;
+  if (!ctx.wants_din()) return;
   const int64_t k = ctx.out().dim(-1);
   const int64_t rows = ctx.out().numel() / k;
   const T* y = ctx.out().data();

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "layers/checks.hpp"
+
 namespace redes {
 
 template <class T>
@@ -18,8 +20,7 @@ BatchNorm<T>::BatchNorm(int spatial_dims, double momentum, double eps, bool affi
 template <class T>
 Shape BatchNorm<T>::setup(std::span<const Shape> inputs) {
   const std::string k(kind());
-  REDES_CHECK(inputs.size() == 1, ShapeError,
-              k + " takes 1 input, got " + std::to_string(inputs.size()));
+  require_one_input(k, inputs);
   const Shape& x = inputs[0];
   const bool ok = dims_ == 1 ? (x.rank() == 1 || x.rank() == 2) : x.rank() == 3;
   REDES_CHECK(ok && x.numel() > 0, ShapeError,
@@ -110,7 +111,7 @@ void BatchNorm<T>::backward(const BackwardCtx<T>& ctx) {
               std::string(kind()) + " backward: input " + x.shape().str() + ", gradient " +
                   dy.shape().str());
   const int64_t N = x.dim(0), C = channels_, L = inner_, M = N * L;
-  const bool want_dx = !ctx.grad_inputs.empty() && !ctx.din().empty();
+  const bool want_dx = ctx.wants_din();
   T* dx = want_dx ? ctx.din().data() : nullptr;
 #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < C; ++c) {

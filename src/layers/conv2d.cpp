@@ -8,6 +8,7 @@
 #include "kernels/gemm.hpp"
 #include "kernels/x86/conv_direct_avx512.hpp"
 #include "kernels/x86/sgemm_avx512.hpp"
+#include "layers/checks.hpp"
 #include "redes/init.hpp"
 #include "redes/threads.hpp"
 
@@ -20,10 +21,6 @@ template <class T>
 T* grow(std::vector<T>& v, int64_t n) {
   if (static_cast<int64_t>(v.size()) < n) v.resize(n);
   return v.data();
-}
-
-std::string pair_str(const std::array<int64_t, 2>& p) {
-  return std::to_string(p[0]) + "x" + std::to_string(p[1]);
 }
 
 // sum v[0..n) in a fixed order, in 8 interleaved partial sums (v[i] goes to lane i % 8) that
@@ -39,39 +36,6 @@ T sum_of(const T* v, int64_t n) {
   T sum = T(0);
   for (int64_t l = 0; l < kLanes; ++l) sum += lane[l];
   return sum;
-}
-
-const bool kAvx512 = x86::cpu_has_avx512f();
-
-// The direct kernels (kernels/x86/conv_direct_avx512.hpp) are float only; direct_ is never set
-// for double layers, whose calls here do nothing.
-template <class T>
-int64_t direct_scratch(const Conv2dGeometry& g) {
-  return x86::conv2d_direct_scratch(g);
-}
-template <class T>
-void direct_pack_weights(const T* w, int64_t OC, int64_t K, T* wt) {
-  if constexpr (std::is_same_v<T, float>) x86::conv2d_direct_pack_weights(w, OC, K, wt);
-}
-template <class T>
-void direct_forward(const Conv2dGeometry& g, int64_t OC, const T* x, const T* wt, const T* b, T* y,
-                    T* scratch) {
-  if constexpr (std::is_same_v<T, float>) x86::conv2d_direct_avx512(g, OC, x, wt, b, y, scratch);
-}
-template <class T>
-void direct_weight_grad_into(const Conv2dGeometry& g, int64_t OC, int64_t images, const T* x,
-                             const T* dy, T* partial, T* scratch) {
-  if constexpr (std::is_same_v<T, float>)
-    x86::conv2d_direct_weight_grad_avx512(g, OC, images, x, dy, partial, scratch);
-}
-template <class T>
-void direct_reduce(const T* partial, int64_t OC, int64_t K, T* dw) {
-  if constexpr (std::is_same_v<T, float>) x86::conv2d_direct_reduce(partial, OC, K, dw);
-}
-
-template <class T>
-bool wants_input_grad(const BackwardCtx<T>& ctx) {
-  return !ctx.grad_inputs.empty() && !ctx.din().empty();
 }
 
 }  // namespace
@@ -105,11 +69,7 @@ Conv2d<T>::Conv2d(Conv2dOptions options) : opt_(std::move(options)) {
 
 template <class T>
 Shape Conv2d<T>::setup(std::span<const Shape> inputs) {
-  REDES_CHECK(inputs.size() == 1, ShapeError,
-              "conv2d takes 1 input, got " + std::to_string(inputs.size()));
-  const Shape& x = inputs[0];
-  REDES_CHECK(x.rank() == 3 && x.numel() > 0, ShapeError,
-              "conv2d needs a per-sample input (C, H, W), got " + x.str());
+  const Shape& x = image_input("conv2d", inputs);
   REDES_CHECK(x[0] % opt_.groups == 0, ShapeError,
               "conv2d: input channels " + std::to_string(x[0]) + " of input " + x.str() +
                   " are not divisible by groups " + std::to_string(opt_.groups));
@@ -141,9 +101,9 @@ Shape Conv2d<T>::setup(std::span<const Shape> inputs) {
   geom_ = g;
   pointwise_ = g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 &&
                g.pad_top == 0 && g.pad_bottom == 0 && g.pad_left == 0 && g.pad_right == 0;
-  direct_ = std::is_same_v<T, float> && kAvx512 && g.stride_h == 1 && g.stride_w == 1 &&
-            g.dilation_h == 1 && g.dilation_w == 1 && opt_.groups == 1 && !pointwise_ &&
-            opt_.filters <= kDirectMaxFilters;
+  direct_ = std::is_same_v<T, float> && x86::cpu_has_avx512f() && g.stride_h == 1 &&
+            g.stride_w == 1 && g.dilation_h == 1 && g.dilation_w == 1 && opt_.groups == 1 &&
+            !pointwise_ && opt_.filters <= kDirectMaxFilters;
   direct_weight_grad_ = direct_ && opt_.filters <= kDirectWeightGradMaxFilters;
   weight_.shape = Shape{opt_.filters, g.channels / opt_.groups, g.kernel_h, g.kernel_w};
   bias_.shape = Shape{opt_.filters};
@@ -223,14 +183,16 @@ void Conv2d<T>::forward(const ForwardCtx<T>& ctx) {
   const int nt = teams(N);
   if (static_cast<int>(scratch_.size()) < nt) scratch_.resize(nt);
   kept_for_ = nullptr;
-  if (direct_) {
-    direct_pack_weights(w, OC, K, grow(packed_weights_, OC * K));
-    for (int t = 0; t < nt; ++t) grow(scratch_[t].col, direct_scratch<T>(geom_));
-    for_each_slice(N, nt, 1, [&](int t, int64_t n, int64_t) {
-      direct_forward(geom_, OC, x.data() + n * CHW, packed_weights_.data(), b,
-                     y.data() + n * OC * P, scratch_[t].col.data());
-    });
-    return;
+  if constexpr (std::is_same_v<T, float>) {  // direct_ is never set for double layers
+    if (direct_) {
+      x86::conv2d_direct_pack_weights(w, OC, K, grow(packed_weights_, OC * K));
+      for (int t = 0; t < nt; ++t) grow(scratch_[t].col, x86::conv2d_direct_scratch(geom_));
+      for_each_slice(N, nt, 1, [&](int t, int64_t n, int64_t) {
+        x86::conv2d_direct_avx512(geom_, OC, x.data() + n * CHW, packed_weights_.data(), b,
+                                  y.data() + n * OC * P, scratch_[t].col.data());
+      });
+      return;
+    }
   }
   const int64_t S = slice_images();
   // A training forward keeps every image's columns for the backward that follows, when they
@@ -282,7 +244,7 @@ void Conv2d<T>::backward(const BackwardCtx<T>& ctx) {
   const int64_t CHW = geom_.channels * geom_.height * geom_.width;
   const int64_t P = geom_.col_cols(), K = geom_.col_rows(), Kg = K / G;
   const T* w = weight_.value;
-  T* dx = wants_input_grad(ctx) ? ctx.din().data() : nullptr;
+  T* dx = ctx.wants_din() ? ctx.din().data() : nullptr;
   const int nt = teams(N);
   const int64_t S = slice_images();
   if (static_cast<int>(scratch_.size()) < nt) scratch_.resize(nt);
@@ -291,7 +253,7 @@ void Conv2d<T>::backward(const BackwardCtx<T>& ctx) {
   for (int t = 0; t < nt; ++t) {
     Scratch& s = scratch_[t];
     if (direct_weight_grad_) {
-      grow(s.col, direct_scratch<T>(geom_));
+      grow(s.col, x86::conv2d_direct_scratch(geom_));
       std::fill_n(grow(s.partial, K * OC * 16), K * OC * 16, T(0));
     } else if (!pointwise_ && !kept) {
       grow(s.col, K * S * P);
@@ -312,8 +274,10 @@ void Conv2d<T>::backward(const BackwardCtx<T>& ctx) {
     const int64_t width = m * P;
     if (direct_weight_grad_) {
       // dW without columns, into the thread's vector partial sums (reduced below).
-      direct_weight_grad_into(geom_, OC, m, x.data() + n0 * CHW, dy.data() + n0 * OC * P,
-                              s.partial.data(), s.col.data());
+      if constexpr (std::is_same_v<T, float>)
+        x86::conv2d_direct_weight_grad_avx512(geom_, OC, m, x.data() + n0 * CHW,
+                                              dy.data() + n0 * OC * P, s.partial.data(),
+                                              s.col.data());
       if (opt_.bias)
         for (int64_t j = 0; j < m; ++j)
           for (int64_t oc = 0; oc < OC; ++oc)
@@ -367,10 +331,11 @@ void Conv2d<T>::backward(const BackwardCtx<T>& ctx) {
         col2im(geom_, s.dcol.data() + j * P, width, dx + (n0 + j) * CHW);
   });
 
-  if (direct_weight_grad_)
-    for (int t = 0; t < nt; ++t)
-      direct_reduce(scratch_[t].partial.data(), OC, K,
-                    nt > 1 ? scratch_[t].dw.data() : weight_.grad);
+  if constexpr (std::is_same_v<T, float>)
+    if (direct_weight_grad_)
+      for (int t = 0; t < nt; ++t)
+        x86::conv2d_direct_reduce(scratch_[t].partial.data(), OC, K,
+                                  nt > 1 ? scratch_[t].dw.data() : weight_.grad);
   if (nt > 1) {
     // The threads' shares, added in thread order.
     for (int t = 0; t < nt; ++t) {

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <string>
 
+#include "layers/checks.hpp"
+
 namespace redes {
 
 template <class T>
@@ -14,8 +16,7 @@ Dropout<T>::Dropout(double rate) : rate_(rate) {
 
 template <class T>
 Shape Dropout<T>::setup(std::span<const Shape> inputs) {
-  REDES_CHECK(inputs.size() == 1, ShapeError,
-              "dropout takes 1 input, got " + std::to_string(inputs.size()));
+  require_one_input("dropout", inputs);
   return inputs[0];
 }
 
@@ -46,7 +47,7 @@ void Dropout<T>::forward(const ForwardCtx<T>& ctx) {
 
 template <class T>
 void Dropout<T>::backward(const BackwardCtx<T>& ctx) {
-  if (ctx.grad_inputs.empty() || ctx.din().empty()) return;
+  if (!ctx.wants_din()) return;
   const T* dy = ctx.dout().data();  // (N, ...)
   T* dx = ctx.din().data();         // (N, ...)
   const int64_t n = ctx.dout().numel();

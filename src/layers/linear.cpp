@@ -1,6 +1,7 @@
 #include "layers/linear.hpp"
 
 #include "kernels/gemm.hpp"
+#include "layers/checks.hpp"
 #include "redes/init.hpp"
 
 namespace redes {
@@ -15,8 +16,7 @@ Linear<T>::Linear(int64_t units, bool bias, std::string init)
 
 template <class T>
 Shape Linear<T>::setup(std::span<const Shape> inputs) {
-  REDES_CHECK(inputs.size() == 1, ShapeError,
-              "linear takes 1 input, got " + std::to_string(inputs.size()));
+  require_one_input("linear", inputs);
   const Shape& x = inputs[0];
   REDES_CHECK(x.rank() >= 1 && x[-1] > 0, ShapeError,
               "linear needs a per-sample input (..., F) with F > 0, got " + x.str());
@@ -73,7 +73,7 @@ void Linear<T>::backward(const BackwardCtx<T>& ctx) {
       for (int64_t u = 0; u < units_; ++u) db[u] += dyr[u];
     }
   }
-  if (!ctx.grad_inputs.empty() && !ctx.din().empty()) {
+  if (ctx.wants_din()) {
     // dx (R, F) += dy (R, units) * W (units, F)
     gemm<T>(false, false, rows, in_features_, units_, T(1), dy.data(), units_, weight_.value,
             in_features_, T(1), ctx.din().data(), in_features_);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "layers/checks.hpp"
+
 namespace redes {
 
 template <class T>
@@ -20,8 +22,7 @@ LocalResponseNorm<T>::LocalResponseNorm(int64_t size, double alpha, double beta,
 
 template <class T>
 Shape LocalResponseNorm<T>::setup(std::span<const Shape> inputs) {
-  REDES_CHECK(inputs.size() == 1, ShapeError,
-              "local_response_norm takes 1 input, got " + std::to_string(inputs.size()));
+  require_one_input("local_response_norm", inputs);
   const Shape& x = inputs[0];
   REDES_CHECK(
       x.rank() >= 2 && x.numel() > 0, ShapeError,
@@ -65,7 +66,7 @@ void LocalResponseNorm<T>::forward(const ForwardCtx<T>& ctx) {
 
 template <class T>
 void LocalResponseNorm<T>::backward(const BackwardCtx<T>& ctx) {
-  if (ctx.grad_inputs.empty() || ctx.din().empty()) return;
+  if (!ctx.wants_din()) return;
   const auto& x = ctx.in();     // (N, C, ...)
   const auto& dy = ctx.dout();  // (N, C, ...)
   REDES_CHECK(

@@ -7,21 +7,14 @@
 #include <limits>
 #include <type_traits>
 
+#include "layers/checks.hpp"
+
 namespace redes {
 namespace {
 
 // Below this many input values a thread team costs more than it saves; every plane is
 // computed the same way with any number of threads.
 constexpr int64_t kParallelMin = int64_t(1) << 15;
-
-std::string pair_str(const std::array<int64_t, 2>& p) {
-  return std::to_string(p[0]) + "x" + std::to_string(p[1]);
-}
-
-template <class T>
-bool wants_input_grad(const BackwardCtx<T>& ctx) {
-  return !ctx.grad_inputs.empty() && !ctx.din().empty();
-}
 
 // The window of output (oh, ow) clipped to the image: rows [h0, h1), columns [w0, w1).
 struct Window {
@@ -56,11 +49,7 @@ Pool2d<T>::Pool2d(Pool2dOptions options) : opt_(options) {
 
 template <class T>
 Shape Pool2d<T>::setup(std::span<const Shape> inputs) {
-  REDES_CHECK(inputs.size() == 1, ShapeError,
-              std::string(this->kind()) + " takes 1 input, got " + std::to_string(inputs.size()));
-  const Shape& x = inputs[0];
-  REDES_CHECK(x.rank() == 3 && x.numel() > 0, ShapeError,
-              std::string(this->kind()) + " needs a per-sample input (C, H, W), got " + x.str());
+  const Shape& x = image_input(this->kind(), inputs);
   Conv2dGeometry g;
   g.height = x[1];
   g.width = x[2];
@@ -201,7 +190,7 @@ void MaxPool2d<T>::forward(const ForwardCtx<T>& ctx) {
 
 template <class T>
 void MaxPool2d<T>::backward(const BackwardCtx<T>& ctx) {
-  if (!wants_input_grad(ctx)) return;
+  if (!ctx.wants_din()) return;
   const auto& dy = ctx.dout();  // (N, C, OH, OW)
   this->check_batch(ctx.in(), dy.shape(), "backward");
   const Conv2dGeometry& g = this->geom_;
@@ -250,7 +239,7 @@ void AvgPool2d<T>::forward(const ForwardCtx<T>& ctx) {
 
 template <class T>
 void AvgPool2d<T>::backward(const BackwardCtx<T>& ctx) {
-  if (!wants_input_grad(ctx)) return;
+  if (!ctx.wants_din()) return;
   const auto& dy = ctx.dout();  // (N, C, OH, OW)
   this->check_batch(ctx.in(), dy.shape(), "backward");
   const Conv2dGeometry& g = this->geom_;
@@ -276,11 +265,7 @@ void AvgPool2d<T>::backward(const BackwardCtx<T>& ctx) {
 
 template <class T>
 Shape GlobalAvgPool2d<T>::setup(std::span<const Shape> inputs) {
-  REDES_CHECK(inputs.size() == 1, ShapeError,
-              "global_avg_pool2d takes 1 input, got " + std::to_string(inputs.size()));
-  const Shape& x = inputs[0];
-  REDES_CHECK(x.rank() == 3 && x.numel() > 0, ShapeError,
-              "global_avg_pool2d needs a per-sample input (C, H, W), got " + x.str());
+  const Shape& x = image_input("global_avg_pool2d", inputs);
   channels_ = x[0];
   plane_ = x[1] * x[2];
   return Shape{channels_};
@@ -307,7 +292,7 @@ void GlobalAvgPool2d<T>::forward(const ForwardCtx<T>& ctx) {
 
 template <class T>
 void GlobalAvgPool2d<T>::backward(const BackwardCtx<T>& ctx) {
-  if (!wants_input_grad(ctx)) return;
+  if (!ctx.wants_din()) return;
   const auto& dy = ctx.dout();  // (N, C)
   const int64_t planes = dy.numel();
   const T scale = T(1) / static_cast<T>(plane_);

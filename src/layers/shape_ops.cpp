@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "layers/checks.hpp"
+
 namespace redes {
 namespace {
 
@@ -25,7 +27,7 @@ void copy_through(const ForwardCtx<T>& ctx, std::string_view kind) {
 
 template <class T>
 void add_through(const BackwardCtx<T>& ctx) {
-  if (ctx.grad_inputs.empty() || ctx.din().empty()) return;
+  if (!ctx.wants_din()) return;
   const T* dy = ctx.dout().data();
   T* dx = ctx.din().data();
   const int64_t n = ctx.dout().numel();
@@ -36,8 +38,7 @@ void add_through(const BackwardCtx<T>& ctx) {
 
 template <class T>
 Shape Flatten<T>::setup(std::span<const Shape> inputs) {
-  REDES_CHECK(inputs.size() == 1, ShapeError,
-              "flatten takes 1 input, got " + std::to_string(inputs.size()));
+  require_one_input("flatten", inputs);
   return Shape{inputs[0].numel()};
 }
 
@@ -64,8 +65,7 @@ Reshape<T>::Reshape(std::vector<int64_t> shape) : target_(std::move(shape)) {
 
 template <class T>
 Shape Reshape<T>::setup(std::span<const Shape> inputs) {
-  REDES_CHECK(inputs.size() == 1, ShapeError,
-              "reshape takes 1 input, got " + std::to_string(inputs.size()));
+  require_one_input("reshape", inputs);
   const int64_t total = inputs[0].numel();
   int64_t known = 1;
   for (int64_t d : target_)

@@ -253,8 +253,11 @@ REDES_AVX512 void sgemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N
 }  // namespace
 
 bool cpu_has_avx512f() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512f");
+  static const bool has = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") != 0;
+  }();
+  return has;
 }
 
 namespace {

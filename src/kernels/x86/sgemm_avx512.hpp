@@ -13,7 +13,7 @@
 
 namespace redes::x86 {
 
-// Whether this CPU runs AVX-512F (and the OS saves its registers).
+// Whether this CPU runs AVX-512F (and the OS saves its registers); asked once, then cached.
 bool cpu_has_avx512f();
 
 // Requires M, N, K >= 0 and lda, ldb, ldc covering a stored row, as gemm checks.
