@@ -74,17 +74,14 @@ void GRU<T>::forward_direction(const typename Recurrent<T>::DirectionForward& a)
 template <class T>
 void GRU<T>::backward_direction(const typename Recurrent<T>::DirectionBackward& a) {
   const int64_t T_ = this->steps(), N = this->batch(), H = this->units(), G = 3 * H;
-  const int64_t F = this->in_features(a.layer), NH = N * H;
+  const int64_t NH = N * H;
   const StateSlots slot{a.direction == 1, T_};
   Direction& s = direction(a.layer, a.direction);
   s.dgi.resize(Shape{T_, N, G});
   s.dgh.resize(Shape{T_, N, G});
   dh_a_.resize(Shape{N, H});
   dh_b_.resize(Shape{N, H});
-  Param<T>& w_ih = this->weight_ih(a.layer, a.direction);
-  Param<T>& w_hh = this->weight_hh(a.layer, a.direction);
-  T* b_ih_grad = this->bias_ih(a.layer, a.direction).grad;
-  T* b_hh_grad = this->bias_hh(a.layer, a.direction).grad;
+  const T* w_hh = this->weight_hh(a.layer, a.direction).value;
   const T* h = s.h.data();
   T* dgi = s.dgi.data();
   T* dgh = s.dgh.data();
@@ -112,24 +109,12 @@ void GRU<T>::backward_direction(const typename Recurrent<T>::DirectionBackward& 
       // ... and the path through the gates adds dgh W_hh, (M, H) += (M, 3H) x (3H, H); after
       // the first step only wanted for the gradient of h0.
       if (k + 1 < T_ || a.dh0)
-        gemm<T>(false, false, M, H, G, T(1), dgh_t, G, w_hh.value, H, T(1), dh_prev, H);
+        gemm<T>(false, false, M, H, G, T(1), dgh_t, G, w_hh, H, T(1), dh_prev, H);
       std::swap(dh, dh_prev);
     }
     if (a.dh0) std::copy(dh, dh + M * H, a.dh0 + n0 * H);
 #pragma omp barrier
-    // The parameter gradients over all steps at once (R = T*N rows), this thread's share of
-    // the 3H gate rows: W_ih and b_ih from dgi against the inputs, W_hh and b_hh from dgh
-    // against the states each step read.
-    const Range gate_rows = split(G, team, p);
-    accumulate_param_grads(T_ * N, F, G, gate_rows, dgi, a.x, w_ih.grad, b_ih_grad);
-    accumulate_param_grads(T_ * N, H, G, gate_rows, dgh, h + slot.first_read() * NH, w_hh.grad,
-                           b_hh_grad);
-    // d loss / d x += dgi W_ih, (T*N, F) += (T*N, 3H) x (3H, F): this thread's rows.
-    const Range rows = split(T_ * N, team, p);
-    if (a.dx && rows.size() > 0) {
-      gemm<T>(false, false, rows.size(), F, G, T(1), dgi + rows.begin * G, G, w_ih.value, F, T(1),
-              a.dx + rows.begin * F, F);
-    }
+    this->finish_backward(a, team, p, dgi, dgh, h + slot.first_read() * NH);
   }
 }
 

@@ -90,17 +90,14 @@ void LSTM<T>::forward_direction(const typename Recurrent<T>::DirectionForward& a
 template <class T>
 void LSTM<T>::backward_direction(const typename Recurrent<T>::DirectionBackward& a) {
   const int64_t T_ = this->steps(), N = this->batch(), H = this->units(), G = 4 * H;
-  const int64_t F = this->in_features(a.layer), NH = N * H;
+  const int64_t NH = N * H;
   const StateSlots slot{a.direction == 1, T_};
   Direction& s = direction(a.layer, a.direction);
   s.dgates.resize(Shape{T_, N, G});
   dh_a_.resize(Shape{N, H});
   dh_b_.resize(Shape{N, H});
   dc_.resize(Shape{N, H});
-  Param<T>& w_ih = this->weight_ih(a.layer, a.direction);
-  Param<T>& w_hh = this->weight_hh(a.layer, a.direction);
-  T* b_ih_grad = this->bias_ih(a.layer, a.direction).grad;
-  T* b_hh_grad = this->bias_hh(a.layer, a.direction).grad;
+  const T* w_hh = this->weight_hh(a.layer, a.direction).value;
   const T* h = s.h.data();
   const T* c = s.c.data();
   T* dgates = s.dgates.data();
@@ -130,25 +127,13 @@ void LSTM<T>::backward_direction(const typename Recurrent<T>::DirectionBackward&
       // d loss / d h_{t-1} += d a_t W_hh, (M, H) += (M, 4H) x (4H, H); after the first step
       // only wanted for the gradient of h0.
       if (k + 1 < T_ || a.dh0)
-        gemm<T>(false, false, M, H, G, T(1), da, G, w_hh.value, H, T(1), dh_prev, H);
+        gemm<T>(false, false, M, H, G, T(1), da, G, w_hh, H, T(1), dh_prev, H);
       std::swap(dh, dh_prev);
     }
     if (a.dh0) std::copy(dh, dh + M * H, a.dh0 + n0 * H);
     if (a.dc0) std::copy(dc, dc + M * H, a.dc0 + n0 * H);
 #pragma omp barrier
-    // The parameter gradients over all steps at once (R = T*N rows), this thread's share of
-    // the 4H gate rows: W_ih against the inputs, W_hh against the states each step read; both
-    // biases receive the same column sums of d a.
-    const Range gate_rows = split(G, team, p);
-    accumulate_param_grads(T_ * N, F, G, gate_rows, dgates, a.x, w_ih.grad, b_ih_grad);
-    accumulate_param_grads(T_ * N, H, G, gate_rows, dgates, h + slot.first_read() * NH, w_hh.grad,
-                           b_hh_grad);
-    // d loss / d x += d a W_ih, (T*N, F) += (T*N, 4H) x (4H, F): this thread's rows.
-    const Range rows = split(T_ * N, team, p);
-    if (a.dx && rows.size() > 0) {
-      gemm<T>(false, false, rows.size(), F, G, T(1), dgates + rows.begin * G, G, w_ih.value, F,
-              T(1), a.dx + rows.begin * F, F);
-    }
+    this->finish_backward(a, team, p, dgates, dgates, h + slot.first_read() * NH);
   }
 }
 

@@ -110,6 +110,23 @@ void accumulate_param_grads(int64_t R, int64_t F, int64_t G, Range gates, const 
 }
 
 template <class T>
+void Recurrent<T>::finish_backward(const DirectionBackward& a, int team, int p, const T* dgi,
+                                   const T* dgh, const T* h_read) {
+  const int64_t R = steps() * batch(), H = units(), F = in_features(a.layer), G = gates_ * H;
+  Param<T>& w_ih = weight_ih(a.layer, a.direction);
+  Param<T>& w_hh = weight_hh(a.layer, a.direction);
+  const Range gate_rows = split(G, team, p);
+  accumulate_param_grads(R, F, G, gate_rows, dgi, a.x, w_ih.grad,
+                         bias_ih(a.layer, a.direction).grad);
+  accumulate_param_grads(R, H, G, gate_rows, dgh, h_read, w_hh.grad,
+                         bias_hh(a.layer, a.direction).grad);
+  const Range rows = split(R, team, p);
+  if (a.dx && rows.size() > 0)
+    gemm<T>(false, false, rows.size(), F, G, T(1), dgi + rows.begin * G, G, w_ih.value, F, T(1),
+            a.dx + rows.begin * F, F);
+}
+
+template <class T>
 Recurrent<T>::Recurrent(RecurrentOptions opt, int64_t gates, int states)
     : opt_(std::move(opt)), gates_(gates), states_(states) {
   REDES_CHECK(opt_.units > 0, ConfigError,

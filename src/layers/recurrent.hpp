@@ -115,6 +115,14 @@ class Recurrent : public Layer<T> {
   virtual const T* final_h(int64_t layer, int64_t direction) const = 0;
   virtual const T* final_c(int64_t layer, int64_t direction) const { return nullptr; }
 
+  // The end of backward_direction, on thread p of a team of `team` (after a barrier that
+  // follows BPTT): the parameter gradients over all steps for this thread's share of the G gate
+  // rows (W_ih and b_ih from dgi against the inputs, W_hh and b_hh from dgh against h_read, the
+  // state each step read), and d loss / d x += dgi W_ih for this thread's rows. dgi and dgh are
+  // (T, N, G); the LSTM passes the same buffer twice.
+  void finish_backward(const DirectionBackward& a, int team, int p, const T* dgi, const T* dgh,
+                       const T* h_read);
+
   // For the derived classes.
   int threads() const { return threads_; }  // OpenMP threads of the current pass
   int64_t steps() const { return steps_; }  // T
