@@ -10,30 +10,13 @@
 #include "layers/shape_ops.hpp"
 #include "redes/graph.hpp"
 #include "redes/layer.hpp"
+#include "support/registry.hpp"
 
 namespace redes {
 namespace {
 
-LayerSpec spec(const std::string& kind, nlohmann::json attrs = nlohmann::json::object(),
-               std::string name = "l1", std::vector<std::string> inputs = {}) {
-  LayerSpec s;
-  s.kind = kind;
-  s.name = std::move(name);
-  s.inputs = std::move(inputs);
-  s.attrs = attrs.is_null() ? nlohmann::json::object() : std::move(attrs);
-  s.where[""] = "model.toml:12";
-  for (const auto& [key, value] : s.attrs.items()) s.where[key] = "model.toml:13";
-  return s;
-}
-
-std::string config_error(const LayerSpec& s) {
-  try {
-    make_layer<float>(s);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::config_error;
+using test::layer_spec;
 
 bool contains(const std::string& s, const std::string& part) {
   return s.find(part) != std::string::npos;
@@ -56,20 +39,20 @@ TEST(ConvRegistry, BuildsEveryConvolutionalKind) {
   const auto known = layer_kinds();
   for (const auto& [kind, attrs] : kinds) {
     EXPECT_NE(std::find(known.begin(), known.end(), kind), known.end()) << kind;
-    EXPECT_EQ(make_layer<float>(spec(kind, attrs))->kind(), kind);
-    EXPECT_EQ(make_layer<double>(spec(kind, attrs))->kind(), kind);
+    EXPECT_EQ(make_layer<float>(layer_spec(kind, attrs))->kind(), kind);
+    EXPECT_EQ(make_layer<double>(layer_spec(kind, attrs))->kind(), kind);
   }
 }
 
 TEST(ConvRegistry, PassesAttributesToTheLayers) {
-  auto l = make_layer<float>(spec("conv2d", {{"filters", 6},
-                                             {"kernel", {3, 2}},
-                                             {"stride", {2, 1}},
-                                             {"padding", {1, 0}},
-                                             {"dilation", 2},
-                                             {"groups", 3},
-                                             {"bias", false},
-                                             {"init", "he_normal"}}));
+  auto l = make_layer<float>(layer_spec("conv2d", {{"filters", 6},
+                                                   {"kernel", {3, 2}},
+                                                   {"stride", {2, 1}},
+                                                   {"padding", {1, 0}},
+                                                   {"dilation", 2},
+                                                   {"groups", 3},
+                                                   {"bias", false},
+                                                   {"init", "he_normal"}}));
   const auto& o = dynamic_cast<Conv2d<float>&>(*l).options();
   EXPECT_EQ(o.filters, 6);
   EXPECT_EQ(o.kernel, (std::array<int64_t, 2>{3, 2}));
@@ -81,66 +64,69 @@ TEST(ConvRegistry, PassesAttributesToTheLayers) {
   EXPECT_FALSE(o.bias);
   EXPECT_EQ(o.init, "he_normal");
   auto same =
-      make_layer<float>(spec("conv2d", {{"filters", 2}, {"kernel", 4}, {"padding", "same"}}));
+      make_layer<float>(layer_spec("conv2d", {{"filters", 2}, {"kernel", 4}, {"padding", "same"}}));
   EXPECT_EQ(dynamic_cast<Conv2d<float>&>(*same).options().padding_mode, "same");
-  auto pool = make_layer<float>(spec("max_pool2d", {{"kernel", {3, 2}}}));
+  auto pool = make_layer<float>(layer_spec("max_pool2d", {{"kernel", {3, 2}}}));
   EXPECT_EQ(dynamic_cast<MaxPool2d<float>&>(*pool).options().stride,
             (std::array<int64_t, 2>{3, 2}));  // stride defaults to the kernel
-  auto bn =
-      make_layer<float>(spec("batchnorm2d", {{"momentum", 0.3}, {"eps", 1e-3}, {"affine", false}}));
+  auto bn = make_layer<float>(
+      layer_spec("batchnorm2d", {{"momentum", 0.3}, {"eps", 1e-3}, {"affine", false}}));
   EXPECT_EQ(dynamic_cast<BatchNorm<float>&>(*bn).momentum(), 0.3);
   EXPECT_FALSE(dynamic_cast<BatchNorm<float>&>(*bn).affine());
-  auto cat = make_layer<float>(spec("concat", {{"axis", -1}}));
+  auto cat = make_layer<float>(layer_spec("concat", {{"axis", -1}}));
   EXPECT_EQ(dynamic_cast<Concat<float>&>(*cat).axis(), -1);
-  auto reshape = make_layer<float>(spec("reshape", {{"shape", {-1, 28}}}));
+  auto reshape = make_layer<float>(layer_spec("reshape", {{"shape", {-1, 28}}}));
   EXPECT_EQ(dynamic_cast<Reshape<float>&>(*reshape).target(), (std::vector<int64_t>{-1, 28}));
 }
 
 TEST(ConvRegistry, BadValuesNameTheKeyAndItsLine) {
-  const std::string missing = config_error(spec("conv2d", {{"filters", 4}}));
+  const std::string missing = config_error(layer_spec("conv2d", {{"filters", 4}}));
   EXPECT_TRUE(contains(missing, "missing key 'kernel'")) << missing;
-  const std::string typo = config_error(spec("conv2d", {{"filters", 4}, {"kernal", 3}}));
+  const std::string typo = config_error(layer_spec("conv2d", {{"filters", 4}, {"kernal", 3}}));
   EXPECT_TRUE(contains(typo, "did you mean 'kernel'")) << typo;
   const std::string stride_same = config_error(
-      spec("conv2d", {{"filters", 4}, {"kernel", 3}, {"stride", 2}, {"padding", "same"}}));
+      layer_spec("conv2d", {{"filters", 4}, {"kernel", 3}, {"stride", 2}, {"padding", "same"}}));
   EXPECT_TRUE(contains(stride_same, "model.toml:13")) << stride_same;
   EXPECT_TRUE(contains(stride_same, "stride 1")) << stride_same;
   const std::string pad_word =
-      config_error(spec("conv2d", {{"filters", 4}, {"kernel", 3}, {"padding", "full"}}));
+      config_error(layer_spec("conv2d", {{"filters", 4}, {"kernel", 3}, {"padding", "full"}}));
   EXPECT_TRUE(contains(pad_word, "\"same\" or \"valid\"")) << pad_word;
   const std::string pad_neg =
-      config_error(spec("conv2d", {{"filters", 4}, {"kernel", 3}, {"padding", -1}}));
+      config_error(layer_spec("conv2d", {{"filters", 4}, {"kernel", 3}, {"padding", -1}}));
   EXPECT_TRUE(contains(pad_neg, "'padding'")) << pad_neg;
-  const std::string triple = config_error(spec("conv2d", {{"filters", 4}, {"kernel", {3, 3, 3}}}));
+  const std::string triple =
+      config_error(layer_spec("conv2d", {{"filters", 4}, {"kernel", {3, 3, 3}}}));
   EXPECT_TRUE(contains(triple, "pair")) << triple;
   const std::string groups =
-      config_error(spec("conv2d", {{"filters", 5}, {"kernel", 3}, {"groups", 2}}));
+      config_error(layer_spec("conv2d", {{"filters", 5}, {"kernel", 3}, {"groups", 2}}));
   EXPECT_TRUE(contains(groups, "divisible")) << groups;
-  EXPECT_TRUE(contains(config_error(spec("conv2d", {{"filters", 0}, {"kernel", 3}})), "'filters'"));
-  EXPECT_TRUE(contains(config_error(spec("conv2d", {{"filters", 2}, {"kernel", 0}})), "'kernel'"));
   EXPECT_TRUE(
-      contains(config_error(spec("max_pool2d", {{"kernel", 2}, {"padding", 2}})), "at most half"));
-  EXPECT_TRUE(contains(config_error(spec("batchnorm1d", {{"momentum", 2}})), "'momentum'"));
-  EXPECT_TRUE(contains(config_error(spec("local_response_norm")), "'size'"));
-  EXPECT_TRUE(contains(config_error(spec("reshape", {{"shape", {-1, -1}}})), "'shape'"));
-  EXPECT_TRUE(contains(config_error(spec("reshape")), "'shape'"));
-  EXPECT_TRUE(contains(config_error(spec("flatten", {{"start_dim", 1}})), "unknown key"));
+      contains(config_error(layer_spec("conv2d", {{"filters", 0}, {"kernel", 3}})), "'filters'"));
+  EXPECT_TRUE(
+      contains(config_error(layer_spec("conv2d", {{"filters", 2}, {"kernel", 0}})), "'kernel'"));
+  EXPECT_TRUE(contains(config_error(layer_spec("max_pool2d", {{"kernel", 2}, {"padding", 2}})),
+                       "at most half"));
+  EXPECT_TRUE(contains(config_error(layer_spec("batchnorm1d", {{"momentum", 2}})), "'momentum'"));
+  EXPECT_TRUE(contains(config_error(layer_spec("local_response_norm")), "'size'"));
+  EXPECT_TRUE(contains(config_error(layer_spec("reshape", {{"shape", {-1, -1}}})), "'shape'"));
+  EXPECT_TRUE(contains(config_error(layer_spec("reshape")), "'shape'"));
+  EXPECT_TRUE(contains(config_error(layer_spec("flatten", {{"start_dim", 1}})), "unknown key"));
 }
 
 std::vector<LayerSpec> lenet() {
   return {
-      spec("conv2d", {{"filters", 6}, {"kernel", 5}, {"padding", 2}}, "conv1"),
-      spec("relu", {}, "relu1"),
-      spec("max_pool2d", {{"kernel", 2}}, "pool1"),
-      spec("conv2d", {{"filters", 16}, {"kernel", 5}}, "conv2"),
-      spec("relu", {}, "relu2"),
-      spec("max_pool2d", {{"kernel", 2}}, "pool2"),
-      spec("flatten", {}, "flat"),
-      spec("linear", {{"units", 120}}, "fc1"),
-      spec("relu", {}, "relu3"),
-      spec("linear", {{"units", 84}}, "fc2"),
-      spec("relu", {}, "relu4"),
-      spec("linear", {{"units", 10}}, "fc3"),
+      layer_spec("conv2d", {{"filters", 6}, {"kernel", 5}, {"padding", 2}}, "conv1"),
+      layer_spec("relu", {}, "relu1"),
+      layer_spec("max_pool2d", {{"kernel", 2}}, "pool1"),
+      layer_spec("conv2d", {{"filters", 16}, {"kernel", 5}}, "conv2"),
+      layer_spec("relu", {}, "relu2"),
+      layer_spec("max_pool2d", {{"kernel", 2}}, "pool2"),
+      layer_spec("flatten", {}, "flat"),
+      layer_spec("linear", {{"units", 120}}, "fc1"),
+      layer_spec("relu", {}, "relu3"),
+      layer_spec("linear", {{"units", 84}}, "fc2"),
+      layer_spec("relu", {}, "relu4"),
+      layer_spec("linear", {{"units", 10}}, "fc3"),
   };
 }
 
@@ -164,7 +150,7 @@ TEST(ConvGraph, LeNet5Shapes) {
 
 TEST(ConvGraph, ImpossibleShapesNameTheLayerAndItsLine) {
   auto specs = lenet();
-  specs[3] = spec("conv2d", {{"filters", 16}, {"kernel", 15}}, "conv2");
+  specs[3] = layer_spec("conv2d", {{"filters", 16}, {"kernel", 15}}, "conv2");
   try {
     Graph g(specs, Shape{1, 28, 28});
     ADD_FAILURE() << "a 15x15 kernel fits a 14x14 image";
@@ -175,7 +161,7 @@ TEST(ConvGraph, ImpossibleShapesNameTheLayerAndItsLine) {
     EXPECT_TRUE(contains(m, "(6, 14, 14)")) << m;
   }
   specs = lenet();
-  specs[3] = spec("conv2d", {{"filters", 16}, {"kernel", 5}, {"groups", 4}}, "conv2");
+  specs[3] = layer_spec("conv2d", {{"filters", 16}, {"kernel", 5}, {"groups", 4}}, "conv2");
   try {
     Graph g(specs, Shape{1, 28, 28});
     ADD_FAILURE() << "6 channels in 4 groups";
@@ -187,13 +173,13 @@ TEST(ConvGraph, ImpossibleShapesNameTheLayerAndItsLine) {
 TEST(ConvGraph, ResidualAndConcatBranchesByName) {
   // input -> a (conv) -> b (conv) -> sum = a + b -> cat = [sum, a] -> bn -> gap -> fc.
   std::vector<LayerSpec> specs = {
-      spec("conv2d", {{"filters", 4}, {"kernel", 3}, {"padding", "same"}}, "a"),
-      spec("conv2d", {{"filters", 4}, {"kernel", 3}, {"padding", 1}}, "b"),
-      spec("add", {}, "sum", {"a", "b"}),
-      spec("concat", {}, "cat", {"sum", "a"}),
-      spec("batchnorm2d", {}, "bn"),
-      spec("global_avg_pool2d", {}, "gap"),
-      spec("linear", {{"units", 2}}, "fc"),
+      layer_spec("conv2d", {{"filters", 4}, {"kernel", 3}, {"padding", "same"}}, "a"),
+      layer_spec("conv2d", {{"filters", 4}, {"kernel", 3}, {"padding", 1}}, "b"),
+      layer_spec("add", {}, "sum", {"a", "b"}),
+      layer_spec("concat", {}, "cat", {"sum", "a"}),
+      layer_spec("batchnorm2d", {}, "bn"),
+      layer_spec("global_avg_pool2d", {}, "gap"),
+      layer_spec("linear", {{"units", 2}}, "fc"),
   };
   Graph g(specs, Shape{3, 6, 5});
   EXPECT_EQ(g.output_shape(), (Shape{2}));

@@ -1,3 +1,5 @@
+#include "support/registry.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -11,25 +13,8 @@
 namespace redes {
 namespace {
 
-LayerSpec spec(const std::string& kind, nlohmann::json attrs = nlohmann::json::object()) {
-  LayerSpec s;
-  s.kind = kind;
-  s.name = "l1";
-  s.attrs = std::move(attrs);
-  s.where[""] = "model.toml:12";
-  for (const auto& [key, value] : s.attrs.items()) s.where[key] = "model.toml:13";
-  return s;
-}
-
-// The message of the ConfigError that building `s` throws ("" if none).
-std::string config_error(const LayerSpec& s) {
-  try {
-    make_layer<float>(s);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::config_error;
+using test::layer_spec;
 
 TEST(Registry, BuildsEveryKind) {
   // The smallest attributes each kind needs; a kind added to the registry without a line
@@ -51,7 +36,7 @@ TEST(Registry, BuildsEveryKind) {
     EXPECT_NE(std::find(kinds.begin(), kinds.end(), k), kinds.end()) << k;
   for (const auto& k : kinds) {
     auto it = required.find(k);
-    const auto s = it == required.end() ? spec(k) : spec(k, it->second);
+    const auto s = it == required.end() ? layer_spec(k) : layer_spec(k, it->second);
     try {
       EXPECT_EQ(make_layer<float>(s)->kind(), k);
       EXPECT_EQ(make_layer<double>(s)->kind(), k);
@@ -62,55 +47,58 @@ TEST(Registry, BuildsEveryKind) {
 }
 
 TEST(Registry, PassesAttributesToTheLayer) {
-  auto lin =
-      make_layer<float>(spec("linear", {{"units", 5}, {"bias", false}, {"init", "he_normal"}}));
+  auto lin = make_layer<float>(
+      layer_spec("linear", {{"units", 5}, {"bias", false}, {"init", "he_normal"}}));
   auto* linear = dynamic_cast<Linear<float>*>(lin.get());
   ASSERT_NE(linear, nullptr);
   EXPECT_EQ(linear->units(), 5);
   EXPECT_FALSE(linear->has_bias());
-  auto drop = make_layer<float>(spec("dropout", {{"rate", 0.25}}));
+  auto drop = make_layer<float>(layer_spec("dropout", {{"rate", 0.25}}));
   EXPECT_EQ(dynamic_cast<Dropout<float>&>(*drop).rate(), 0.25);
-  EXPECT_EQ(dynamic_cast<Dropout<float>&>(*make_layer<float>(spec("dropout"))).rate(), 0.5);
-  auto leaky = make_layer<float>(spec("leaky_relu", {{"negative_slope", 0.2}}));
+  EXPECT_EQ(dynamic_cast<Dropout<float>&>(*make_layer<float>(layer_spec("dropout"))).rate(), 0.5);
+  auto leaky = make_layer<float>(layer_spec("leaky_relu", {{"negative_slope", 0.2}}));
   EXPECT_EQ(dynamic_cast<LeakyReLU<float>&>(*leaky).negative_slope(), 0.2);
-  EXPECT_EQ(
-      dynamic_cast<LeakyReLU<float>&>(*make_layer<float>(spec("leaky_relu"))).negative_slope(),
-      0.01);
-  auto gelu = make_layer<float>(spec("gelu", {{"approximate", "tanh"}}));
+  EXPECT_EQ(dynamic_cast<LeakyReLU<float>&>(*make_layer<float>(layer_spec("leaky_relu")))
+                .negative_slope(),
+            0.01);
+  auto gelu = make_layer<float>(layer_spec("gelu", {{"approximate", "tanh"}}));
   EXPECT_TRUE(dynamic_cast<GELU<float>&>(*gelu).tanh_approximation());
-  EXPECT_FALSE(dynamic_cast<GELU<float>&>(*make_layer<float>(spec("gelu"))).tanh_approximation());
+  EXPECT_FALSE(
+      dynamic_cast<GELU<float>&>(*make_layer<float>(layer_spec("gelu"))).tanh_approximation());
 }
 
 TEST(Registry, RejectsAnUnknownKindListingTheKnownOnes) {
-  const std::string m = config_error(spec("conv3d"));
+  const std::string m = config_error(layer_spec("conv3d"));
   EXPECT_NE(m.find("model.toml:12"), std::string::npos) << m;
   EXPECT_NE(m.find("unknown layer kind 'conv3d'"), std::string::npos) << m;
   EXPECT_NE(m.find("linear, relu, leaky_relu"), std::string::npos) << m;
 }
 
 TEST(Registry, RejectsAnUnknownKeyNamingIt) {
-  const std::string m = config_error(spec("linear", {{"units", 3}, {"bias_init", 0}}));
+  const std::string m = config_error(layer_spec("linear", {{"units", 3}, {"bias_init", 0}}));
   EXPECT_NE(m.find("unknown key 'bias_init'"), std::string::npos) << m;
   EXPECT_NE(m.find("model.toml:13"), std::string::npos) << m;
   EXPECT_NE(m.find("layer 'l1'"), std::string::npos) << m;
   // Layers without attributes take none.
-  EXPECT_NE(config_error(spec("relu", {{"inplace", true}})).find("unknown key 'inplace'"),
+  EXPECT_NE(config_error(layer_spec("relu", {{"inplace", true}})).find("unknown key 'inplace'"),
             std::string::npos);
 }
 
 TEST(Registry, RejectsBadValuesNamingTheKey) {
-  EXPECT_NE(config_error(spec("linear")).find("'units'"), std::string::npos);
-  EXPECT_NE(config_error(spec("linear", {{"units", 0}})).find("'units' must be positive"),
+  EXPECT_NE(config_error(layer_spec("linear")).find("'units'"), std::string::npos);
+  EXPECT_NE(config_error(layer_spec("linear", {{"units", 0}})).find("'units' must be positive"),
             std::string::npos);
-  EXPECT_NE(config_error(spec("linear", {{"units", 2.5}})).find("'units'"), std::string::npos);
-  const std::string init = config_error(spec("linear", {{"units", 2}, {"init", "xavier"}}));
+  EXPECT_NE(config_error(layer_spec("linear", {{"units", 2.5}})).find("'units'"),
+            std::string::npos);
+  const std::string init = config_error(layer_spec("linear", {{"units", 2}, {"init", "xavier"}}));
   EXPECT_NE(init.find("unknown init 'xavier'"), std::string::npos) << init;
   EXPECT_NE(init.find("glorot_uniform"), std::string::npos) << init;
-  EXPECT_NE(config_error(spec("dropout", {{"rate", 1.0}})).find("'rate'"), std::string::npos);
-  EXPECT_NE(config_error(spec("dropout", {{"rate", -0.5}})).find("'rate'"), std::string::npos);
-  EXPECT_NE(config_error(spec("gelu", {{"approximate", "erf"}})).find("'approximate'"),
+  EXPECT_NE(config_error(layer_spec("dropout", {{"rate", 1.0}})).find("'rate'"), std::string::npos);
+  EXPECT_NE(config_error(layer_spec("dropout", {{"rate", -0.5}})).find("'rate'"),
             std::string::npos);
-  EXPECT_NE(config_error(spec("linear", {{"units", 2}, {"bias", "yes"}})).find("'bias'"),
+  EXPECT_NE(config_error(layer_spec("gelu", {{"approximate", "erf"}})).find("'approximate'"),
+            std::string::npos);
+  EXPECT_NE(config_error(layer_spec("linear", {{"units", 2}, {"bias", "yes"}})).find("'bias'"),
             std::string::npos);
 }
 

@@ -9,28 +9,17 @@
 #include "layers/lstm.hpp"
 #include "layers/mask.hpp"
 #include "redes/layer.hpp"
+#include "support/registry.hpp"
 
 namespace redes {
 namespace {
 
+// The layer on line 3 of model.toml, named "rnn".
 LayerSpec spec(const std::string& kind, nlohmann::json attrs = nlohmann::json::object()) {
-  LayerSpec s;
-  s.kind = kind;
-  s.name = "rnn";
-  s.attrs = std::move(attrs);
-  s.where[""] = "model.toml:3";
-  for (const auto& [key, value] : s.attrs.items()) s.where[key] = "model.toml:4";
-  return s;
+  return test::layer_spec(kind, std::move(attrs), "rnn", {}, 3);
 }
 
-std::string config_error(const LayerSpec& s) {
-  try {
-    make_layer<float>(s);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::config_error;
 
 TEST(RnnRegistry, KindsAreRegistered) {
   const auto kinds = layer_kinds();
