@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <initializer_list>
 
 #include "kernels/im2col.hpp"
 #include "kernels/x86/sgemm_avx512.hpp"
@@ -166,58 +167,61 @@ TEST(Conv2d, FloatLayerMatchesDirectConvolution) {
   }
 }
 
-// Batches large enough to be split over threads (each thread its own columns and partial dW),
-// with block boundaries that do not divide the batch evenly.
-TEST(Conv2d, ThreadedBatchesMatchDirectConvolution) {
+// Runs body(training) for training false and true under each thread count, then restores the
+// thread count.
+template <class F>
+void for_threads_and_modes(std::initializer_list<int> thread_counts, F body) {
   const int saved = num_threads();
-  for (int threads : {2, 3}) {
+  for (int threads : thread_counts) {
     set_num_threads(threads);
     for (bool training : {false, true}) {
       SCOPED_TRACE(::testing::Message() << threads << " threads, training " << training);
-      auto o = conv(8, {3, 3});
-      o.padding = {1, 1};
-      check_against_reference(o, {3, 9, 8}, 5, training);
-      o = conv(32, {1, 1});  // the 1x1 path
-      check_against_reference(o, {16, 8, 8}, 7, training);
-      o = conv(8, {3, 2});
-      o.groups = 2;
-      o.stride = {2, 1};
-      o.padding = {1, 0};
-      check_against_reference(o, {8, 12, 9}, 4, training);
-      o = conv(6, {5, 5});  // one image: no split
-      o.padding_mode = "same";
-      check_against_reference(o, {4, 16, 16}, 1, training);
+      body(training);
     }
   }
   set_num_threads(saved);
+}
+
+// Batches large enough to be split over threads (each thread its own columns and partial dW),
+// with block boundaries that do not divide the batch evenly.
+TEST(Conv2d, ThreadedBatchesMatchDirectConvolution) {
+  for_threads_and_modes({2, 3}, [](bool training) {
+    auto o = conv(8, {3, 3});
+    o.padding = {1, 1};
+    check_against_reference(o, {3, 9, 8}, 5, training);
+    o = conv(32, {1, 1});  // the 1x1 path
+    check_against_reference(o, {16, 8, 8}, 7, training);
+    o = conv(8, {3, 2});
+    o.groups = 2;
+    o.stride = {2, 1};
+    o.padding = {1, 0};
+    check_against_reference(o, {8, 12, 9}, 4, training);
+    o = conv(6, {5, 5});  // one image: no split
+    o.padding_mode = "same";
+    check_against_reference(o, {4, 16, 16}, 1, training);
+  });
 }
 
 // Images large enough that a slice (one GEMM) holds only some of a thread's images, or one:
 // 4x24x24 with 3x3 windows unrolls to 36 x 576 values per image (six to a slice), 8x32x32 to
 // 72 x 1024 (one to a slice). (Dilated, so that the direct kernel leaves them to im2col.)
 TEST(Conv2d, SlicedBatchesMatchDirectConvolution) {
-  const int saved = num_threads();
-  for (int threads : {1, 2}) {
-    set_num_threads(threads);
-    for (bool training : {false, true}) {
-      SCOPED_TRACE(::testing::Message() << threads << " threads, training " << training);
-      auto o = conv(5, {3, 3});
-      o.dilation = {2, 2};
-      o.padding = {2, 2};
-      check_against_reference(o, {4, 24, 24}, 13, training);
-      check_against_reference(o, {8, 32, 32}, 3, training);
-      o.groups = 1;
-      o.stride = {2, 2};
-      check_against_reference(o, {4, 24, 24}, 9, training);
-    }
-  }
-  set_num_threads(saved);
+  for_threads_and_modes({1, 2}, [](bool training) {
+    auto o = conv(5, {3, 3});
+    o.dilation = {2, 2};
+    o.padding = {2, 2};
+    check_against_reference(o, {4, 24, 24}, 13, training);
+    check_against_reference(o, {8, 32, 32}, 3, training);
+    o.stride = {2, 2};
+    check_against_reference(o, {4, 24, 24}, 9, training);
+  });
 }
 
-// The direct AVX-512 kernels (stride 1, dilation 1, one group, at most 32 filters, on CPUs with
-// AVX-512F): output-channel blocks with a remainder (11 = 8 + 3 in the forward, 11 = 6 + 5 and
-// 6 = 5 + 1 in the weight gradient), rows longer than one chunk of 32 pixels, kernels wider than
-// a block of 7 columns, "same" padding with an even kernel (more at the bottom/right), no bias.
+// The direct AVX-512 kernels (stride 1, dilation 1, one group, on CPUs with AVX-512F; the
+// forward up to 64 filters, the weight gradient up to 32): output-channel blocks with a remainder
+// (11 = 8 + 3 in the forward, 11 = 6 + 5 and 6 = 5 + 1 in the weight gradient), rows longer than
+// one chunk of 32 pixels, kernels wider than a block of 7 columns, "same" padding with an even
+// kernel (more at the bottom/right), no bias.
 TEST(Conv2d, DirectKernelMatchesDirectConvolution) {
   auto o = conv(11, {3, 4});
   o.padding_mode = "same";
