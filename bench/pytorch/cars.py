@@ -87,14 +87,7 @@ def run(seed, dropout, epochs, threads, splits=None):
     times = []
     for _ in range(epochs):
         t0 = time.perf_counter()
-        net.train()
-        perm = torch.randperm(len(xt))
-        for i in range(0, len(xt), 32):
-            b = perm[i : i + 32]
-            opt.zero_grad()
-            loss = loss_fn(net(xt[b]), yt[b])
-            loss.backward()
-            opt.step()
+        common.train_epoch(net, opt, loss_fn, xt, yt, 32)
         times.append(time.perf_counter() - t0)
     net.eval()
     with torch.no_grad():

@@ -84,14 +84,7 @@ def main():
     times = []
     for epoch in range(1, a.epochs + 1):
         t0 = time.perf_counter()
-        net.train()
-        perm = torch.randperm(len(xt))
-        for i in range(0, len(xt), 32):
-            b = perm[i : i + 32]
-            opt.zero_grad()
-            loss = loss_fn(net(xt[b]), yt[b])
-            loss.backward()
-            opt.step()
+        common.train_epoch(net, opt, loss_fn, xt, yt, 32)
         net.eval()
         with torch.inference_mode():
             val_loss = loss_fn(net(xv), yv).item()

@@ -12,6 +12,25 @@ import time
 import torch
 
 
+def train_epoch(net, opt, loss_fn, x, y, batch, track_loss=False):
+    """One training epoch over mini-batches in a torch.randperm order: forward, loss, backward, step.
+
+    Returns the mean training loss when track_loss (one .item() per batch), else None.
+    """
+    net.train()
+    perm = torch.randperm(len(x))
+    loss_sum = 0.0
+    for i in range(0, len(x), batch):
+        b = perm[i : i + batch]
+        opt.zero_grad()
+        loss = loss_fn(net(x[b]), y[b])
+        loss.backward()
+        opt.step()
+        if track_loss:
+            loss_sum += loss.item() * len(b)
+    return loss_sum / len(x) if track_loss else None
+
+
 def time_forward(net, sample_shape, batch, seconds):
     """Seconds of each inference call net(x) on a batch of random samples."""
     net.eval()

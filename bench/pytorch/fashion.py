@@ -127,19 +127,10 @@ def main():
     times = []
     for epoch in range(1, a.epochs + 1):
         t0 = time.perf_counter()
-        net.train()
-        perm = torch.randperm(len(xt))
-        loss_sum = 0.0
-        for i in range(0, len(xt), batch):
-            b = perm[i : i + batch]
-            opt.zero_grad()
-            loss = loss_fn(net(xt[b]), yt[b])
-            loss.backward()
-            opt.step()
-            loss_sum += loss.item() * len(b)
+        train_loss = common.train_epoch(net, opt, loss_fn, xt, yt, batch, track_loss=True)
         times.append(time.perf_counter() - t0)
         if not a.bench:
-            print(json.dumps({"epoch": epoch, "train_loss": loss_sum / len(xt), "seconds": times[-1]}))
+            print(json.dumps({"epoch": epoch, "train_loss": train_loss, "seconds": times[-1]}))
     result = {"model": a.model, "seed": a.seed, "epochs": a.epochs, "batch_size": batch,
               "train_images": len(xt), "test_images": len(xe),
               "seconds_per_epoch": statistics.median(times), "epoch_seconds": times,
