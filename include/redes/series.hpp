@@ -74,6 +74,8 @@ struct SeriesCodec {
   void target(std::span<const double> v, int64_t t, float* y) const;
   // out is (K) values in the original units for the outputs z (K) of the window at t.
   void decode(std::span<const double> v, int64_t t, const float* z, double* out) const;
+  // z of v[i] in the window whose last input is v[t-1] (the formulas above).
+  double encode(std::span<const double> v, int64_t i, int64_t t) const;
 
   nlohmann::json to_json() const;
   static SeriesCodec from_json(const nlohmann::json& j);

@@ -89,36 +89,23 @@ Series read_series(const SeriesSpec& spec) {
 void SeriesCodec::input(std::span<const double> v, std::span<const double> f, int64_t t,
                         float* x) const {
   const int64_t F = channels(), nf = F - 1;
-  const double anchor = v[t - 1];
   for (int64_t j = 0; j < lookback; ++j) {
     const int64_t i = t - lookback + j;
-    double z;
-    if (transform == "diff")
-      z = (v[i] - v[i - 1] - center) / scale;
-    else if (transform == "window_norm")
-      z = (v[i] - anchor) / scale;
-    else
-      z = (v[i] - center) / scale;
     float* row = x + j * F;
-    row[0] = static_cast<float>(z);
+    row[0] = static_cast<float>(encode(v, i, t));
     for (int64_t k = 0; k < nf; ++k)
       row[1 + k] = static_cast<float>((f[i * nf + k] - feature_center[k]) / feature_scale[k]);
   }
 }
 
+double SeriesCodec::encode(std::span<const double> v, int64_t i, int64_t t) const {
+  if (transform == "diff") return (v[i] - v[i - 1] - center) / scale;
+  if (transform == "window_norm") return (v[i] - v[t - 1]) / scale;
+  return (v[i] - center) / scale;
+}
+
 void SeriesCodec::target(std::span<const double> v, int64_t t, float* y) const {
-  const double anchor = v[t - 1];
-  for (int64_t k = 0; k < horizon; ++k) {
-    const int64_t i = t + k;
-    double z;
-    if (transform == "diff")
-      z = (v[i] - v[i - 1] - center) / scale;
-    else if (transform == "window_norm")
-      z = (v[i] - anchor) / scale;
-    else
-      z = (v[i] - center) / scale;
-    y[k] = static_cast<float>(z);
-  }
+  for (int64_t k = 0; k < horizon; ++k) y[k] = static_cast<float>(encode(v, t + k, t));
 }
 
 void SeriesCodec::decode(std::span<const double> v, int64_t t, const float* z, double* out) const {
