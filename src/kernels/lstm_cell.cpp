@@ -55,7 +55,8 @@ REDES_RNN_CLONES void backward_row(int64_t H, const T* a, const T* c_prev, const
 }
 
 // The same for a step without an output gradient (a layer whose model reads only its last
-// step): its own loop rather than a buffer of zeros to read.
+// step): its own loop rather than a buffer of zeros to read (one loop with dy ? dy[j] : 0 made
+// an epoch of the row-sequence LSTM 1.2x slower).
 template <class T>
 REDES_RNN_CLONES void backward_row_no_dy(int64_t H, const T* a, const T* c_prev, const T* tanh_c,
                                          const T* dh, T* dc, T* da) {
