@@ -10,12 +10,7 @@ std::vector<std::string> resolve_paths(Section& s, const std::string& key) {
   std::vector<std::string> paths;
   s.read(key, paths);
   if (paths.empty()) s.fail(n, "'" + key + "' must list at least one file");
-  for (auto& p : paths) {
-    std::filesystem::path fp(p);
-    if (fp.is_relative())
-      fp = (std::filesystem::path(s.path()).parent_path() / fp).lexically_normal();
-    p = fp.string();
-  }
+  for (auto& p : paths) p = relative_to_config(s, p);
   return paths;
 }
 

@@ -223,14 +223,20 @@ class Section {
 
 // A path written in the config: relative paths are relative to the config file's folder, so
 // that a config works from any working directory.
+inline std::string relative_to_config(Section& s, const std::filesystem::path& p) {
+  if (p.is_relative())
+    return (std::filesystem::path(s.path()).parent_path() / p).lexically_normal();
+  return p.string();
+}
+
+// The path under `key` (see relative_to_config); "" when absent and not required.
 inline std::string resolve_path(Section& s, const std::string& key, bool required) {
   const toml::node* n = required ? &s.require(key) : s.find(key);
   if (!n) return "";
   if (!n->is_string()) s.fail(*n, "'" + key + "' must be a string");
   std::filesystem::path p(n->as_string()->get());
   if (p.empty()) s.fail(*n, "'" + key + "' must not be empty");
-  if (p.is_relative()) p = (std::filesystem::path(s.path()).parent_path() / p).lexically_normal();
-  return p.string();
+  return relative_to_config(s, p);
 }
 
 // The [data] table of each kind of data but tables (which config.cpp reads).
