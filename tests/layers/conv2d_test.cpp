@@ -10,6 +10,7 @@
 #include "kernels/x86/sgemm_avx512.hpp"
 #include "redes/threads.hpp"
 #include "support/gradcheck.hpp"
+#include "support/layer_run.hpp"
 
 namespace redes {
 namespace {
@@ -125,18 +126,7 @@ void check_against_reference(const Conv2dOptions& opt, const Shape& input, int64
   Tensor x(input.batched(n)), dy(out), y(out, NAN), dx(x.shape(), 0.5f);
   for (auto& v : x.values()) v = float(rng.uniform(-1, 1));
   for (auto& v : dy.values()) v = float(rng.uniform(-1, 1));
-  ForwardCtx<float> f;
-  f.inputs = {x.view()};
-  f.output = y.view();
-  f.training = training;
-  layer.forward(f);
-  BackwardCtx<float> b;
-  b.inputs = {x.view()};
-  b.output = y.view();
-  b.grad_output = dy.view();
-  b.grad_inputs = {dx.view()};
-  b.training = training;
-  layer.backward(b);
+  test::forward_backward(layer, x, y, dy, &dx, training);
 
   const auto& g = layer.geometry();
   const float* w = layer.params()[0]->value;
@@ -383,16 +373,7 @@ TEST(Conv2d, RepeatsBitForBit) {
   auto step = [&]() {
     Tensor y(out), dx(x.shape(), 0.f);
     arena.zero_grad();
-    ForwardCtx<float> f;
-    f.inputs = {x.view()};
-    f.output = y.view();
-    layer.forward(f);
-    BackwardCtx<float> b;
-    b.inputs = {x.view()};
-    b.output = y.view();
-    b.grad_output = dy.view();
-    b.grad_inputs = {dx.view()};
-    layer.backward(b);
+    test::forward_backward(layer, x, y, dy, &dx);
     std::vector<float> all = y.values();
     all.insert(all.end(), dx.values().begin(), dx.values().end());
     all.insert(all.end(), arena.grads().begin(), arena.grads().end());
@@ -414,16 +395,7 @@ TEST(Conv2d, SkipsTheInputGradientWhenNotWanted) {
   Rng rng(4);
   layer.init(rng);
   Tensor x(ins[0].batched(2), 1.f), y(out), dy(out, 1.f);
-  ForwardCtx<float> f;
-  f.inputs = {x.view()};
-  f.output = y.view();
-  layer.forward(f);
-  BackwardCtx<float> b;
-  b.inputs = {x.view()};
-  b.output = y.view();
-  b.grad_output = dy.view();
-  b.grad_inputs = {TensorView<float>()};
-  layer.backward(b);
+  test::forward_backward<float>(layer, x, y, dy, nullptr);
   // Every weight saw x = 1 at each of the 2 * 3 * 3 outputs.
   for (float g : layer.params()[0]->grads()) EXPECT_FLOAT_EQ(g, 18.f);
   for (float g : layer.params()[1]->grads()) EXPECT_FLOAT_EQ(g, 18.f);

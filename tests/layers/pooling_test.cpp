@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "support/gradcheck.hpp"
+#include "support/layer_run.hpp"
 
 namespace redes {
 namespace {
@@ -66,16 +67,7 @@ std::pair<std::vector<double>, std::vector<double>> run(L& layer, Shape in,
   const Shape ins[] = {in};
   const Shape out = layer.setup(ins).batched(1);
   TensorD x(in.batched(1), values), y(out), dy(out, 1.0), dx(x.shape(), 0.0);
-  ForwardCtx<double> f;
-  f.inputs = {x.view()};
-  f.output = y.view();
-  layer.forward(f);
-  BackwardCtx<double> b;
-  b.inputs = {x.view()};
-  b.output = y.view();
-  b.grad_output = dy.view();
-  b.grad_inputs = {dx.view()};
-  layer.backward(b);
+  test::forward_backward(layer, x, y, dy, &dx);
   return {y.values(), dx.values()};
 }
 
@@ -122,16 +114,7 @@ TEST(MaxPool2d, TwoByTwoPathMatchesTheWindowRuleOnTiesAndNaN) {
     const Shape out = layer.setup(ins).batched(N);
     TensorD x(ins[0].batched(N), v), y(out), dy(out), dx(x.shape(), 0.0);
     for (int64_t i = 0; i < dy.numel(); ++i) dy[i] = double(i + 1);  // tells outputs apart
-    ForwardCtx<double> f;
-    f.inputs = {x.view()};
-    f.output = y.view();
-    layer.forward(f);
-    BackwardCtx<double> b;
-    b.inputs = {x.view()};
-    b.output = y.view();
-    b.grad_output = dy.view();
-    b.grad_inputs = {dx.view()};
-    layer.backward(b);
+    test::forward_backward(layer, x, y, dy, &dx);
     std::vector<double> want_dx(x.numel(), 0.0);
     for (int64_t pl = 0; pl < N * C; ++pl)
       for (int64_t oh = 0; oh < OH; ++oh)
