@@ -20,6 +20,7 @@
 
 #include "redes/layer.hpp"
 #include "support/golden.hpp"
+#include "support/golden_layer.hpp"
 
 namespace redes {
 namespace {
@@ -116,21 +117,11 @@ TEST_P(GoldenConv, MatchesPyTorch) {
   ASSERT_EQ(layer->setup(in_shapes).batched(input.dim(0)), expected_out.shape());
 
   // Parameters and buffers exactly the fixture's, by name.
-  std::vector<Param<float>*> params = layer->params(), buffers = layer->buffers();
-  std::vector<std::string> ours, theirs = fx.names_with_prefix("param.");
-  for (auto* p : params) ours.push_back(p->name);
-  std::sort(ours.begin(), ours.end());
-  std::sort(theirs.begin(), theirs.end());
-  ASSERT_EQ(ours, theirs) << "parameter names of " << c.fixture;
-  ASSERT_EQ(buffers.size(), fx.names_with_prefix("buffer.").size());
-
+  const std::vector<Param<float>*> params = layer->params(), buffers = layer->buffers();
   ParamArena<float> arena;
-  arena.bind(params);  // gradients start at 0: backward adds into them
-  for (auto* p : params) {
-    const Tensor& value = fx.at("param." + p->name);
-    ASSERT_EQ(p->shape, value.shape()) << "parameter " << p->name;
-    std::copy(value.values().begin(), value.values().end(), p->value);
-  }
+  golden::set_params(fx, c.fixture, params, arena);
+  if (HasFatalFailure()) return;
+  ASSERT_EQ(buffers.size(), fx.names_with_prefix("buffer.").size());
   std::vector<std::vector<float>> buffer_storage;
   buffer_storage.reserve(buffers.size());  // the buffers point into it
   for (auto* b : buffers) {
@@ -156,22 +147,7 @@ TEST_P(GoldenConv, MatchesPyTorch) {
     EXPECT_TRUE(msg.empty()) << msg;
   }
 
-  Tensor din(input.shape(), 0.0f);
-  BackwardCtx<float> bwd;
-  bwd.inputs = {input.view()};
-  bwd.output = out.view();
-  bwd.grad_output = fx.at("grad_output").view();
-  bwd.grad_inputs = {din.view()};
-  bwd.training = c.training;
-  layer->backward(bwd);
-  msg =
-      golden::compare(c.fixture + " grad_input", fx.at("grad_input"), din.view(), kAbsTol, kRelTol);
-  EXPECT_TRUE(msg.empty()) << msg;
-  for (auto* p : params) {
-    msg = golden::compare(c.fixture + " grad." + p->name, fx.at("grad." + p->name), p->grads(),
-                          kAbsTol, kRelTol);
-    EXPECT_TRUE(msg.empty()) << msg;
-  }
+  golden::check_backward(*layer, fx, c.fixture, out, params, c.training, kAbsTol, kRelTol);
 }
 
 INSTANTIATE_TEST_SUITE_P(Conv, GoldenConv, ::testing::ValuesIn(conv_cases()),

@@ -16,6 +16,7 @@
 
 #include "redes/layer.hpp"
 #include "support/golden.hpp"
+#include "support/golden_layer.hpp"
 
 namespace redes {
 namespace {
@@ -56,8 +57,6 @@ TEST_P(GoldenLayer, MatchesPyTorch) {
   const auto fx = golden::load_fixture(c.fixture + ".bin");
   const Tensor& input = fx.at("input");          // (N, ...)
   const Tensor& expected_out = fx.at("output");  // (N, ...)
-  const Tensor& grad_output = fx.at("grad_output");
-  const Tensor& expected_din = fx.at("grad_input");
 
   LayerSpec spec;
   spec.kind = c.kind;
@@ -69,20 +68,10 @@ TEST_P(GoldenLayer, MatchesPyTorch) {
   ASSERT_EQ(out_sample.batched(input.dim(0)), expected_out.shape());
 
   // The layer's parameters must be exactly the fixture's, by name.
-  std::vector<Param<float>*> params = layer->params();
-  std::vector<std::string> ours, theirs = fx.names_with_prefix("param.");
-  for (auto* p : params) ours.push_back(p->name);
-  std::sort(ours.begin(), ours.end());
-  std::sort(theirs.begin(), theirs.end());
-  ASSERT_EQ(ours, theirs) << "parameter names of " << c.fixture;
-
+  const std::vector<Param<float>*> params = layer->params();
   ParamArena<float> arena;
-  arena.bind(params);  // values and gradients start at 0: backward adds into the gradients
-  for (auto* p : params) {
-    const Tensor& value = fx.at("param." + p->name);
-    ASSERT_EQ(p->shape, value.shape()) << "parameter " << p->name;
-    std::copy(value.values().begin(), value.values().end(), p->value);
-  }
+  golden::set_params(fx, c.fixture, params, arena);
+  if (HasFatalFailure()) return;
 
   Rng rng(1);
   Tensor out(expected_out.shape(), std::numeric_limits<float>::quiet_NaN());
@@ -95,21 +84,7 @@ TEST_P(GoldenLayer, MatchesPyTorch) {
   auto msg = golden::compare(c.fixture + " output", expected_out, out.view(), kAbsTol, kRelTol);
   EXPECT_TRUE(msg.empty()) << msg;
 
-  Tensor din(input.shape(), 0.0f);
-  BackwardCtx<float> bwd;
-  bwd.inputs = {input.view()};
-  bwd.output = out.view();
-  bwd.grad_output = grad_output.view();
-  bwd.grad_inputs = {din.view()};
-  bwd.training = true;
-  layer->backward(bwd);
-  msg = golden::compare(c.fixture + " grad_input", expected_din, din.view(), kAbsTol, kRelTol);
-  EXPECT_TRUE(msg.empty()) << msg;
-  for (auto* p : params) {
-    msg = golden::compare(c.fixture + " grad." + p->name, fx.at("grad." + p->name), p->grads(),
-                          kAbsTol, kRelTol);
-    EXPECT_TRUE(msg.empty()) << msg;
-  }
+  golden::check_backward(*layer, fx, c.fixture, out, params, true, kAbsTol, kRelTol);
 }
 
 INSTANTIATE_TEST_SUITE_P(Layers, GoldenLayer, ::testing::ValuesIn(layer_cases()),
