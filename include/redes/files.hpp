@@ -1,4 +1,5 @@
-// Reading a whole file with a size limit checked before anything large is allocated.
+// Reading a whole file with a size limit checked before anything large is allocated, and
+// writing one atomically.
 #pragma once
 #include <cerrno>
 #include <cstdint>
@@ -37,5 +38,10 @@ std::string read_file(const std::string& path, uint64_t max_bytes, const std::st
   if (std::ferror(f.get())) throw E(path + ": cannot read: " + std::strerror(errno));
   return bytes;
 }
+
+// Writes bytes to path atomically: a temporary file in the same folder, flushed to disk
+// (fsync), then renamed over path, so that a reader sees the old file or the new one, never half
+// of either. Throws Error "<path>: cannot write: <reason>" on failure.
+void write_file_atomic(const std::string& path, const std::string& bytes);
 
 }  // namespace redes

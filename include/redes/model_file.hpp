@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "redes/files.hpp"
 #include "redes/graph.hpp"
 #include "redes/table.hpp"
 
@@ -27,8 +28,5 @@ void save_model(const std::string& path, const Model& model);
 // Throws ModelFileError "<path>: <problem>" for a missing file, a wrong magic, an unknown
 // version (with a hint), a truncated file, a checksum mismatch or an inconsistent header.
 Model load_model(const std::string& path);
-
-// Writes bytes to path atomically (temporary file + rename). Throws Error on failure.
-void write_file_atomic(const std::string& path, const std::string& bytes);
 
 }  // namespace redes
