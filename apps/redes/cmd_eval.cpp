@@ -51,7 +51,7 @@ Command add_eval(CLI::App& app) {
             if (a->data.empty() && a->config.empty())
               throw ConfigError("eval needs --data FILE (a table) or --config FILE");
             set_num_threads(a->threads);
-            Model model = load_model(a->model);
+            const Model model = Model::load(a->model);
             const Metrics m = a->config.empty()
                                   ? evaluate_model(model, a->data)
                                   : evaluate_model_on_config(model, load_config(a->config));
@@ -82,7 +82,7 @@ Command add_predict(CLI::App& app) {
             if (a->data.empty() && a->config.empty())
               throw ConfigError("predict needs --input FILE (a table) or --config FILE");
             set_num_threads(a->threads);
-            Model model = load_model(a->model);
+            const Model model = Model::load(a->model);
             if (!a->config.empty()) {
               predict_config_to_csv(model, load_config(a->config), a->output);
               return 0;

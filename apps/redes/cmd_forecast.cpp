@@ -2,9 +2,9 @@
 #include <cstdio>
 
 #include "commands.hpp"
-#include "redes/model_file.hpp"
+#include "redes/files.hpp"
+#include "redes/model.hpp"
 #include "redes/threads.hpp"
-#include "train/forecast.hpp"
 
 namespace redes::cli {
 
@@ -44,8 +44,7 @@ Command add_forecast(CLI::App& app) {
   cmd->add_option("--threads", a->threads, "Threads (0: all cores)");
   return {cmd, [a] {
             set_num_threads(a->threads);
-            Model model = load_model(a->model);
-            const std::string csv = forecast_csv(model, a->data, a->steps);
+            const std::string csv = Model::load(a->model).forecast(a->data, a->steps).csv();
             if (a->output == "-" || a->output.empty())
               std::fwrite(csv.data(), 1, csv.size(), stdout);
             else

@@ -2,9 +2,8 @@
 #include <cstdio>
 
 #include "commands.hpp"
-#include "redes/model_file.hpp"
+#include "redes/model.hpp"
 #include "redes/threads.hpp"
-#include "train/words.hpp"
 
 namespace redes::cli {
 
@@ -41,16 +40,12 @@ Command add_sample(CLI::App& app) {
       "likely character (default 0.8)");
   cmd->add_option("--seed", a->seed, "The random seed (same seed: same words; default 1)");
   cmd->add_option("--threads", a->threads, "Threads (0: all cores)");
-  return {
-      cmd, [a] {
-        set_num_threads(a->threads);
-        Model model = load_model(a->model);
-        const nlohmann::json data =
-            model.meta.contains("data") ? model.meta["data"] : nlohmann::json();
-        for (const auto& w : sample_words(*model.graph, data, a->count, a->temperature, a->seed))
-          std::printf("%s\n", w.c_str());
-        return 0;
-      }};
+  return {cmd, [a] {
+            set_num_threads(a->threads);
+            for (const auto& w : Model::load(a->model).sample(a->count, a->temperature, a->seed))
+              std::printf("%s\n", w.c_str());
+            return 0;
+          }};
 }
 
 }  // namespace redes::cli

@@ -49,8 +49,9 @@ int run_train(const TrainArgs& a) {
   const std::string out = a.out.empty() ? "runs/" + c.name : a.out;
   auto progress = make_console_progress(a.quiet);
   const auto summary = train_run(c, out, *progress);
-  std::printf("%s: %s, %d epochs (%.3g s each), test", c.name.c_str(), c.task.c_str(),
-              summary["epochs"].get<int>(), summary["seconds_per_epoch"].get<double>());
+  std::printf("%s: %s, %d epochs (%.3g s each), test", c.name.c_str(),
+              std::string(name(c.task)).c_str(), summary["epochs"].get<int>(),
+              summary["seconds_per_epoch"].get<double>());
   for (const auto& [k, v] : summary["test"].items())
     if (v.is_number()) std::printf(" %s %.4f", k.c_str(), v.get<double>());
   std::printf("\nresults in %s\n", out.c_str());

@@ -11,6 +11,7 @@
 #include "redes/optim.hpp"
 #include "redes/series.hpp"
 #include "redes/table.hpp"
+#include "redes/task.hpp"
 #include "redes/text.hpp"
 
 namespace redes {
@@ -36,15 +37,16 @@ struct Config {
   std::string path;  // the file it was read from
   std::string text;  // its text, copied into the run folder
   std::string name;  // a short name for the run (default: the file's stem)
-  std::string task =
-      "binary";  // "binary", "multiclass", "regression", "forecast", "language_model"
+  Task task = Task::binary;
   uint64_t seed = 1;
   int threads = 0;                  // 0: all cores
-  std::string data_kind = "table";  // [data] kind: "table", "images", "series" or "text"
-  TableSpec data;     // kind "table"; data.path is resolved against the config's folder
-  ImageSpec images;   // kind "images"; paths resolved the same way
-  SeriesSpec series;  // kind "series" (task "forecast")
-  TextSpec words;     // kind "text" (task "language_model"); `text` is the config's own text
+  DataKind data_kind = DataKind::table;  // [data] kind; the spec of that kind is the one used:
+  TableSpec data;     // table; data.path is resolved against the config's folder
+  ImageSpec images;   // images; paths resolved the same way
+  SeriesSpec series;  // series
+  TextSpec words;     // text (`text` above is the config's own text)
+  // The share of the training data held out for validation, whatever the kind.
+  double validation_fraction() const;
   std::vector<LayerSpec> layers;
   LossSpec loss;
   OptimizerSpec optimizer;

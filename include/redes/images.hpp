@@ -65,6 +65,14 @@ ImageSet read_image_folder(const std::string& dir, const std::vector<std::string
 // 10 classes, CIFAR-10's, CIFAR-100's (fine or coarse), or the folder's sub-folder names.
 std::vector<std::string> default_class_names(const ImageSpec& spec, int64_t classes);
 
+// The per-channel affine map x = pixel * scale[c] + shift[c] that turns 0..255 pixels into the
+// network's inputs, (pixel / 255 - mean[c]) / std[c]. mean and std hold one value per channel,
+// one value for all, or none (0 and 1). Throws ConfigError "<source>: ..." for a count that does
+// not match the channels or a std that is not positive.
+void pixel_normalisation(int64_t channels, const std::vector<double>& mean,
+                         const std::vector<double>& std, const std::string& source,
+                         std::vector<float>& scale, std::vector<float>& shift);
+
 // A view of some images of a set as a Dataset: gathers (N, C, H, W) floats scaled to [0, 1]
 // and normalised, augmented when training. Targets are class indices (N).
 class ImageDataset : public Dataset {

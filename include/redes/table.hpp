@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "redes/task.hpp"
 #include "redes/tensor.hpp"
 
 namespace redes {
@@ -64,7 +65,7 @@ struct Preprocessor {
     double fill = 0;                      // numeric: value imputed for a missing cell
     std::vector<std::string> categories;  // categorical: one output per category (sorted)
   };
-  std::string task;  // "binary", "multiclass", "regression"
+  Task task = Task::binary;  // binary, multiclass or regression
   std::vector<Column> columns;
   std::string target;
   TargetRule rule;
@@ -96,7 +97,7 @@ struct TabularSplits {
 };
 
 // Reads the table, fits the preprocessing on the training split only, and encodes the three
-// splits. task: "binary", "multiclass" or "regression". Splits are drawn from seed.
-TabularSplits load_tabular(const TableSpec& spec, const std::string& task, uint64_t seed);
+// splits. task: one a table serves (binary, multiclass, regression). Splits are drawn from seed.
+TabularSplits load_tabular(const TableSpec& spec, Task task, uint64_t seed);
 
 }  // namespace redes

@@ -26,11 +26,9 @@ struct Metrics {
 };
 
 // outputs are the network's outputs: logits (N, 1) for binary, (N, K) for multiclass,
-// values (N, 1) for regression; y as in Dataset.
-Metrics compute_metrics(const std::string& task, TensorView<const float> outputs,
-                        TensorView<const float> y, double loss);
-// Whether a larger value of the metric is better ("accuracy": yes, "loss", "rmse": no).
-bool higher_is_better(const std::string& metric);
+// values (N, 1) for regression; y as in Dataset. Fills the metrics metrics_of(task) names.
+Metrics compute_metrics(Task task, TensorView<const float> outputs, TensorView<const float> y,
+                        double loss);
 
 struct EpochLog {
   int epoch = 0;  // 1-based
@@ -55,7 +53,7 @@ std::unique_ptr<Progress> make_console_progress(bool quiet = false);
 class Trainer {
  public:
   Trainer(Graph& graph, Loss<float>& loss, const OptimizerSpec& optimizer,
-          const ScheduleSpec& schedule, const TrainSpec& train, std::string task);
+          const ScheduleSpec& schedule, const TrainSpec& train, Task task);
   ~Trainer();
 
   // Trains for train.epochs (or until early stopping). rng drives shuffling and dropout.
@@ -74,7 +72,7 @@ class Trainer {
   std::unique_ptr<Optimizer> optimizer_;
   ScheduleSpec schedule_;
   TrainSpec train_;
-  std::string task_;
+  Task task_;
   int best_epoch_ = 0;
   bool stopped_early_ = false;
 };

@@ -42,24 +42,30 @@ ImageDataset::ImageDataset(std::shared_ptr<const ImageSet> set, std::vector<int6
     REDES_CHECK(r >= 0 && r < set_->size(), Error,
                 set_->source + ": image " + std::to_string(r) + " requested but the set holds " +
                     std::to_string(set_->size()));
+  pixel_normalisation(c, mean, std, set_->source, scale_, shift_);
+}
+
+void pixel_normalisation(int64_t c, const std::vector<double>& mean, const std::vector<double>& std,
+                         const std::string& source, std::vector<float>& scale,
+                         std::vector<float>& shift) {
   const auto per_channel = [&](const std::vector<double>& v, const char* name, double none) {
     REDES_CHECK(v.size() <= 1 || static_cast<int64_t>(v.size()) == c, ConfigError,
-                set_->source + ": normalisation " + name + " has " + std::to_string(v.size()) +
+                source + ": normalisation " + name + " has " + std::to_string(v.size()) +
                     " values but the images have " + std::to_string(c) + " channels");
     std::vector<double> out(c, v.empty() ? none : v[0]);
     if (v.size() > 1) out = v;
     return out;
   };
   const std::vector<double> m = per_channel(mean, "mean", 0.0), s = per_channel(std, "std", 1.0);
-  scale_.resize(c);
-  shift_.resize(c);
+  scale.resize(c);
+  shift.resize(c);
   for (int64_t k = 0; k < c; ++k) {
     REDES_CHECK(std::isfinite(m[k]) && std::isfinite(s[k]) && s[k] > 0, ConfigError,
-                set_->source + ": normalisation of channel " + std::to_string(k) + ": std " +
+                source + ": normalisation of channel " + std::to_string(k) + ": std " +
                     std::to_string(s[k]) + " and mean " + std::to_string(m[k]) +
                     " must be finite, std positive");
-    scale_[k] = static_cast<float>(1.0 / (255.0 * s[k]));
-    shift_[k] = static_cast<float>(-m[k] / s[k]);
+    scale[k] = static_cast<float>(1.0 / (255.0 * s[k]));
+    shift[k] = static_cast<float>(-m[k] / s[k]);
   }
 }
 

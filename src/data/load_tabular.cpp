@@ -63,15 +63,15 @@ bool one_of(const T& v, std::initializer_list<T> allowed) {
   return std::find(allowed.begin(), allowed.end(), v) != allowed.end();
 }
 
-void validate(const TableSpec& spec, const std::string& task) {
+void validate(const TableSpec& spec, Task task) {
   using S = std::string;
   auto fail = [](const S& msg) { throw ConfigError("data: " + msg); };
-  if (!one_of<S>(task, {"binary", "multiclass", "regression"}))
-    throw ConfigError("unknown task '" + task + "' (expected binary, multiclass or regression)");
+  if (const S problem = mismatch(DataKind::table, task); !problem.empty()) fail(problem);
   if (!one_of<S>(spec.rule.kind, {"none", "above", "above_median"}))
     fail("unknown target rule '" + spec.rule.kind + "' (expected none, above or above_median)");
-  if (spec.rule.kind != "none" && task != "binary")
-    fail("the target rule '" + spec.rule.kind + "' makes a binary label, but the task is " + task);
+  if (spec.rule.kind != "none" && task != Task::binary)
+    fail("the target rule '" + spec.rule.kind + "' makes a binary label, but the task is " +
+         S(name(task)));
   if (spec.rule.kind == "above" && !std::isfinite(spec.rule.threshold))
     fail("the threshold of the rule 'above' must be a finite number");
   if (!one_of<S>(spec.missing, {"drop", "mean", "median"}))
@@ -100,7 +100,7 @@ void validate(const TableSpec& spec, const std::string& task) {
 std::vector<int64_t> fit_target(Preprocessor& p, const Table& t, size_t tcol,
                                 const std::vector<int64_t>& kept) {
   const std::string head = t.source + ": target '" + p.target + "'";
-  if (p.task == "regression") {
+  if (!is_classifier(p.task)) {
     for (int64_t r : kept) numeric_cell(t, r, tcol);  // fail now, not half way through
     return {};
   }
@@ -129,7 +129,7 @@ std::vector<int64_t> fit_target(Preprocessor& p, const Table& t, size_t tcol,
   if (p.classes.size() < 2)
     throw DataError(head + " has a single class ('" + p.classes.front() +
                     "'); a classifier needs at least 2");
-  if (p.task == "binary" && p.classes.size() > 2)
+  if (p.task == Task::binary && p.classes.size() > 2)
     throw DataError(head + " has " + std::to_string(p.classes.size()) + " distinct values (" +
                     join_names(p.classes, 6) + ") but task binary needs 2: set a target " +
                     "rule (above, above_median) or use task multiclass");
@@ -221,7 +221,7 @@ Preprocessor::Column fit_column(const TableSpec& spec, const Table& t, size_t co
 
 }  // namespace
 
-TabularSplits load_tabular(const TableSpec& spec, const std::string& task, uint64_t seed) {
+TabularSplits load_tabular(const TableSpec& spec, Task task, uint64_t seed) {
   validate(spec, task);
   const Table t = read_table(spec.path, spec.format);
   if (t.rows.empty()) throw DataError(t.source + ": no data rows");
@@ -253,7 +253,7 @@ TabularSplits load_tabular(const TableSpec& spec, const std::string& task, uint6
   p.missing = spec.missing;
   const std::vector<int64_t> label = fit_target(p, t, tcol, kept);
 
-  const bool stratify = spec.stratify && task != "regression";
+  const bool stratify = spec.stratify && is_classifier(task);
   const Split s = split_rows(kept, stratify ? label : std::vector<int64_t>{},
                              static_cast<int64_t>(p.classes.size()), spec, seed);
   if (s.train.empty())

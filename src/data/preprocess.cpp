@@ -62,7 +62,7 @@ Preprocessor::Encoded encode_rows(const Preprocessor& p, const Table& t,
               src + ": the model has no table preprocessing (it was not trained on a table)");
   const bool impute = p.missing != "drop";
   const bool by_rule = p.rule.kind == "above" || p.rule.kind == "above_median";
-  const bool classify = p.task == "binary" || p.task == "multiclass";
+  const bool classify = is_classifier(p.task);
 
   std::vector<size_t> cols;
   std::vector<Index> categories;
@@ -155,7 +155,7 @@ Preprocessor::Encoded encode_rows(const Preprocessor& p, const Table& t,
   // is not needed (predict).
   if (!need_target)
     e.y = Tensor(Shape{0});
-  else if (p.task == "multiclass")
+  else if (p.task == Task::multiclass)
     e.y = Tensor(Shape{n}, std::move(ys));
   else
     e.y = Tensor(Shape{n, 1}, std::move(ys));
@@ -175,7 +175,7 @@ json Preprocessor::to_json() const {
                     {"scale", c.scale},
                     {"fill", c.fill},  // categorical: index of the imputed category
                     {"categories", c.categories}});
-  return {{"task", task},
+  return {{"task", name(task)},
           {"target", target},
           {"rule", {{"kind", rule.kind}, {"threshold", rule.threshold}}},
           {"classes", classes},
@@ -217,18 +217,19 @@ void expect_one_of(const std::string& v, std::initializer_list<const char*> allo
 Preprocessor Preprocessor::from_json(const json& j) {
   if (!j.is_object()) bad(std::string("expected an object, found ") + j.type_name());
   Preprocessor p;
-  p.task = field<std::string>(j, "task", "");
+  const auto task = task_named(field<std::string>(j, "task", ""));
+  if (!task || !fits(DataKind::table, *task))
+    bad("unknown task '" + field<std::string>(j, "task", "") +
+        "' (binary, multiclass, regression)");
+  p.task = *task;
   p.target = field<std::string>(j, "target", "");
   const json& rule = j.contains("rule") ? j.at("rule") : json();
   p.rule.kind = field<std::string>(rule, "kind", "rule: ");
   p.rule.threshold = finite_field(rule, "threshold", "rule: ");
   p.classes = field<std::vector<std::string>>(j, "classes", "");
   p.missing = field<std::string>(j, "missing", "");
-  expect_one_of(p.task, {"", "binary", "multiclass", "regression"}, "task");
   expect_one_of(p.rule.kind, {"none", "above", "above_median"}, "target rule");
   expect_one_of(p.missing, {"drop", "mean", "median"}, "missing-value policy");
-  if (p.task == "binary" && p.classes.size() != 2) bad("a binary task needs 2 classes");
-  if (p.task == "multiclass" && p.classes.size() < 2) bad("a multiclass task needs 2+ classes");
 
   const json& cols = j.contains("columns") ? j.at("columns") : json();
   if (!cols.is_array()) bad("key 'columns' must be an array");
@@ -250,6 +251,11 @@ Preprocessor Preprocessor::from_json(const json& j) {
     }
     p.columns.push_back(std::move(c));
   }
+  // An empty preprocessor (a model not trained on a table) has no classes to check.
+  if (!p.columns.empty() && p.task == Task::binary && p.classes.size() != 2)
+    bad("a binary task needs 2 classes");
+  if (!p.columns.empty() && p.task == Task::multiclass && p.classes.size() < 2)
+    bad("a multiclass task needs 2+ classes");
   return p;
 }
 

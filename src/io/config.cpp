@@ -154,55 +154,42 @@ void parse_data(Section& root, Config& c) {
   const toml::table* t = root.table("data");
   if (!t) throw ConfigError(root.path() + ": missing table [data]");
   Section s(*t, "[data]", root.path());
-  s.read_choice("kind", c.data_kind, {"table", "images", "series", "text"});
-  // Series are forecast and word lists modelled, and those tasks need those kinds of data.
-  const std::string needs = c.data_kind == "series" ? "forecast"
-                            : c.data_kind == "text" ? "language_model"
-                                                    : "";
-  const bool sequence_task = c.task == "forecast" || c.task == "language_model";
-  if (needs.empty() ? sequence_task : c.task != needs) {
-    const toml::node* kind = s.find("kind");
-    s.fail(kind ? *kind : static_cast<const toml::node&>(*t),
-           needs.empty() ? "task '" + c.task + "' needs [data] kind = \"" +
-                               (c.task == "forecast" ? "series" : "text") + "\""
-                         : "[data] kind \"" + c.data_kind + "\" needs task = \"" + needs +
-                               "\", not '" + c.task + "'");
+  std::string kind(name(c.data_kind));
+  s.read_choice("kind", kind, data_kind_names());
+  c.data_kind = *data_kind_named(kind);
+  if (const std::string problem = mismatch(c.data_kind, c.task); !problem.empty()) {
+    const toml::node* node = s.find("kind");
+    s.fail(node ? *node : static_cast<const toml::node&>(*t), problem);
   }
-  if (c.data_kind == "images")
-    c.images = config_detail::parse_data_images(s);
-  else if (c.data_kind == "series")
-    c.series = config_detail::parse_data_series(s);
-  else if (c.data_kind == "text")
-    c.words = config_detail::parse_data_text(s);
-  else
-    c.data = parse_data_table(s);
+  switch (c.data_kind) {
+    case DataKind::table:
+      c.data = parse_data_table(s);
+      break;
+    case DataKind::images:
+      c.images = config_detail::parse_data_images(s);
+      break;
+    case DataKind::series:
+      c.series = config_detail::parse_data_series(s);
+      break;
+    case DataKind::text:
+      c.words = config_detail::parse_data_text(s);
+      break;
+  }
   s.finish();
 }
 
-// The loss a task needs when [loss] does not say.
-std::string default_loss(const std::string& task) {
-  if (task == "multiclass" || task == "language_model") return "softmax_cross_entropy";
-  if (task == "regression" || task == "forecast") return "mse";
-  return "bce_logits";
-}
-
-LossSpec parse_loss(Section& root, const std::string& task) {
+LossSpec parse_loss(Section& root, Task task) {
   LossSpec l;
   l.kind = default_loss(task);
   const toml::table* t = root.table("loss");
   if (!t) return l;
   Section s(*t, "[loss]", root.path());
   s.read_choice("type", l.kind, {"bce_logits", "softmax_cross_entropy", "mse", "mae", "huber"});
-  // The targets a task produces fit only some losses: binary labels are (N, 1) in {0, 1},
-  // multiclass labels are (N) class indices, regression targets are any real number.
-  const bool fits =
-      task == "multiclass" || task == "language_model" ? l.kind == "softmax_cross_entropy"
-      : task == "binary"                               ? l.kind != "softmax_cross_entropy"
-                         : l.kind != "bce_logits" && l.kind != "softmax_cross_entropy";
-  if (!fits) {
+  if (!fits(task, l.kind)) {
     const toml::node* type = t->get("type");
     s.fail(type ? *type : static_cast<const toml::node&>(*t),
-           "loss '" + l.kind + "' does not fit task '" + task + "'");
+           "loss '" + l.kind + "' does not fit task '" + std::string(name(task)) + "' (" +
+               losses_text(task) + ")");
   }
   if (const toml::node* w = s.find("class_weights")) {
     s.read("class_weights", l.class_weights);
@@ -307,8 +294,9 @@ Config parse_config(const std::string& text, const std::string& path) {
     if (name->empty()) root.fail(*doc.get("name"), "'name' must not be empty");
     c.name = *name;
   }
-  root.read_choice("task", c.task,
-                   {"binary", "multiclass", "regression", "forecast", "language_model"});
+  std::string task(name(c.task));
+  root.read_choice("task", task, task_names());
+  c.task = *task_named(task);
   if (auto seed = root.integer("seed", 0)) c.seed = static_cast<uint64_t>(*seed);
   root.read("threads", c.threads, 0);
   parse_data(root, c);
@@ -318,7 +306,33 @@ Config parse_config(const std::string& text, const std::string& path) {
   c.schedule = parse_schedule(root);
   c.train = parse_train(root);
   root.finish();
+  const auto& es = c.train.early_stopping;
+  if (es.enabled && !is_metric_of(c.task, es.monitor.substr(4))) {
+    std::string known = "val_loss";
+    for (const auto& m : metrics_of(c.task)) known += ", val_" + std::string(m);
+    throw ConfigError(path + ": [train.early_stopping] monitor '" + es.monitor +
+                      "' is not a metric of a " + std::string(name(c.task)) + " task (" + known +
+                      ")");
+  }
+  if (es.enabled && c.validation_fraction() <= 0)
+    throw ConfigError(
+        path +
+        ": [train.early_stopping] needs a validation set: set data.validation_fraction above 0");
   return c;
+}
+
+double Config::validation_fraction() const {
+  switch (data_kind) {
+    case DataKind::table:
+      return data.validation_fraction;
+    case DataKind::images:
+      return images.validation_fraction;
+    case DataKind::series:
+      return series.validation_fraction;
+    case DataKind::text:
+      return words.validation_fraction;
+  }
+  return 0;
 }
 
 Config load_config(const std::string& path) {

@@ -29,9 +29,9 @@ inline std::string one_line(std::string s) {
   return s;
 }
 
-inline std::string join(std::initializer_list<const char*> words) {
+inline std::string join(const std::vector<std::string>& words) {
   std::string s;
-  for (const char* w : words) s += (s.empty() ? "" : ", ") + std::string(*w ? w : "\"\"");
+  for (const auto& w : words) s += (s.empty() ? "" : ", ") + (w.empty() ? "\"\"" : w);
   return s;
 }
 
@@ -136,10 +136,10 @@ class Section {
   // A string that must be one of a fixed set, checked here so that the mistake is reported
   // at its line rather than deep inside training.
   void read_choice(const std::string& key, std::string& out,
-                   std::initializer_list<const char*> choices) {
+                   const std::vector<std::string>& choices) {
     auto s = string(key);
     if (!s) return;
-    for (const char* c : choices)
+    for (const auto& c : choices)
       if (*s == c) {
         out = *s;
         return;

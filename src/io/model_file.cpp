@@ -239,6 +239,7 @@ uint64_t weights_needed(const std::vector<LayerSpec>& specs, const Shape& input)
 
 void save_model(const std::string& path, const Model& model) {
   REDES_CHECK(model.graph != nullptr, Error, path + ": cannot save a model without a graph");
+  model.task(), model.kind();  // throw for a model that does not say what it is
   const Graph& g = *model.graph;
 
   nlohmann::json header;
@@ -376,6 +377,18 @@ Model load_model(const std::string& path) {
     }
   }
   model.meta = meta_j;
+  // Version 1 recorded the kind only for images, series and text (in meta.data).
+  if (!model.meta.contains("kind")) {
+    const auto& data = model.meta.value("data", nlohmann::json::object());
+    model.meta["kind"] = data.is_object() ? data.value("kind", "table") : "table";
+  }
+  if (!model.meta.contains("task") && !model.prep.columns.empty())
+    model.meta["task"] = name(model.prep.task);
+  try {
+    model.task(), model.kind();
+  } catch (const Error& e) {
+    throw ModelFileError(path + ": bad header: " + one_line(e.what()));
+  }
   return model;
 }
 

@@ -29,8 +29,6 @@ std::shared_ptr<const ImageSet> read_split(const ImageSpec& s, bool train) {
 
 LoadedData load_image_data(const Config& config) {
   const ImageSpec& spec = config.images;
-  REDES_CHECK(config.task == "multiclass", ConfigError,
-              config.path + ": images are classified: set task = \"multiclass\"");
   auto train = read_split(spec, true), test = read_split(spec, false);
   REDES_CHECK(train->channels == test->channels && train->height == test->height &&
                   train->width == test->width,
@@ -66,6 +64,14 @@ LoadedData load_image_data(const Config& config) {
   if (n_val > 0)
     d.val = std::make_unique<ImageDataset>(train, val_rows, spec.mean, spec.std, AugmentSpec{}, 0);
   d.test = std::make_unique<ImageDataset>(test, test_rows, spec.mean, spec.std, AugmentSpec{}, 0);
+  d.test_inputs = [test] {
+    LoadedData::TestInputs in;
+    in.pixels = BasicTensor<uint8_t>(Shape{test->size(), test->channels, test->height, test->width},
+                                     test->pixels);
+    in.truth =
+        Tensor(Shape{test->size()}, std::vector<float>(test->labels.begin(), test->labels.end()));
+    return in;
+  };
   d.meta = {{"kind", "images"},
             {"format", spec.format},
             {"shape", {train->channels, train->height, train->width}},

@@ -10,8 +10,6 @@ namespace redes {
 
 LoadedData load_series_data(const Config& config) {
   const SeriesSpec& spec = config.series;
-  REDES_CHECK(config.task == "forecast", ConfigError,
-              config.path + ": a series is forecast: set task = \"forecast\"");
   auto series = std::make_shared<const Series>(read_series(spec));
   const SeriesSplit split = split_series(*series, spec);
   const SeriesCodec codec = fit_codec(*series, spec, split.train_end);
@@ -27,6 +25,27 @@ LoadedData load_series_data(const Config& config) {
   if (!val.at.empty()) d.val = std::make_unique<TensorDataset>(val.x, val.y);
   d.test = std::make_unique<TensorDataset>(test.x, test.y);
   d.meta = series_meta(spec, codec);
+  // For predict --config: each test window as the rows before its forecast, in the series' units
+  // (the value, then the features), and the values it forecasts.
+  d.test_inputs = [series, codec, at = test.at] {
+    const int64_t rows = codec.warmup(), F = codec.channels(), K = codec.horizon,
+                  n = static_cast<int64_t>(at.size());
+    LoadedData::TestInputs in;
+    in.x = Tensor(Shape{n, rows, F});
+    in.truth = Tensor(Shape{n, K});
+    for (int64_t i = 0; i < n; ++i) {
+      for (int64_t r = 0; r < rows; ++r) {
+        const int64_t row = at[i] - rows + r;
+        float* o = in.x.data() + (i * rows + r) * F;
+        o[0] = static_cast<float>(series->values[row]);
+        for (int64_t k = 1; k < F; ++k)
+          o[k] = static_cast<float>(series->features[row * (F - 1) + k - 1]);
+      }
+      for (int64_t k = 0; k < K; ++k)
+        in.truth[i * K + k] = static_cast<float>(series->values[at[i] + k]);
+    }
+    return in;
+  };
   d.rows = {
       {"read", series->size()},
       {"train", split.train_end},

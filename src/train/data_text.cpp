@@ -9,8 +9,6 @@ namespace redes {
 
 LoadedData load_text_data(const Config& config) {
   const TextSpec& spec = config.words;
-  REDES_CHECK(config.task == "language_model", ConfigError,
-              config.path + ": words are modelled: set task = \"language_model\"");
   const WordList list = read_words(spec);
   const Vocabulary vocab(list.words);
   auto splits = std::make_shared<const WordSplits>(split_words(list, spec, config.seed));
@@ -24,6 +22,11 @@ LoadedData load_text_data(const Config& config) {
   d.train = dataset(splits->train);
   if (!splits->val.empty()) d.val = dataset(splits->val);
   d.test = dataset(splits->test);
+  d.test_inputs = [vocab, splits, max_length = spec.max_length] {
+    LoadedData::TestInputs in;
+    encode_words(vocab, splits->test, max_length, in.x, in.truth);
+    return in;
+  };
   d.classes = vocab.tokens();  // each step is classified into the vocabulary
   d.meta = text_meta(spec, vocab);
   d.rows = {{"lines", list.lines},

@@ -123,31 +123,4 @@ nlohmann::json series_meta(const SeriesSpec& spec, const SeriesCodec& codec) {
           {"features", spec.features}, {"season", spec.season}, {"codec", codec.to_json()}};
 }
 
-std::string forecast_csv(Model& model, const std::string& data_path, int64_t steps) {
-  const nlohmann::json& d = model.meta.contains("data") ? model.meta["data"] : nlohmann::json();
-  REDES_CHECK(d.is_object() && d.value("kind", "") == "series", Error,
-              "this model was not trained on a series (train one with [data] kind = \"series\")");
-  REDES_CHECK(steps >= 1, Error, "--steps must be at least 1");
-  const SeriesCodec codec = SeriesCodec::from_json(d.at("codec"));
-  const std::string value = d.at("value"), time = d.value("time", "");
-  const auto features = d.value("features", std::vector<std::string>{});
-  const Series s = read_series(data_path, "", value, time, features);
-  REDES_CHECK(s.size() >= codec.warmup(), DataError,
-              data_path + ": the series has " + std::to_string(s.size()) +
-                  " rows but the model reads " + std::to_string(codec.warmup()) + " to forecast");
-  REDES_CHECK(features.empty() || steps <= codec.horizon, Error,
-              "the model reads feature columns, which are not known beyond " + data_path +
-                  ": forecast at most its horizon, " + std::to_string(codec.horizon) + " steps");
-  const int64_t origin = s.size();
-  const auto path =
-      forecast_recursive(codec, s.values, s.features, std::span<const int64_t>(&origin, 1), steps,
-                         graph_predictor(*model.graph));
-  const auto times = time.empty() ? std::vector<std::string>() : extend_times(s.times, steps);
-  std::ostringstream os;
-  os << (time.empty() ? "step" : time) << "," << value << "\n";
-  for (int64_t h = 0; h < steps; ++h)
-    os << (time.empty() ? std::to_string(origin + h) : times[h]) << "," << fmt(path[0][h]) << "\n";
-  return os.str();
-}
-
 }  // namespace redes

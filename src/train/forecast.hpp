@@ -1,12 +1,11 @@
 // Forecasting with a trained network: the evaluation in the original units that summary.json
-// reports beside the naive baselines, and the forecasts `redes forecast` writes.
+// reports beside the naive baselines (Model::forecast continues a series).
 #pragma once
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "redes/graph.hpp"
-#include "redes/model_file.hpp"
 #include "redes/series.hpp"
 
 namespace redes {
@@ -31,10 +30,5 @@ ForecastEvaluation evaluate_forecasts(const SeriesPredictor& predict, const Seri
 
 // What the model file keeps to read a series the same way (meta["data"]).
 nlohmann::json series_meta(const SeriesSpec& spec, const SeriesCodec& codec);
-
-// `redes forecast`: reads the series in data_path with the columns the model was trained on,
-// forecasts `steps` values after its last row and returns the CSV text: the time column
-// continued (or "step"), and the value column.
-std::string forecast_csv(Model& model, const std::string& data_path, int64_t steps);
 
 }  // namespace redes

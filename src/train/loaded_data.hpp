@@ -25,6 +25,15 @@ struct LoadedData {
   // Evaluations a kind of data adds to summary.json after training (forecasts in the original
   // units and baselines, perplexity beside n-gram baselines); may write files into out_dir.
   std::function<void(Graph& graph, nlohmann::json& summary, const std::string& out_dir)> report;
+  // The test split as Model::predict takes it (images as uint8 pixels, series as the rows before
+  // each forecast in the series' units) and its true targets: classes (N), values (N, K), token
+  // ids (N, T); for predict --config.
+  struct TestInputs {
+    Tensor x;
+    BasicTensor<uint8_t> pixels;  // images
+    Tensor truth;
+  };
+  std::function<TestInputs()> test_inputs;
 };
 
 LoadedData load_table_data(const Config& config);   // data_table.cpp

@@ -15,12 +15,6 @@ nlohmann::json Metrics::to_json() const {
   return j;
 }
 
-bool higher_is_better(const std::string& metric) {
-  static const char* higher[] = {"accuracy", "precision", "recall", "f1", "roc_auc"};
-  return std::any_of(std::begin(higher), std::end(higher),
-                     [&](const char* m) { return metric == m; });
-}
-
 namespace {
 
 // Area under the ROC curve as the Mann-Whitney statistic: the probability that a random
@@ -101,55 +95,62 @@ void language_model_scores(Metrics& m, TensorView<const float> outputs, TensorVi
 
 }  // namespace
 
-Metrics compute_metrics(const std::string& task, TensorView<const float> outputs,
-                        TensorView<const float> y, double loss) {
+Metrics compute_metrics(Task task, TensorView<const float> outputs, TensorView<const float> y,
+                        double loss) {
   Metrics m;
   m.loss = loss;
   const int64_t n = outputs.dim(0);
   REDES_CHECK(y.rank() >= 1 && y.dim(0) == n, ShapeError,
               "metrics: outputs " + outputs.shape().str() + " and targets " + y.shape().str() +
                   " differ in N");
-  if (task == "regression" ||
-      task == "forecast") {  // forecast: in the scaled units the network sees
-    REDES_CHECK(outputs.numel() == y.numel(), ShapeError,
-                "metrics: outputs " + outputs.shape().str() + " and targets " + y.shape().str() +
-                    " differ");
-    double se = 0, ae = 0;
-    for (int64_t i = 0; i < outputs.numel(); ++i) {
-      const double d = double(outputs[i]) - y[i];
-      se += d * d, ae += std::abs(d);
+  switch (task) {
+    case Task::regression:
+    case Task::forecast: {  // forecast: in the scaled units the network sees
+      REDES_CHECK(outputs.numel() == y.numel(), ShapeError,
+                  "metrics: outputs " + outputs.shape().str() + " and targets " + y.shape().str() +
+                      " differ");
+      double se = 0, ae = 0;
+      for (int64_t i = 0; i < outputs.numel(); ++i) {
+        const double d = double(outputs[i]) - y[i];
+        se += d * d, ae += std::abs(d);
+      }
+      const double count = std::max<int64_t>(outputs.numel(), 1);
+      m.values["rmse"] = std::sqrt(se / count);
+      m.values["mae"] = ae / count;
+      break;
     }
-    const double count = std::max<int64_t>(outputs.numel(), 1);
-    m.values["rmse"] = std::sqrt(se / count);
-    m.values["mae"] = ae / count;
-  } else if (task == "binary") {
-    REDES_CHECK(outputs.numel() == n && y.numel() == n, ShapeError,
-                "binary metrics need one logit per sample, got " + outputs.shape().str());
-    m.confusion.assign(2, std::vector<int64_t>(2, 0));
-    std::vector<float> score(outputs.begin(), outputs.end());
-    std::vector<int> label(n);
-    for (int64_t i = 0; i < n; ++i) {
-      label[i] = y[i] > 0.5f;
-      m.confusion[label[i]][outputs[i] >= 0.0f] += 1;  // logit >= 0 <=> probability >= 0.5
+    case Task::binary: {
+      REDES_CHECK(outputs.numel() == n && y.numel() == n, ShapeError,
+                  "binary metrics need one logit per sample, got " + outputs.shape().str());
+      m.confusion.assign(2, std::vector<int64_t>(2, 0));
+      std::vector<float> score(outputs.begin(), outputs.end());
+      std::vector<int> label(n);
+      for (int64_t i = 0; i < n; ++i) {
+        label[i] = y[i] > 0.5f;
+        m.confusion[label[i]][outputs[i] >= 0.0f] += 1;  // logit >= 0 <=> probability >= 0.5
+      }
+      classification_scores(m);
+      if (auto auc = roc_auc(score, label)) m.values["roc_auc"] = *auc;
+      break;
     }
-    classification_scores(m);
-    if (auto auc = roc_auc(score, label)) m.values["roc_auc"] = *auc;
-  } else if (task == "multiclass") {
-    const int64_t k = outputs.numel() / std::max<int64_t>(n, 1);
-    m.confusion.assign(k, std::vector<int64_t>(k, 0));
-    for (int64_t i = 0; i < n; ++i) {
-      const float* row = outputs.data() + i * k;
-      const int64_t pred = std::max_element(row, row + k) - row;
-      const int64_t truth = static_cast<int64_t>(y[i]);
-      REDES_CHECK(truth >= 0 && truth < k, ShapeError,
-                  "class index " + std::to_string(truth) + " outside 0.." + std::to_string(k - 1));
-      m.confusion[truth][pred] += 1;
+    case Task::multiclass: {
+      const int64_t k = outputs.numel() / std::max<int64_t>(n, 1);
+      m.confusion.assign(k, std::vector<int64_t>(k, 0));
+      for (int64_t i = 0; i < n; ++i) {
+        const float* row = outputs.data() + i * k;
+        const int64_t pred = std::max_element(row, row + k) - row;
+        const int64_t truth = static_cast<int64_t>(y[i]);
+        REDES_CHECK(
+            truth >= 0 && truth < k, ShapeError,
+            "class index " + std::to_string(truth) + " outside 0.." + std::to_string(k - 1));
+        m.confusion[truth][pred] += 1;
+      }
+      classification_scores(m);
+      break;
     }
-    classification_scores(m);
-  } else if (task == "language_model") {
-    language_model_scores(m, outputs, y);
-  } else {
-    throw ConfigError("unknown task '" + task + "'");
+    case Task::language_model:
+      language_model_scores(m, outputs, y);
+      break;
   }
   return m;
 }

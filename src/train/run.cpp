@@ -1,4 +1,4 @@
-// A run: the pipeline behind `redes train`, `redes eval` and `redes predict` for tables.
+// A run: the pipeline behind `redes train`, `redes eval` and `redes predict`.
 #include "redes/run.hpp"
 
 #include <algorithm>
@@ -18,53 +18,21 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The loss a task expects and the number of outputs its last layer must give.
-// target is the per-sample target shape: forecasts give one output per step of the horizon
-// (K), language models one logit per vocabulary token at every step, (T, V).
-void check_task(const Config& c, const Shape& output, int64_t classes, const Shape& target) {
-  const int64_t width = output.numel();
-  const std::string& t = c.task;
-  const std::string& loss = c.loss.kind;
-  if (t == "language_model") {
-    std::vector<int64_t> dims = target.dims();
-    dims.push_back(classes);
-    const Shape want(dims);
-    if (output != want)
-      throw ConfigError(c.path + ": the last layer gives " + output.str() +
-                        " per sample but a language_model needs " + want.str() +
-                        ": a logit for each of the " + std::to_string(classes) +
-                        " tokens at every step (return_sequences = true, then linear units = " +
-                        std::to_string(classes) + ")");
-    if (loss != "softmax_cross_entropy")
-      throw ConfigError(c.path + ": loss '" + loss +
-                        "' does not fit a language_model task (softmax_cross_entropy)");
-    return;
-  }
-  const int64_t want = t == "multiclass" ? classes : t == "forecast" ? target.numel() : 1;
-  if (width != want)
-    throw ConfigError(c.path + ": the last layer gives " + output.str() +
-                      " outputs per sample but a " + t + " task needs " + std::to_string(want) +
-                      (t == "multiclass" ? " (one per class)"
-                       : t == "forecast" ? " (one per step of the horizon)"
-                                         : ""));
-  const bool ok = (t == "binary" && loss == "bce_logits") ||
-                  (t == "multiclass" && loss == "softmax_cross_entropy") ||
-                  ((t == "regression" || t == "forecast") &&
-                   (loss == "mse" || loss == "mae" || loss == "huber"));
-  if (!ok)
-    throw ConfigError(c.path + ": loss '" + loss + "' does not fit a " + t +
-                      " task (binary: bce_logits; multiclass: softmax_cross_entropy; regression "
-                      "and forecast: mse, "
-                      "mae, huber)");
-}
-
 // The data of a config, by its [data] kind.
 LoadedData load_data(const Config& config) {
-  const std::string& kind = config.data_kind;
-  return kind == "images"   ? load_image_data(config)
-         : kind == "series" ? load_series_data(config)
-         : kind == "text"   ? load_text_data(config)
-                            : load_table_data(config);
+  if (const std::string problem = mismatch(config.data_kind, config.task); !problem.empty())
+    throw ConfigError(config.path + ": " + problem);
+  switch (config.data_kind) {
+    case DataKind::table:
+      return load_table_data(config);
+    case DataKind::images:
+      return load_image_data(config);
+    case DataKind::series:
+      return load_series_data(config);
+    case DataKind::text:
+      return load_text_data(config);
+  }
+  throw Error("unknown kind of data");
 }
 
 double median(std::vector<double> v) {
@@ -107,21 +75,12 @@ std::string metrics_csv(const std::vector<EpochLog>& logs) {
 }  // namespace
 
 nlohmann::json train_run(const Config& config, const std::string& out, Progress& progress) {
-  const std::string& kind = config.data_kind;
-  const double validation_fraction = kind == "images"   ? config.images.validation_fraction
-                                     : kind == "series" ? config.series.validation_fraction
-                                     : kind == "text"   ? config.words.validation_fraction
-                                                        : config.data.validation_fraction;
-  if (config.train.early_stopping.enabled && !validation_fraction)
-    throw ConfigError(
-        config.path +
-        ": [train.early_stopping] needs a validation set: set data.validation_fraction above 0");
   set_num_threads(config.threads);
   LoadedData data = load_data(config);
 
   auto graph = std::make_unique<Graph>(config.layers, data.train->sample_shape());
-  check_task(config, graph->output_shape(), static_cast<int64_t>(data.classes.size()),
-             data.train->target_shape());
+  check_output(config.task, graph->output_shape(), data.train->target_shape(),
+               static_cast<int64_t>(data.classes.size()), config.path);
   Rng rng(config.seed);
   Rng init_rng = rng.split();
   graph->init(init_rng);
@@ -137,7 +96,8 @@ nlohmann::json train_run(const Config& config, const std::string& out, Progress&
 
   nlohmann::json summary = {
       {"name", config.name},
-      {"task", config.task},
+      {"task", name(config.task)},
+      {"kind", name(config.data_kind)},
       {"epochs", static_cast<int>(logs.size())},
       {"best_epoch", trainer.best_epoch()},
       {"stopped_early", trainer.stopped_early()},
@@ -157,7 +117,8 @@ nlohmann::json train_run(const Config& config, const std::string& out, Progress&
   Model model;
   model.graph = std::move(graph);
   model.prep = data.prep;
-  model.meta = {{"task", config.task},
+  model.meta = {{"task", name(config.task)},
+                {"kind", name(config.data_kind)},
                 {"loss", config.loss.kind},
                 {"name", config.name},
                 {"data", data.meta}};
@@ -174,178 +135,145 @@ nlohmann::json train_run(const Config& config, const std::string& out, Progress&
 
 namespace {
 
-Preprocessor::Encoded encode_file(const Model& model, const std::string& path, bool need_target,
-                                  int64_t* rows = nullptr) {
-  REDES_CHECK(!model.prep.columns.empty(), Error, "this model was not trained on a table");
-  Table table = read_table(path);
-  if (rows) *rows = static_cast<int64_t>(table.rows.size());
-  return model.prep.encode(table, need_target);
-}
-
-}  // namespace
-
-Metrics evaluate_model(Model& model, const std::string& data_path) {
-  auto enc = encode_file(model, data_path, true);
-  REDES_CHECK(enc.x.dim(0) > 0, DataError, data_path + ": no row left to evaluate");
-  LossSpec ls;
-  ls.kind = model.meta.value("loss", "bce_logits");
-  auto loss = make_loss<float>(ls);
-  TensorDataset data(enc.x, enc.y);
-  Trainer trainer(*model.graph, *loss, OptimizerSpec{}, ScheduleSpec{}, TrainSpec{},
-                  model.prep.task);
-  return trainer.evaluate(data);
-}
-
-namespace {
-
 // The data of a config for a saved model: checks that its samples and task fit the model.
 LoadedData load_data_for(const Model& model, const Config& config) {
+  REDES_CHECK(model.task() == config.task && model.kind() == config.data_kind, ConfigError,
+              config.path + ": task '" + std::string(name(config.task)) + "' on " +
+                  std::string(name(config.data_kind)) + " data, the model was trained for '" +
+                  std::string(name(model.task())) + "' on " + std::string(name(model.kind())) +
+                  " data");
   LoadedData data = load_data(config);
   const Shape input = data.test->sample_shape();
   REDES_CHECK(input == model.graph->input_shape(), ConfigError,
               config.path + ": its data gives samples of shape " + input.str() +
                   ", the model takes " + model.graph->input_shape().str() +
                   " (use the config the model was trained with)");
-  const std::string task = model.meta.value("task", config.task);
-  REDES_CHECK(
-      task == config.task, ConfigError,
-      config.path + ": task '" + config.task + "', the model was trained for '" + task + "'");
   return data;
 }
 
-Trainer inference_trainer(Model& model, const std::string& task, std::unique_ptr<Loss<float>>& loss,
-                          const std::string& default_loss) {
-  LossSpec ls;
-  ls.kind = model.meta.value("loss", default_loss);
-  loss = make_loss<float>(ls);
-  return Trainer(*model.graph, *loss, OptimizerSpec{}, ScheduleSpec{}, TrainSpec{}, task);
+void write_out(const std::string& out, const std::string& text) {
+  if (out == "-" || out.empty())
+    std::fwrite(text.data(), 1, text.size(), stdout);
+  else
+    write_file_atomic(out, text);
+}
+
+// The one writer of prediction CSVs. predictions are (N, ...) as Model::predict gives them;
+// a sample whose prediction is (T, V) (a word model) gives a row per step, with a "step"
+// column. With truth ((N) classes, (N, K) values or (N, T) token ids), rows start with the
+// sample's index and end with the true target, and steps without a target (-1) are left out.
+// Without it, `slots` maps each output row to a prediction (-1: an empty row, for table rows
+// that could not be encoded).
+std::string predictions_csv(const Model& model, const Tensor& predictions, const Tensor* truth,
+                            const std::vector<int64_t>& slots) {
+  const Task task = model.task();
+  const auto classes = model.classes();
+  const Shape per = predictions.shape().sample();
+  const bool steps = per.rank() == 2;
+  const int64_t n = predictions.dim(0), width = per.rank() ? per[-1] : 1;
+  const int64_t rows_per = steps ? per[0] : 1;
+  const std::string target =
+      model.prep.columns.empty()
+          ? model.meta.value("data", nlohmann::json::object()).value("value", "")
+          : model.prep.target;
+  auto cols = prediction_columns(task, classes, target, width);
+  const int64_t truth_width = truth && n ? truth->numel() / (n * rows_per) : 0;
+
+  std::string csv;
+  const auto line = [&](const std::vector<std::string>& cells) {
+    for (size_t i = 0; i < cells.size(); ++i) csv += (i ? "," : "") + cells[i];
+    csv += "\n";
+  };
+  std::vector<std::string> head;
+  if (truth) head.push_back("index");
+  if (steps) head.push_back("step");
+  head.insert(head.end(), cols.begin(), cols.end());
+  if (truth) {
+    if (truth_width == 1) head.push_back("true");
+    for (int64_t k = 1; truth_width > 1 && k <= truth_width; ++k)
+      head.push_back("true+" + std::to_string(k));
+  }
+  line(head);
+  const auto true_cells = [&](int64_t at) {
+    std::vector<std::string> cells;
+    const float* t = truth->data() + at * truth_width;
+    for (int64_t k = 0; k < truth_width; ++k) {
+      if (is_classifier(task)) {
+        const auto c = static_cast<int64_t>(t[k]);
+        cells.push_back(c >= 0 && c < static_cast<int64_t>(classes.size()) ? classes[c]
+                                                                           : std::to_string(c));
+      } else {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.7g", double(t[k]));
+        cells.push_back(buf);
+      }
+    }
+    return cells;
+  };
+  const auto sample_rows = [&](int64_t i) {
+    for (int64_t s = 0; s < rows_per; ++s) {
+      const int64_t at = i * rows_per + s;
+      if (truth && steps && truth->data()[at] < 0) continue;  // padding: nothing to predict
+      std::vector<std::string> cells;
+      if (truth) cells.push_back(std::to_string(i));
+      if (steps) cells.push_back(std::to_string(s));
+      auto p = prediction_cells(task, classes, predictions.data() + at * width, width);
+      cells.insert(cells.end(), p.begin(), p.end());
+      if (truth) {
+        auto t = true_cells(at);
+        cells.insert(cells.end(), t.begin(), t.end());
+      }
+      line(cells);
+    }
+  };
+  if (truth) {
+    for (int64_t i = 0; i < n; ++i) sample_rows(i);
+  } else {
+    for (int64_t slot : slots) {
+      if (slot < 0)
+        line(std::vector<std::string>(cols.size(), ""));
+      else
+        sample_rows(slot);
+    }
+  }
+  return csv;
 }
 
 }  // namespace
 
-Metrics evaluate_model_on_config(Model& model, const Config& config) {
-  const LoadedData data = load_data_for(model, config);
-  std::unique_ptr<Loss<float>> loss;
-  Trainer trainer = inference_trainer(model, config.task, loss, config.loss.kind);
-  return trainer.evaluate(*data.test);
+Metrics evaluate_model(const Model& model, const std::string& data_path) {
+  REDES_CHECK(!model.prep.columns.empty(), Error,
+              data_path + ": this model was not trained on a table: evaluate it with --config");
+  auto enc = model.prep.encode(read_table(data_path), true);
+  REDES_CHECK(enc.x.dim(0) > 0, DataError, data_path + ": no row left to evaluate");
+  return model.evaluate(TensorDataset(enc.x, enc.y));
 }
 
-void predict_config_to_csv(Model& model, const Config& config, const std::string& out) {
-  const std::string& task = config.task;
-  REDES_CHECK(task == "binary" || task == "multiclass" || task == "regression", ConfigError,
-              config.path + ": predict --config takes classifiers and regressors; a '" + task +
-                  "' model goes to " + (task == "forecast" ? "redes forecast" : "redes sample"));
-  const LoadedData data = load_data_for(model, config);
-  std::unique_ptr<Loss<float>> loss;
-  Trainer trainer = inference_trainer(model, task, loss, config.loss.kind);
-  const Dataset& test = *data.test;
-  const Tensor pred = trainer.predict(test);
-  const int64_t n = test.size(), width = pred.numel() / std::max<int64_t>(n, 1);
-
-  // The true targets, gathered as the trainer gathers batches.
-  std::vector<double> truth(n);
-  for (int64_t b = 0; b < n; b += 1024) {
-    const int64_t m = std::min<int64_t>(1024, n - b);
-    std::vector<int64_t> rows(m);
-    for (int64_t i = 0; i < m; ++i) rows[i] = b + i;
-    Tensor x(test.sample_shape().batched(m)), y(test.target_shape().batched(m));
-    test.gather(rows, x, y, false);
-    for (int64_t i = 0; i < m; ++i) truth[b + i] = y[i];
-  }
-  std::vector<std::string> classes = data.classes;
-  const int64_t k = task == "binary" ? 2 : width;
-  for (int64_t c = static_cast<int64_t>(classes.size()); c < k; ++c)
-    classes.push_back(std::to_string(c));
-  auto name = [&](double c) { return classes[static_cast<size_t>(c)]; };
-
-  std::ostringstream os;
-  os.precision(7);
-  os << "index";
-  if (task == "regression") {
-    os << ",predicted,true\n";
-  } else {
-    for (int64_t c = 0; c < k; ++c) os << ",p(" << classes[c] << ")";
-    os << ",predicted,true\n";
-  }
-  for (int64_t r = 0; r < n; ++r) {
-    const float* o = pred.data() + r * width;
-    os << r << ",";
-    if (task == "regression") {
-      os << o[0] << "," << truth[r];
-    } else if (task == "binary") {
-      const double p = 1.0 / (1.0 + std::exp(-double(o[0])));
-      os << 1 - p << "," << p << "," << classes[p >= 0.5] << "," << name(truth[r]);
-    } else {
-      const float mx = *std::max_element(o, o + width);
-      double z = 0;
-      for (int64_t j = 0; j < width; ++j) z += std::exp(double(o[j]) - mx);
-      for (int64_t j = 0; j < width; ++j) os << std::exp(double(o[j]) - mx) / z << ",";
-      os << classes[std::max_element(o, o + width) - o] << "," << name(truth[r]);
-    }
-    os << "\n";
-  }
-  if (out == "-" || out.empty()) {
-    std::fwrite(os.str().data(), 1, os.str().size(), stdout);
-  } else {
-    write_file_atomic(out, os.str());
-  }
+Metrics evaluate_model_on_config(const Model& model, const Config& config) {
+  return model.evaluate(*load_data_for(model, config).test);
 }
 
-int64_t predict_to_csv(Model& model, const std::string& data_path, const std::string& out) {
-  int64_t total = 0;
-  auto enc = encode_file(model, data_path, false, &total);
-  const std::string task = model.prep.task;
-  Tensor y(Shape{enc.x.dim(0), 1});
-  TensorDataset data(enc.x, y);
-  LossSpec ls;
-  ls.kind = model.meta.value("loss", "bce_logits");
-  auto loss = make_loss<float>(ls);
-  Trainer trainer(*model.graph, *loss, OptimizerSpec{}, ScheduleSpec{}, TrainSpec{}, task);
-  Tensor pred = trainer.predict(data);
-  const int64_t width = pred.numel() / std::max<int64_t>(pred.dim(0), 1);
+void predict_config_to_csv(const Model& model, const Config& config, const std::string& out) {
+  const LoadedData data = load_data_for(model, config);
+  const LoadedData::TestInputs in = data.test_inputs();
+  const Tensor p =
+      in.pixels.values().empty() ? model.predict(in.x.view()) : model.predict(in.pixels.view());
+  write_out(out, predictions_csv(model, p, &in.truth, {}));
+}
 
-  // The header: one probability column per class, or the predicted value.
-  std::ostringstream os;
-  os.precision(7);
-  std::vector<std::string> cols;
-  if (task == "regression") {
-    cols.push_back(model.prep.target);
-  } else {
-    for (const auto& c : model.prep.classes) cols.push_back("p(" + c + ")");
-    cols.push_back("predicted");
-  }
-  for (size_t i = 0; i < cols.size(); ++i) os << (i ? "," : "") << cols[i];
-  os << "\n";
+int64_t predict_to_csv(const Model& model, const std::string& data_path, const std::string& out) {
+  REDES_CHECK(!model.prep.columns.empty(), Error,
+              data_path + ": this model was not trained on a table: give it a .npy array");
+  const Table table = read_table(data_path);
+  const auto enc = model.prep.encode(table, false);  // as Model::predict_table does
+  const Tensor p = model.predict(enc.x.view());
   // Encoded rows map back to table rows; rows the encoder dropped get empty cells.
-  int64_t k = 0, empty_rows = 0;
-  for (int64_t r = 0; r < total; ++r) {
-    if (k >= static_cast<int64_t>(enc.rows.size()) || enc.rows[k] != r) {
-      os << std::string(cols.size() - 1, ',') << "\n";
-      ++empty_rows;
-      continue;
-    }
-    const float* o = pred.data() + k * width;
-    if (task == "regression") {
-      os << o[0];
-    } else if (task == "binary") {
-      const double p = 1.0 / (1.0 + std::exp(-double(o[0])));
-      os << 1 - p << "," << p << "," << model.prep.classes[p >= 0.5];
-    } else {
-      const float m = *std::max_element(o, o + width);
-      double z = 0;
-      for (int64_t j = 0; j < width; ++j) z += std::exp(double(o[j]) - m);
-      for (int64_t j = 0; j < width; ++j) os << std::exp(double(o[j]) - m) / z << ",";
-      os << model.prep.classes[std::max_element(o, o + width) - o];
-    }
-    os << "\n";
-    ++k;
-  }
-  if (out == "-" || out.empty()) {
-    std::fwrite(os.str().data(), 1, os.str().size(), stdout);
-  } else {
-    write_file_atomic(out, os.str());
-  }
-  return empty_rows;
+  const auto total = static_cast<int64_t>(table.rows.size());
+  const auto& rows = enc.rows;
+  std::vector<int64_t> slots(total, -1);
+  for (size_t k = 0; k < rows.size(); ++k) slots[rows[k]] = static_cast<int64_t>(k);
+  write_out(out, predictions_csv(model, p, nullptr, slots));
+  return total - static_cast<int64_t>(rows.size());
 }
 
 }  // namespace redes

@@ -17,14 +17,15 @@ double now_seconds() {
 }
 
 // The monitored value of an epoch: "val_loss" or "val_<metric>".
-double monitored(const std::string& monitor, const Metrics& m, const std::string& task) {
-  const std::string name = monitor.substr(4);
-  if (name == "loss") return m.loss;
-  auto it = m.values.find(name);
+double monitored(const std::string& monitor, const Metrics& m, Task task) {
+  const std::string metric = monitor.substr(4);
+  if (metric == "loss") return m.loss;
+  auto it = m.values.find(metric);
   if (it == m.values.end()) {
     std::string known = "val_loss";
     for (const auto& [k, v] : m.values) known += ", val_" + k;
-    throw ConfigError("early_stopping.monitor '" + monitor + "' is not a metric of a " + task +
+    throw ConfigError("early_stopping.monitor '" + monitor + "' is not a metric of a " +
+                      std::string(name(task)) +
                       " task (known: " + known + ")");
   }
   return it->second;
@@ -33,13 +34,13 @@ double monitored(const std::string& monitor, const Metrics& m, const std::string
 }  // namespace
 
 Trainer::Trainer(Graph& graph, Loss<float>& loss, const OptimizerSpec& optimizer,
-                 const ScheduleSpec& schedule, const TrainSpec& train, std::string task)
+                 const ScheduleSpec& schedule, const TrainSpec& train, Task task)
     : graph_(graph),
       loss_(loss),
       optimizer_(make_optimizer(optimizer)),
       schedule_(schedule),
       train_(train),
-      task_(std::move(task)) {}
+      task_(task) {}
 
 Trainer::~Trainer() = default;
 

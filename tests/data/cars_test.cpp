@@ -53,7 +53,7 @@ TEST_F(Cars, ReadsAllRecords) {
 }
 
 TEST_F(Cars, AboveMedianSplitAndStandardisation) {
-  const TabularSplits out = load_tabular(cars_spec(path_), "binary", 1);
+  const TabularSplits out = load_tabular(cars_spec(path_), Task::binary, 1);
   const Preprocessor& p = out.prep;
   EXPECT_EQ(out.rows_read, 406);
   // 8 cars lack miles per gallon and 6 more lack horsepower.
@@ -108,9 +108,9 @@ TEST_F(Cars, AboveMedianSplitAndStandardisation) {
 }
 
 TEST_F(Cars, SeedChoosesTheSplit) {
-  const auto a = load_tabular(cars_spec(path_), "binary", 1);
-  const auto b = load_tabular(cars_spec(path_), "binary", 1);
-  const auto c = load_tabular(cars_spec(path_), "binary", 2);
+  const auto a = load_tabular(cars_spec(path_), Task::binary, 1);
+  const auto b = load_tabular(cars_spec(path_), Task::binary, 1);
+  const auto c = load_tabular(cars_spec(path_), Task::binary, 2);
   EXPECT_EQ(a.test.rows, b.test.rows);
   EXPECT_NE(a.test.rows, c.test.rows);
   EXPECT_EQ(c.test.rows.size(), 118u);

@@ -33,7 +33,7 @@ TEST(Preprocess, StandardisesAndOneHotEncodes) {
   const auto path = write_temp("basic_prep.csv", "x,c,t\n1,b,0\n2,a,1\n3,b,0\n4,a,1\n");
   TableSpec s = spec_for(path, {"x", "c"}, "t");
   s.categorical = {"c"};
-  const TabularSplits out = load_tabular(s, "binary", 1);
+  const TabularSplits out = load_tabular(s, Task::binary, 1);
   const Preprocessor& p = out.prep;
   ASSERT_EQ(p.columns.size(), 2u);
   EXPECT_DOUBLE_EQ(p.columns[0].mean, 2.5);
@@ -59,12 +59,12 @@ TEST(Preprocess, NoStandardisationAndConstantColumns) {
   const auto path = write_temp("const.csv", "x,k,t\n1,5,a\n2,5,b\n3,5,a\n");
   TableSpec s = spec_for(path, {"x", "k"}, "t");
   s.standardize = false;
-  TabularSplits out = load_tabular(s, "binary", 1);
+  TabularSplits out = load_tabular(s, Task::binary, 1);
   EXPECT_EQ(out.prep.columns[0].mean, 0);
   EXPECT_EQ(out.prep.columns[0].scale, 1);
   EXPECT_EQ(row(out.train.x, 2), (std::vector<float>{3, 5}));
   s.standardize = true;
-  out = load_tabular(s, "binary", 1);
+  out = load_tabular(s, Task::binary, 1);
   // A constant column is centred, not divided by zero.
   EXPECT_EQ(out.prep.columns[1].mean, 5);
   EXPECT_EQ(out.prep.columns[1].scale, 1);
@@ -83,7 +83,7 @@ TEST(Preprocess, StatisticsComeFromTheTrainingRowsOnly) {
   const auto path = write_temp("hundred.csv", hundred_rows());
   TableSpec s = spec_for(path, {"x"}, "t");
   s.test_fraction = 0.3;
-  const TabularSplits out = load_tabular(s, "binary", 7);
+  const TabularSplits out = load_tabular(s, Task::binary, 7);
   const auto& c = out.prep.columns[0];
   double sum = 0, ss = 0;
   for (int64_t r : out.train.rows) sum += double(r * r);
@@ -117,7 +117,7 @@ TEST(Split, StratifiedSizesPerClass) {
   TableSpec s = spec_for(path, {"x"}, "t");
   s.test_fraction = 0.3;
   s.validation_fraction = 0.2;
-  const TabularSplits out = load_tabular(s, "binary", 3);
+  const TabularSplits out = load_tabular(s, Task::binary, 3);
   // class 0 (70 rows): test 21, val round(0.2 * 49) = 10, train 39;
   // class 1 (30 rows): test 9, val round(0.2 * 21) = 4, train 17.
   EXPECT_EQ(out.test.rows.size(), 30u);
@@ -142,8 +142,8 @@ TEST(Split, SameSeedSameSplitOtherSeedOtherSplit) {
   s.test_fraction = 0.3;
   for (bool stratify : {true, false}) {
     s.stratify = stratify;
-    const auto a = load_tabular(s, "binary", 11), b = load_tabular(s, "binary", 11);
-    const auto c = load_tabular(s, "binary", 12);
+    const auto a = load_tabular(s, Task::binary, 11), b = load_tabular(s, Task::binary, 11);
+    const auto c = load_tabular(s, Task::binary, 12);
     EXPECT_EQ(a.test.rows, b.test.rows);
     EXPECT_EQ(a.train.x.values(), b.train.x.values());
     EXPECT_NE(a.test.rows, c.test.rows);
@@ -160,7 +160,7 @@ TEST(Split, PlainShuffleDoesNotKeepClassProportions) {
   s.stratify = false;
   bool differs = false;
   for (uint64_t seed = 1; seed <= 5; ++seed)
-    differs |= count_ones(load_tabular(s, "binary", seed).test) != 9;
+    differs |= count_ones(load_tabular(s, Task::binary, seed).test) != 9;
   EXPECT_TRUE(differs);
 }
 
@@ -168,7 +168,7 @@ TEST(Missing, DropCountsRowsWithAMissingFeatureOrTarget) {
   const auto path = write_temp("drop.csv", "a,b,t\n1,x,0\n,y,1\n3,,0\n4,y,\n5,x,1\n6,y,0\n");
   TableSpec s = spec_for(path, {"a", "b"}, "t");
   s.categorical = {"b"};
-  const TabularSplits out = load_tabular(s, "binary", 1);
+  const TabularSplits out = load_tabular(s, Task::binary, 1);
   EXPECT_EQ(out.rows_read, 6);
   EXPECT_EQ(out.rows_dropped, 3);
   EXPECT_EQ(out.train.rows, (std::vector<int64_t>{0, 4, 5}));
@@ -182,7 +182,7 @@ TEST(Missing, MeanAndMedianImputationUseTrainingValues) {
   s.standardize = false;
   for (const char* policy : {"mean", "median"}) {
     s.missing = policy;
-    const TabularSplits out = load_tabular(s, "binary", 1);
+    const TabularSplits out = load_tabular(s, Task::binary, 1);
     EXPECT_EQ(out.rows_dropped, 1) << policy;  // the row without a target, always
     ASSERT_EQ(out.train.rows, (std::vector<int64_t>{0, 1, 2, 3}));
     const float fill = policy == std::string("mean") ? 4.f : 2.f;
@@ -194,7 +194,7 @@ TEST(Missing, MeanAndMedianImputationUseTrainingValues) {
   // Standardisation sees the imputed column: mean of (1, 4, 2, 9) = 4.
   s.missing = "mean";
   s.standardize = true;
-  EXPECT_DOUBLE_EQ(load_tabular(s, "binary", 1).prep.columns[0].mean, 4);
+  EXPECT_DOUBLE_EQ(load_tabular(s, Task::binary, 1).prep.columns[0].mean, 4);
 }
 
 TEST(Encode, IsoDatesInANumericColumnBecomeTheirYear) {
@@ -202,11 +202,11 @@ TEST(Encode, IsoDatesInANumericColumnBecomeTheirYear) {
     {"Year": "1982-06-30T12:00:00Z", "t": 1}, {"Year": 1975, "t": 1}])");
   TableSpec s = spec_for(path, {"Year"}, "t");
   s.standardize = false;
-  const TabularSplits out = load_tabular(s, "binary", 1);
+  const TabularSplits out = load_tabular(s, Task::binary, 1);
   EXPECT_EQ(out.train.x.values(), (std::vector<float>{1970, 1982, 1975}));
   // Declared categorical, the same strings stay categories.
   s.categorical = {"Year"};
-  EXPECT_EQ(load_tabular(s, "binary", 1).prep.columns[0].categories,
+  EXPECT_EQ(load_tabular(s, Task::binary, 1).prep.columns[0].categories,
             (std::vector<std::string>{"1975", "1970-01-01", "1982-06-30T12:00:00Z"}));
 }
 
@@ -214,7 +214,7 @@ TEST(Encode, NumericCategoriesSortByValue) {
   const auto path = write_temp("cyl.csv", "cyl,t\n4,0\n6,1\n8,0\n10,1\n3,0\n4.5,1\n");
   TableSpec s = spec_for(path, {"cyl"}, "t");
   s.categorical = {"cyl"};
-  const TabularSplits out = load_tabular(s, "binary", 1);
+  const TabularSplits out = load_tabular(s, Task::binary, 1);
   EXPECT_EQ(out.prep.columns[0].categories,
             (std::vector<std::string>{"3", "4", "4.5", "6", "8", "10"}));
   EXPECT_EQ(row(out.train.x, 3), (std::vector<float>{0, 0, 0, 0, 0, 1}));
@@ -223,10 +223,10 @@ TEST(Encode, NumericCategoriesSortByValue) {
 TEST(EncodeErrors, NonNumericValueNamesFileLineAndColumn) {
   const auto path = write_temp("heavy.csv", "Weight,t\n3504,0\nheavy,1\n");
   const std::string msg =
-      error_of<DataError>([&] { load_tabular(spec_for(path, {"Weight"}, "t"), "binary", 1); });
+      error_of<DataError>([&] { load_tabular(spec_for(path, {"Weight"}, "t"), Task::binary, 1); });
   EXPECT_EQ(msg, path + ":3: column 'Weight': 'heavy' is not a number");
   const auto json = write_temp("heavy.json", R"([{"w": 1, "t": 0}, {"w": "12abc", "t": 1}])");
-  EXPECT_EQ(error_of<DataError>([&] { load_tabular(spec_for(json, {"w"}, "t"), "binary", 1); }),
+  EXPECT_EQ(error_of<DataError>([&] { load_tabular(spec_for(json, {"w"}, "t"), Task::binary, 1); }),
             json + ": record 2: column 'w': '12abc' is not a number");
 }
 
@@ -234,28 +234,28 @@ TEST(EncodeErrors, NanAndInfinityAreRejected) {
   for (const std::string bad : {"NaN", "nan", "inf", "-Infinity"}) {
     const auto path = write_temp("nan.csv", "w,t\n1,0\n2,1\n" + bad + ",1\n");
     const std::string msg =
-        error_of<DataError>([&] { load_tabular(spec_for(path, {"w"}, "t"), "binary", 1); });
+        error_of<DataError>([&] { load_tabular(spec_for(path, {"w"}, "t"), Task::binary, 1); });
     EXPECT_EQ(msg, path + ":4: column 'w': '" + bad +
                        "' is not a finite number (NaN and infinity are not allowed)");
   }
   const auto path = write_temp("nan_target.csv", "w,t\n1,0\n2,inf\n");
   EXPECT_CONTAINS(
-      error_of<DataError>([&] { load_tabular(spec_for(path, {"w"}, "t"), "regression", 1); }),
+      error_of<DataError>([&] { load_tabular(spec_for(path, {"w"}, "t"), Task::regression, 1); }),
       path + ":3: column 't': 'inf' is not a finite number");
 }
 
 TEST(EncodeErrors, MissingColumn) {
   const auto path = write_temp("nocol.csv", "Horsepower,t\n1,0\n2,1\n");
-  EXPECT_EQ(
-      error_of<DataError>([&] { load_tabular(spec_for(path, {"Horsepowr"}, "t"), "binary", 1); }),
-      path + ": no column 'Horsepowr' (columns: Horsepower, t)");
+  EXPECT_EQ(error_of<DataError>(
+                [&] { load_tabular(spec_for(path, {"Horsepowr"}, "t"), Task::binary, 1); }),
+            path + ": no column 'Horsepowr' (columns: Horsepower, t)");
 }
 
 TEST(EncodeErrors, UnknownCategoryAndClassAtEncodeTime) {
   const auto train = write_temp("cat_train.csv", "o,t\nUSA,a\nJapan,b\n");
   TableSpec s = spec_for(train, {"o"}, "t");
   s.categorical = {"o"};
-  const Preprocessor p = load_tabular(s, "binary", 1).prep;
+  const Preprocessor p = load_tabular(s, Task::binary, 1).prep;
   const Table other = read_table(write_temp("cat_new.csv", "o,t\nUSA,b\nMars,a\n"));
   EXPECT_EQ(error_of<DataError>([&] { p.encode(other, true); }),
             other.source + ":3: column 'o': unknown category 'Mars' (known: Japan, USA)");
@@ -267,14 +267,14 @@ TEST(EncodeErrors, UnknownCategoryAndClassAtEncodeTime) {
 TEST(TargetErrors, SingleClassAndTooManyClasses) {
   const auto one = write_temp("oneclass.csv", "x,t\n1,a\n2,a\n3,\n");
   EXPECT_CONTAINS(
-      error_of<DataError>([&] { load_tabular(spec_for(one, {"x"}, "t"), "binary", 1); }),
+      error_of<DataError>([&] { load_tabular(spec_for(one, {"x"}, "t"), Task::binary, 1); }),
       one + ": target 't' has a single class ('a')");
   EXPECT_CONTAINS(
-      error_of<DataError>([&] { load_tabular(spec_for(one, {"x"}, "t"), "multiclass", 1); }),
+      error_of<DataError>([&] { load_tabular(spec_for(one, {"x"}, "t"), Task::multiclass, 1); }),
       "single class");
   const auto three = write_temp("three.csv", "x,t\n1,a\n2,b\n3,c\n");
   const std::string msg =
-      error_of<DataError>([&] { load_tabular(spec_for(three, {"x"}, "t"), "binary", 1); });
+      error_of<DataError>([&] { load_tabular(spec_for(three, {"x"}, "t"), Task::binary, 1); });
   EXPECT_CONTAINS(msg, three + ": target 't' has 3 distinct values (a, b, c)");
   EXPECT_CONTAINS(msg, "task binary needs 2");
   TableSpec s = spec_for(three, {"x"}, "t");
@@ -283,7 +283,7 @@ TEST(TargetErrors, SingleClassAndTooManyClasses) {
   s.categorical = {"t"};
   s.rule.kind = "above";
   s.rule.threshold = 5;
-  EXPECT_CONTAINS(error_of<DataError>([&] { load_tabular(s, "binary", 1); }),
+  EXPECT_CONTAINS(error_of<DataError>([&] { load_tabular(s, Task::binary, 1); }),
                   "target 'x' has a single class: every value is at most 5 (rule above)");
 }
 
@@ -295,20 +295,20 @@ TEST(Target, RulesClassesAndRegression) {
   // although the last row is dropped for its missing x.
   TableSpec s = spec_for(path, {"x"}, "v");
   s.rule.kind = "above_median";
-  TabularSplits out = load_tabular(s, "binary", 1);
+  TabularSplits out = load_tabular(s, Task::binary, 1);
   EXPECT_EQ(out.prep.rule.threshold, 32.5);
   EXPECT_EQ(out.prep.classes, (std::vector<std::string>{"0", "1"}));
   EXPECT_EQ(out.train.y.values(), (std::vector<float>{0, 0, 0, 1, 1}));
   s.rule = {"above", 15};
-  EXPECT_EQ(load_tabular(s, "binary", 1).train.y.values(), (std::vector<float>{0, 1, 1, 1, 1}));
+  EXPECT_EQ(load_tabular(s, Task::binary, 1).train.y.values(), (std::vector<float>{0, 1, 1, 1, 1}));
 
   s.rule = {};
-  out = load_tabular(s, "regression", 1);
+  out = load_tabular(s, Task::regression, 1);
   EXPECT_EQ(out.train.y.shape(), (Shape{5, 1}));
   EXPECT_EQ(out.train.y.values(), (std::vector<float>{10, 20, 30, 40, 1000}));
 
   s.target = "name";
-  out = load_tabular(s, "multiclass", 1);
+  out = load_tabular(s, Task::multiclass, 1);
   EXPECT_EQ(out.prep.classes, (std::vector<std::string>{"bird", "cat", "dog"}));
   EXPECT_EQ(out.train.y.shape(), (Shape{5}));
   EXPECT_EQ(out.train.y.values(), (std::vector<float>{1, 2, 1, 0, 2}));
@@ -316,7 +316,7 @@ TEST(Target, RulesClassesAndRegression) {
 
 TEST(Target, BinaryWithoutRuleUsesTheTwoSortedValues) {
   const auto path = write_temp("yesno.csv", "x,t\n1,yes\n2,no\n3,yes\n");
-  TabularSplits out = load_tabular(spec_for(path, {"x"}, "t"), "binary", 1);
+  TabularSplits out = load_tabular(spec_for(path, {"x"}, "t"), Task::binary, 1);
   EXPECT_EQ(out.prep.classes, (std::vector<std::string>{"no", "yes"}));
   EXPECT_EQ(out.train.y.values(), (std::vector<float>{1, 0, 1}));
 }
@@ -324,7 +324,7 @@ TEST(Target, BinaryWithoutRuleUsesTheTwoSortedValues) {
 TEST(ConfigErrors, SpecIsValidatedBeforeReading) {
   const auto path = write_temp("cfg.csv", "x,c,t\n1,a,0\n2,b,1\n");
   auto expect_config_error = [&](auto change, const std::string& fragment,
-                                 const std::string& task = "binary") {
+                                 Task task = Task::binary) {
     TableSpec s = spec_for(path, {"x", "c"}, "t");
     change(s);
     EXPECT_CONTAINS(error_of<ConfigError>([&] { load_tabular(s, task, 1); }), fragment);
@@ -333,29 +333,31 @@ TEST(ConfigErrors, SpecIsValidatedBeforeReading) {
   expect_config_error([](TableSpec& s) { s.test_fraction = -0.1; }, "test_fraction");
   expect_config_error([](TableSpec& s) { s.validation_fraction = NAN; }, "validation_fraction");
   expect_config_error([](TableSpec& s) { s.rule.kind = "above_median"; }, "binary label",
-                      "regression");
+                      Task::regression);
   expect_config_error([](TableSpec& s) { s.rule.kind = "below"; }, "'below'");
   expect_config_error([](TableSpec& s) { s.missing = "zero"; }, "'zero'");
   expect_config_error([](TableSpec& s) { s.features.push_back("t"); }, "also a feature");
   expect_config_error([](TableSpec& s) { s.features.push_back("x"); }, "listed twice");
   expect_config_error([](TableSpec& s) { s.categorical = {"d"}; }, "'d' is not one of");
-  expect_config_error([](TableSpec& s) {}, "unknown task 'ranking'", "ranking");
+  expect_config_error([](TableSpec& s) {}, "task 'forecast' needs [data] kind = \"series\"",
+                      Task::forecast);
   expect_config_error([](TableSpec& s) { s.features.clear(); }, "no feature");
 }
 
 TEST(DataErrors, NoRowsLeft) {
   const auto path = write_temp("norows.csv", "x,t\n,0\n1,\n");
   EXPECT_CONTAINS(
-      error_of<DataError>([&] { load_tabular(spec_for(path, {"x"}, "t"), "binary", 1); }),
+      error_of<DataError>([&] { load_tabular(spec_for(path, {"x"}, "t"), Task::binary, 1); }),
       path + ": no rows left");
   const auto header = write_temp("headeronly.csv", "x,t\n");
-  EXPECT_EQ(error_of<DataError>([&] { load_tabular(spec_for(header, {"x"}, "t"), "binary", 1); }),
-            header + ": no data rows");
+  EXPECT_EQ(
+      error_of<DataError>([&] { load_tabular(spec_for(header, {"x"}, "t"), Task::binary, 1); }),
+      header + ": no data rows");
 }
 
 TEST(Encode, PredictWithoutTargetDropsRowsWithMissingFeatures) {
   const auto train = write_temp("pred_train.csv", "x,t\n1,0\n2,1\n3,0\n");
-  const Preprocessor p = load_tabular(spec_for(train, {"x"}, "t"), "binary", 1).prep;
+  const Preprocessor p = load_tabular(spec_for(train, {"x"}, "t"), Task::binary, 1).prep;
   const Table j = read_table(write_temp("pred.json", R"([{"x": 2}, {"x": null}, {"x": 4}])"));
   const auto e = p.encode(j, false);
   EXPECT_EQ(e.rows, (std::vector<int64_t>{0, 2}));
@@ -377,11 +379,11 @@ TEST(PreprocessorJson, RoundTripIsExact) {
   s.categorical = {"c"};
   s.missing = "median";
   s.test_fraction = 0.25;
-  const TabularSplits out = load_tabular(s, "multiclass", 5);
+  const TabularSplits out = load_tabular(s, Task::multiclass, 5);
   const std::string text = out.prep.to_json().dump();
   const Preprocessor back = Preprocessor::from_json(nlohmann::json::parse(text));
   EXPECT_EQ(back.to_json().dump(), text);
-  EXPECT_EQ(back.task, "multiclass");
+  EXPECT_EQ(back.task, Task::multiclass);
   EXPECT_EQ(back.classes, out.prep.classes);
   ASSERT_EQ(back.columns.size(), 2u);
   EXPECT_EQ(back.columns[0].mean, out.prep.columns[0].mean);  // bit for bit
@@ -404,7 +406,7 @@ TEST(PreprocessorJson, BadJsonIsAModelFileError) {
   const auto path = write_temp("bad_json.csv", "x,c,t\n1,a,0\n2,b,1\n");
   TableSpec s = spec_for(path, {"x", "c"}, "t");
   s.categorical = {"c"};
-  const nlohmann::json good = load_tabular(s, "binary", 1).prep.to_json();
+  const nlohmann::json good = load_tabular(s, Task::binary, 1).prep.to_json();
   auto expect_error = [&](auto change, const std::string& fragment) {
     nlohmann::json j = good;
     change(j);

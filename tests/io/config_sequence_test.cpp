@@ -39,7 +39,7 @@ season = 12
 steps = 6
 )") + kLayers,
                                 "/cfg/run.toml");
-  EXPECT_EQ(c.data_kind, "series");
+  EXPECT_EQ(c.data_kind, DataKind::series);
   const SeriesSpec& s = c.series;
   EXPECT_EQ(s.path, "/cfg/co2.csv");
   EXPECT_EQ(s.format, "csv");
@@ -113,7 +113,7 @@ test_fraction = 0.2
 validation_fraction = 0.05
 )") + kLayers,
                                 "/cfg/run.toml");
-  EXPECT_EQ(c.data_kind, "text");
+  EXPECT_EQ(c.data_kind, DataKind::text);
   const TextSpec& t = c.words;
   EXPECT_EQ(t.path, "/usr/share/dict/words");
   EXPECT_TRUE(t.lowercase);

@@ -95,7 +95,7 @@ TEST(Config, FullExampleParses) {
   EXPECT_EQ(c.path, "examples/cars.toml");
   EXPECT_EQ(c.text, kFull);
   EXPECT_EQ(c.name, "cars");
-  EXPECT_EQ(c.task, "binary");
+  EXPECT_EQ(c.task, Task::binary);
   EXPECT_EQ(c.seed, 7u);
   EXPECT_EQ(c.threads, 2);
 
@@ -189,7 +189,7 @@ units = 1
 TEST(Config, DefaultsFromTheHeaders) {
   const Config c = parse_config(kMinimal, "some/dir/my-run.toml");
   EXPECT_EQ(c.name, "my-run");  // the file's stem
-  EXPECT_EQ(c.task, "binary");
+  EXPECT_EQ(c.task, Task::binary);
   EXPECT_EQ(c.seed, 1u);
   EXPECT_EQ(c.threads, 0);
   EXPECT_EQ(c.data.path, "/abs/cars.csv");  // absolute paths stay as written
@@ -337,8 +337,9 @@ TEST(ConfigErrors, EnumerationsAreCheckedWithTheirLine) {
       error_of(with_tail("[loss]\ntype = \"cross_entropy\"\n")),
       "examples/bad.toml:11: [loss] type must be one of bce_logits, softmax_cross_entropy, mse, "
       "mae, huber, not 'cross_entropy'");
-  EXPECT_EQ(error_of(with_tail("[loss]\ntype = \"softmax_cross_entropy\"\n")),
-            "examples/bad.toml:11: loss 'softmax_cross_entropy' does not fit task 'binary'");
+  EXPECT_EQ(
+      error_of(with_tail("[loss]\ntype = \"softmax_cross_entropy\"\n")),
+      "examples/bad.toml:11: loss 'softmax_cross_entropy' does not fit task 'binary' (bce_logits)");
 
   auto data_error = [](const std::string& line) {
     std::string text = kMinimal;

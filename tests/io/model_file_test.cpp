@@ -45,7 +45,7 @@ Model small_model() {
   w[2] = std::bit_cast<float>(0x7fc12345u);  // a NaN with a payload
 
   Preprocessor& p = m.prep;
-  p.task = "binary";
+  p.task = Task::binary;
   p.target = "Miles_per_Gallon";
   p.rule.kind = "above";
   p.rule.threshold = 23.5;
@@ -63,7 +63,11 @@ Model small_model() {
   origin.fill = 2;
   p.columns = {cyl, origin};
 
-  m.meta = {{"task", "binary"}, {"loss", "bce_logits"}, {"config", "cars"}, {"epochs", 17}};
+  m.meta = {{"task", "binary"},
+            {"kind", "table"},
+            {"loss", "bce_logits"},
+            {"config", "cars"},
+            {"epochs", 17}};
   return m;
 }
 
@@ -259,8 +263,8 @@ TEST_F(ModelFile, NewerVersionHasAHint) {
   std::string b = saved_bytes();
   set_u32(b, 8, 99);
   const std::string msg = load_error(b);
-  EXPECT_NE(msg.find("model format version 99 is newer than this redes understands (1); "
-                     "upgrade redes"),
+  EXPECT_NE(msg.find("model format version 99 is newer than this redes understands (" +
+                     std::to_string(kModelFormatVersion) + "); upgrade redes"),
             std::string::npos)
       << msg;
 }

@@ -8,7 +8,7 @@ TEST(Metrics, BinaryConfusionAndScores) {
   // logits >= 0 predict class 1. truth: 1 1 1 0 0 0 0 1; predicted: 1 1 0 0 1 0 0 1
   Tensor out(Shape{8, 1}, {2.f, 0.5f, -1.f, -3.f, 0.1f, -0.2f, -2.f, 0.f});
   Tensor y(Shape{8, 1}, {1, 1, 1, 0, 0, 0, 0, 1});
-  Metrics m = compute_metrics("binary", out.view(), y.view(), 0.25);
+  Metrics m = compute_metrics(Task::binary, out.view(), y.view(), 0.25);
   EXPECT_EQ(m.confusion, (std::vector<std::vector<int64_t>>{{3, 1}, {1, 3}}));
   EXPECT_DOUBLE_EQ(m.values["accuracy"], 6.0 / 8);
   EXPECT_DOUBLE_EQ(m.values["precision"], 3.0 / 4);
@@ -21,20 +21,21 @@ TEST(Metrics, RocAucWithTies) {
   // scikit-learn's example: roc_auc_score([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]) == 0.75
   Tensor out(Shape{4, 1}, {0.1f, 0.4f, 0.35f, 0.8f});
   Tensor y(Shape{4, 1}, {0, 0, 1, 1});
-  EXPECT_DOUBLE_EQ(compute_metrics("binary", out.view(), y.view(), 0).values["roc_auc"], 0.75);
+  EXPECT_DOUBLE_EQ(compute_metrics(Task::binary, out.view(), y.view(), 0).values["roc_auc"], 0.75);
   // A tie between a positive and a negative counts one half: pairs (p, n) = 4, wins 3.5.
   Tensor tied(Shape{4, 1}, {0.1f, 0.5f, 0.5f, 0.8f});
-  EXPECT_DOUBLE_EQ(compute_metrics("binary", tied.view(), y.view(), 0).values["roc_auc"], 0.875);
+  EXPECT_DOUBLE_EQ(compute_metrics(Task::binary, tied.view(), y.view(), 0).values["roc_auc"],
+                   0.875);
   // One class only: no AUC.
   Tensor ones(Shape{4, 1}, {1, 1, 1, 1});
-  EXPECT_EQ(compute_metrics("binary", out.view(), ones.view(), 0).values.count("roc_auc"), 0u);
+  EXPECT_EQ(compute_metrics(Task::binary, out.view(), ones.view(), 0).values.count("roc_auc"), 0u);
 }
 
 TEST(Metrics, MulticlassMacroAverages) {
   // truth 0 1 2 2, predicted 0 2 2 2
   Tensor out(Shape{4, 3}, {5, 0, 0, 0, 1, 2, 0, 0, 3, 1, 0, 4});
   Tensor y(Shape{4}, {0, 1, 2, 2});
-  Metrics m = compute_metrics("multiclass", out.view(), y.view(), 0);
+  Metrics m = compute_metrics(Task::multiclass, out.view(), y.view(), 0);
   EXPECT_EQ(m.confusion, (std::vector<std::vector<int64_t>>{{1, 0, 0}, {0, 0, 1}, {0, 0, 2}}));
   EXPECT_DOUBLE_EQ(m.values["accuracy"], 0.75);
   // precision per class: 1, 0, 2/3; recall: 1, 0, 1
@@ -42,13 +43,13 @@ TEST(Metrics, MulticlassMacroAverages) {
   EXPECT_NEAR(m.values["recall"], 2.0 / 3, 1e-12);
   EXPECT_NEAR(m.values["f1"], (1 + 0 + 0.8) / 3, 1e-12);
   Tensor bad(Shape{4}, {0, 1, 3, 2});
-  EXPECT_THROW(compute_metrics("multiclass", out.view(), bad.view(), 0), ShapeError);
+  EXPECT_THROW(compute_metrics(Task::multiclass, out.view(), bad.view(), 0), ShapeError);
 }
 
 TEST(Metrics, Regression) {
   Tensor out(Shape{3, 1}, {1, 2, 3});
   Tensor y(Shape{3, 1}, {1, 4, 0});
-  Metrics m = compute_metrics("regression", out.view(), y.view(), 0);
+  Metrics m = compute_metrics(Task::regression, out.view(), y.view(), 0);
   EXPECT_NEAR(m.values["rmse"], std::sqrt((0 + 4 + 9) / 3.0), 1e-12);
   EXPECT_NEAR(m.values["mae"], 5.0 / 3, 1e-12);
   EXPECT_FALSE(higher_is_better("rmse"));

@@ -83,7 +83,7 @@ TEST(LanguageModelMetrics, PerplexityAndAccuracySkipIgnoredSteps) {
   // likely and the target; step 2 ignored (its logits would be wrong).
   Tensor out(Shape{1, 3, 4}, {0, 0, 0, 0, /**/ 0, 0, 5, 0, /**/ 9, 0, 0, 0});
   Tensor y(Shape{1, 3}, {1, 2, -1});
-  const Metrics m = compute_metrics("language_model", out.view(), y.view(), 0);
+  const Metrics m = compute_metrics(Task::language_model, out.view(), y.view(), 0);
   const double nll1 = std::log(4.0), nll2 = std::log(3.0 + std::exp(5.0)) - 5.0;
   EXPECT_NEAR(m.values.at("perplexity"), std::exp((nll1 + nll2) / 2), 1e-5);
   // step 0 is a tie (argmax picks token 0, not the target 1): 1 correct of 2
@@ -92,7 +92,7 @@ TEST(LanguageModelMetrics, PerplexityAndAccuracySkipIgnoredSteps) {
 
 TEST(LanguageModelMetrics, ForecastMetricsAreRegressionErrors) {
   Tensor out(Shape{2, 1}, {1, 3}), y(Shape{2, 1}, {0, 3});
-  const Metrics m = compute_metrics("forecast", out.view(), y.view(), 0);
+  const Metrics m = compute_metrics(Task::forecast, out.view(), y.view(), 0);
   EXPECT_DOUBLE_EQ(m.values.at("rmse"), std::sqrt(0.5));
   EXPECT_DOUBLE_EQ(m.values.at("mae"), 0.5);
 }

@@ -52,7 +52,7 @@ Fit fit(TrainSpec ts, uint64_t seed, double dropout = 0, OptimizerSpec os = {}) 
   g.init(init);
   auto loss = make_loss<float>(LossSpec{});
   auto train = blobs(200, 1), val = blobs(100, 2);
-  Trainer t(g, *loss, os, ScheduleSpec{}, ts, "binary");
+  Trainer t(g, *loss, os, ScheduleSpec{}, ts, Task::binary);
   Fit f;
   f.logs = t.fit(train, &val, rng, nullptr);
   f.weights.assign(g.values().begin(), g.values().end());
@@ -109,10 +109,10 @@ TEST(Trainer, EarlyStoppingNeedsValidationAndAKnownMetric) {
   auto train = blobs(20, 1);
   TrainSpec ts;
   ts.early_stopping.enabled = true;
-  Trainer t(g, *loss, OptimizerSpec{}, ScheduleSpec{}, ts, "binary");
+  Trainer t(g, *loss, OptimizerSpec{}, ScheduleSpec{}, ts, Task::binary);
   EXPECT_THROW(t.fit(train, nullptr, rng, nullptr), ConfigError);
   ts.early_stopping.monitor = "val_rmse";
-  Trainer t2(g, *loss, OptimizerSpec{}, ScheduleSpec{}, ts, "binary");
+  Trainer t2(g, *loss, OptimizerSpec{}, ScheduleSpec{}, ts, Task::binary);
   try {
     t2.fit(train, &train, rng, nullptr);
     FAIL() << "expected a ConfigError";
@@ -134,7 +134,7 @@ TEST(Trainer, DivergingLossIsAClearError) {
   os.lr = 1e6;
   TrainSpec ts;
   ts.epochs = 50;
-  Trainer t(g, *loss, os, ScheduleSpec{}, ts, "regression");
+  Trainer t(g, *loss, os, ScheduleSpec{}, ts, Task::regression);
   try {
     t.fit(train, nullptr, rng, nullptr);
     FAIL() << "expected an Error";
