@@ -1,6 +1,7 @@
 // A whole run as the CLI does it: config -> data + graph -> trainer -> run folder.
 #pragma once
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "redes/config.hpp"
@@ -13,6 +14,17 @@ namespace redes {
 // config as used), model.redes, metrics.csv (one row per epoch) and summary.json.
 // Returns the summary.
 nlohmann::json train_run(const Config& config, const std::string& out, Progress& progress);
+
+// What `redes train CONFIG [--out] [--epochs] [--seed] [--threads]` may change of a config.
+struct TrainOverrides {
+  std::string out;  // the run folder; "" means runs/<name>
+  std::optional<int> epochs, threads;
+  std::optional<uint64_t> seed;
+};
+// Reads the config, applies the overrides (written into the run folder's config.toml too) and
+// trains as train_run does. Returns the summary, with "out": the run folder.
+nlohmann::json train_config(const std::string& config_path, const TrainOverrides& overrides,
+                            Progress& progress);
 
 // Loss and metrics of a saved model on a table that has the target column (models trained on
 // tables).

@@ -1,6 +1,8 @@
 // A run: the pipeline behind `redes train`, `redes eval` and `redes predict`.
 #include "redes/run.hpp"
 
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -130,6 +132,44 @@ nlohmann::json train_run(const Config& config, const std::string& out, Progress&
   for (const auto& file : write_conv_pictures(*model.graph, *data.test, out))
     progress.message("wrote " + file);
 
+  return summary;
+}
+
+namespace {
+
+// The config as used: the file's text with the overrides written in.
+std::string config_as_used(const Config& c, const TrainOverrides& o) {
+  if (!o.epochs && !o.seed && !o.threads) return c.text;
+  toml::table t = toml::parse(c.text, c.path);
+  if (o.seed) t.insert_or_assign("seed", static_cast<int64_t>(*o.seed));
+  if (o.threads) t.insert_or_assign("threads", *o.threads);
+  if (o.epochs) {
+    if (!t.contains("train")) t.insert("train", toml::table{});
+    t["train"].as_table()->insert_or_assign("epochs", *o.epochs);
+  }
+  std::ostringstream os;
+  os << "# " << c.path << " with the command-line overrides applied\n" << t << "\n";
+  return os.str();
+}
+
+}  // namespace
+
+nlohmann::json train_config(const std::string& config_path, const TrainOverrides& o,
+                            Progress& progress) {
+  Config c = load_config(config_path);
+  if (o.epochs) {
+    if (*o.epochs < 1) throw ConfigError("--epochs must be at least 1");
+    c.train.epochs = *o.epochs;
+  }
+  if (o.seed) c.seed = *o.seed;
+  if (o.threads) {
+    if (*o.threads < 0) throw ConfigError("--threads must be 0 (all cores) or more");
+    c.threads = *o.threads;
+  }
+  c.text = config_as_used(c, o);
+  const std::string out = o.out.empty() ? "runs/" + c.name : o.out;
+  nlohmann::json summary = train_run(c, out, progress);
+  summary["out"] = out;
   return summary;
 }
 
