@@ -67,32 +67,46 @@ Command add_predict(CLI::App& app) {
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand(
       "predict",
-      "Write the model's predictions as CSV: one row per row of a table (--input), or per "
-      "sample of a config's test split, with the true target (--config)");
+      "Write the model's predictions: one row per row of a table (--input t.csv), one per sample "
+      "of an array (--input x.npy, any model), or per sample of a config's test split with the "
+      "true target (--config)");
+  cmd->footer(
+      "An array is a NumPy .npy file of shape (N, the model's input shape): float32, or uint8 "
+      "pixels for image models (float pixels are in [0, 1]); series models take the rows before "
+      "each forecast in the series' units, word models token ids. Its predictions are what "
+      "redes.Model.predict returns: class probabilities (binary: P(class 1)), values, or "
+      "forecasts. --output y.npy writes them as .npy, any other name as CSV.\n"
+      "Example: redes predict runs/lenet5-fashion/model.redes --input x.npy --output y.npy");
   cmd->add_option("model", a->model, "A model.redes file")->required();
-  auto* input =
-      cmd->add_option("--input,-i", a->data, "A CSV or JSON file with the feature columns");
+  auto* input = cmd->add_option("--input,-i", a->data,
+                                "A CSV or JSON file with the feature columns, or a .npy array");
   auto* config = cmd->add_option("--config", a->config,
                                  "A config (the one the model was trained with): its test split");
   input->excludes(config);
   config->excludes(input);
-  cmd->add_option("--output,-o", a->output, "Where to write the CSV (default: standard output)");
+  cmd->add_option("--output,-o", a->output,
+                  "Where to write: a .npy file, or CSV (default: CSV on standard output)");
   cmd->add_option("--threads", a->threads, "Threads (0: all cores)");
-  return {cmd, [a] {
-            if (a->data.empty() && a->config.empty())
-              throw ConfigError("predict needs --input FILE (a table) or --config FILE");
-            set_num_threads(a->threads);
-            const Model model = Model::load(a->model);
-            if (!a->config.empty()) {
-              predict_config_to_csv(model, load_config(a->config), a->output);
-              return 0;
-            }
-            const int64_t skipped = predict_to_csv(model, a->data, a->output);
-            if (skipped)
-              std::fprintf(stderr, "redes: %lld rows had missing values and were left empty\n",
-                           static_cast<long long>(skipped));
-            return 0;
-          }};
+  return {
+      cmd, [a] {
+        if (a->data.empty() && a->config.empty())
+          throw ConfigError("predict needs --input FILE (a table or .npy array) or --config FILE");
+        set_num_threads(a->threads);
+        const Model model = Model::load(a->model);
+        if (!a->config.empty()) {
+          predict_config_to_csv(model, load_config(a->config), a->output);
+          return 0;
+        }
+        if (a->data.ends_with(".npy")) {
+          predict_npy(model, a->data, a->output);
+          return 0;
+        }
+        const int64_t skipped = predict_to_csv(model, a->data, a->output);
+        if (skipped)
+          std::fprintf(stderr, "redes: %lld rows had missing values and were left empty\n",
+                       static_cast<long long>(skipped));
+        return 0;
+      }};
 }
 
 }  // namespace redes::cli

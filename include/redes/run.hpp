@@ -47,4 +47,10 @@ void predict_config_to_csv(const Model& model, const Config& config, const std::
 // under the "drop" policy) get empty cells. Returns the number of such rows.
 int64_t predict_to_csv(const Model& model, const std::string& data_path, const std::string& out);
 
+// Predicts a .npy array of shape (N, Model::input_shape()...) (float32, or uint8 image pixels;
+// other numeric dtypes are converted to float) and writes what Model::predict returns: a .npy
+// file when out ends in ".npy", else CSV as predict_to_csv writes it (one row per sample). A
+// wrong shape or dtype is an Error naming the file and the shape expected.
+void predict_npy(const Model& model, const std::string& in, const std::string& out);
+
 }  // namespace redes

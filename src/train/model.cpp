@@ -30,9 +30,11 @@ const nlohmann::json& data_meta(const Model& m) {
 // Throws ShapeError unless x is (N, want...).
 void check_batch(const Shape& x, const Shape& want, const char* dtype) {
   const bool ok = x.rank() == want.rank() + 1 && x.sample() == want;
-  if (!ok)
-    throw ShapeError("predict: the model takes " + std::string(dtype) + " inputs of shape (N, " +
-                     want.str().substr(1) + ", got " + x.str());
+  if (ok) return;
+  std::string batch = "(N";
+  for (int64_t d : want.dims()) batch += ", " + std::to_string(d);
+  throw ShapeError("the model takes " + std::string(dtype) + " inputs of shape " + batch +
+                   "), got " + x.str());
 }
 
 SeriesCodec codec_of(const Model& m) { return SeriesCodec::from_json(data_meta(m).at("codec")); }

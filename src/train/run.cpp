@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "redes/npy.hpp"
 #include "redes/report.hpp"
 #include "redes/threads.hpp"
 #include "train/loaded_data.hpp"
@@ -299,6 +300,25 @@ void predict_config_to_csv(const Model& model, const Config& config, const std::
   const Tensor p =
       in.pixels.values().empty() ? model.predict(in.x.view()) : model.predict(in.pixels.view());
   write_out(out, predictions_csv(model, p, &in.truth, {}));
+}
+
+void predict_npy(const Model& model, const std::string& in, const std::string& out) {
+  const NpyArray a = read_npy(in);
+  Tensor p;
+  try {
+    p = a.type == NpyArray::Type::uint8
+            ? model.predict(TensorView<const uint8_t>(a.bytes.data(), a.shape))
+            : model.predict(TensorView<const float>(a.floats.data(), a.shape));
+  } catch (const ShapeError& e) {
+    throw ShapeError(in + ": " + e.what());
+  }
+  if (out.size() > 4 && out.ends_with(".npy")) {
+    write_npy(out, p.view());
+    return;
+  }
+  std::vector<int64_t> slots(p.shape().rank() ? p.dim(0) : 0);
+  for (size_t i = 0; i < slots.size(); ++i) slots[i] = static_cast<int64_t>(i);
+  write_out(out, predictions_csv(model, p, nullptr, slots));
 }
 
 int64_t predict_to_csv(const Model& model, const std::string& data_path, const std::string& out) {

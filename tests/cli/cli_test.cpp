@@ -10,6 +10,8 @@
 #include <sstream>
 #include <string>
 
+#include "redes/npy.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -91,6 +93,46 @@ TEST_F(Cli, TrainEvalPredictEndToEnd) {
   EXPECT_EQ(a.substr(a.rfind(',') + 1), "1") << a;
   EXPECT_EQ(b.substr(b.rfind(',') + 1), "0") << b;
   EXPECT_EQ(c, ",,") << "a row with a missing value gets empty cells";
+
+  // predict --config: the test split, each row with its index and true class.
+  r = redes("predict run/model.redes --config c.toml");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out.substr(0, r.out.find('\n')), "index,p(0),p(1),predicted,true");
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1 + 90);  // 30 % of 300 rows
+}
+
+TEST_F(Cli, PredictTakesNpyArrays) {
+  write_data("d.csv", 100);
+  write_config("c.toml", "d.csv");
+  ASSERT_EQ(redes("train c.toml --out run --epochs 3").rc, 0);
+  // The network's inputs (x1, x2 standardised, color one-hot: 4 values) for two rows.
+  const float x[] = {0.5f, 0.2f, 1, 0, -1.0f, 0.3f, 0, 1};
+  write(dir_ / "x.npy", redes::npy_bytes(redes::TensorView<const float>(x, redes::Shape{2, 4})));
+  auto r = redes("predict run/model.redes --input x.npy --output y.npy");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const redes::NpyArray y = redes::read_npy((dir_ / "y.npy").string());
+  ASSERT_EQ(y.shape, redes::Shape({2, 1}));  // P(class 1)
+  // The same as CSV, to standard output.
+  r = redes("predict run/model.redes --input x.npy");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string header, first;
+  std::getline(lines, header);
+  std::getline(lines, first);
+  EXPECT_EQ(header, "p(0),p(1),predicted");
+  const std::string p1 = first.substr(first.find(',') + 1);
+  EXPECT_NEAR(std::stod(p1.substr(0, p1.find(','))), y.floats[0], 1e-6) << first;
+
+  // Bad arrays: one line naming the file.
+  const std::string good = slurp(dir_ / "x.npy");
+  write(dir_ / "cut.npy", good.substr(0, good.size() - 5));
+  expect_clear_error(redes("predict run/model.redes --input cut.npy"), "cut.npy", "truncated");
+  write(dir_ / "wide.npy", redes::npy_bytes(redes::TensorView<const float>(x, redes::Shape{1, 8})));
+  expect_clear_error(redes("predict run/model.redes --input wide.npy"), "wide.npy",
+                     "the model takes float inputs of shape (N, 4), got (1, 8)");
+  write(dir_ / "text.npy", "not an array");
+  expect_clear_error(redes("predict run/model.redes --input text.npy"), "text.npy", "");
+  expect_clear_error(redes("predict run/model.redes --input missing.npy"), "missing.npy", "");
 }
 
 TEST_F(Cli, SameSeedAndThreadsGiveIdenticalResults) {

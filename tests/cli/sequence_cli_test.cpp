@@ -15,6 +15,7 @@
 #include <sstream>
 #include <string>
 
+#include "redes/npy.hpp"
 #include "support/cli.hpp"
 
 namespace fs = std::filesystem;
@@ -131,6 +132,54 @@ TEST_F(SequenceCli, ForecasterTrainsReportsBaselinesAndForecasts) {
   // The same seed trains the same model.
   ASSERT_EQ(redes("train f.toml --out run2 --quiet").rc, 0);
   EXPECT_EQ(summary("run2")["test"], s["test"]);
+
+  // predict --config: a row per test window, the forecast beside the true value, the same
+  // forecasts as the run's test_forecast.csv.
+  const redes::test::CliResult p = redes("predict run/model.redes --config f.toml");
+  ASSERT_EQ(p.rc, 0) << p.err;
+  std::istringstream rows(p.out), report(slurp(dir_ / "run" / "test_forecast.csv"));
+  std::string head, line, want;
+  std::getline(rows, head);
+  std::getline(report, want);
+  EXPECT_EQ(head, "index,value,true");
+  int n = 0;
+  while (std::getline(rows, line) && std::getline(report, want)) {
+    // index,forecast,true  against  time,actual,forecast,...
+    const auto cell = [](const std::string& s, int k) {
+      std::istringstream is(s);
+      std::string c;
+      for (int i = 0; i <= k; ++i) std::getline(is, c, ',');
+      return std::stod(c);
+    };
+    EXPECT_NEAR(cell(line, 1), cell(want, 2), 1e-4 * std::abs(cell(want, 2))) << line;
+    EXPECT_NEAR(cell(line, 2), cell(want, 1), 1e-4) << line;
+    ++n;
+  }
+  EXPECT_EQ(n, 24);
+
+  // predict --input x.npy: the 13 rows before a forecast (look-back 12; window_norm reads no
+  // extra row), in the series' units; the last 12 rows of the file and the first forecast of
+  // redes forecast agree.
+  std::vector<float> last;
+  {
+    std::istringstream in(slurp(dir_ / "series.csv"));
+    std::string l;
+    std::getline(in, l);
+    while (std::getline(in, l)) last.push_back(std::stof(l.substr(l.find(',') + 1)));
+  }
+  last.erase(last.begin(), last.end() - 12);
+  write(dir_ / "x.npy",
+        redes::npy_bytes(redes::TensorView<const float>(last.data(), redes::Shape{1, 12, 1})));
+  const redes::test::CliResult one = redes("predict run/model.redes --input x.npy --output y.npy");
+  ASSERT_EQ(one.rc, 0) << one.err;
+  const redes::NpyArray y = redes::read_npy((dir_ / "y.npy").string());
+  ASSERT_EQ(y.shape, redes::Shape({1, 1}));
+  const std::string first = csv.substr(csv.find('\n') + 1);
+  EXPECT_NEAR(y.floats[0], std::stod(first.substr(first.find(',') + 1)), 1e-3);
+  write(dir_ / "bad.npy",
+        redes::npy_bytes(redes::TensorView<const float>(last.data(), redes::Shape{1, 11, 1})));
+  expect_clear_error(redes("predict run/model.redes --input bad.npy"), "bad.npy",
+                     "the model takes float inputs of shape (N, 12, 1), got (1, 11, 1)");
 }
 
 TEST_F(SequenceCli, ForecastInputErrorsAreOneLine) {
@@ -194,6 +243,26 @@ TEST_F(SequenceCli, WordModelTrainsReportsBaselinesAndSamples) {
                      "--temperature must be 0 or more");
   expect_clear_error(redes("forecast run/model.redes --data words.txt"), "",
                      "not trained on a series");
+  // predict --config: a row per predicted character of each test word; the probabilities of
+  // a row sum to 1 and the true character is named.
+  const redes::test::CliResult p = redes("predict run/model.redes --config w.toml");
+  ASSERT_EQ(p.rc, 0) << p.err;
+  std::istringstream rows(p.out);
+  std::string line;
+  std::getline(rows, line);
+  EXPECT_EQ(line.rfind("index,step,p(<pad>),p(<s>),p(</s>),", 0), 0u) << line;
+  int count = 0;
+  while (std::getline(rows, line)) {
+    std::istringstream cells(line);
+    std::string c;
+    double sum = 0;
+    for (int k = 0; std::getline(cells, c, ','); ++k)
+      if (k >= 2 && k < 2 + vocab) sum += std::stod(c);
+    EXPECT_NEAR(sum, 1.0, 1e-4) << line;
+    ++count;
+  }
+  EXPECT_GT(count, 40 * 3);  // 40 test words of 3+ characters and their ends
+
   const redes::test::CliResult help = redes("sample --help");
   EXPECT_EQ(help.rc, 0);
   EXPECT_NE(help.out.find("--temperature"), std::string::npos) << help.out;

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "redes/train.hpp"
 
 using namespace redes;
@@ -54,4 +56,33 @@ TEST(Metrics, Regression) {
   EXPECT_NEAR(m.values["mae"], 5.0 / 3, 1e-12);
   EXPECT_FALSE(higher_is_better("rmse"));
   EXPECT_TRUE(higher_is_better("accuracy"));
+}
+
+// compute_metrics fills exactly the metrics task.hpp says each task has (the early-stopping
+// check of a config and metrics.csv rely on that list).
+TEST(Metrics, EachTaskReportsTheMetricsItsRuleNames) {
+  const auto names = [](const Metrics& m) {
+    std::vector<std::string> v;
+    for (const auto& [k, _] : m.values) v.push_back(k);
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  const auto listed = [](Task t) {
+    std::vector<std::string> v(metrics_of(t).begin(), metrics_of(t).end());
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  const Tensor logit(Shape{2, 1}, {1.f, -1.f}), label(Shape{2, 1}, {1, 0});
+  EXPECT_EQ(names(compute_metrics(Task::binary, logit.view(), label.view(), 0)),
+            listed(Task::binary));
+  EXPECT_EQ(names(compute_metrics(Task::regression, logit.view(), label.view(), 0)),
+            listed(Task::regression));
+  EXPECT_EQ(names(compute_metrics(Task::forecast, logit.view(), label.view(), 0)),
+            listed(Task::forecast));
+  const Tensor logits(Shape{2, 3}, {1, 0, 0, 0, 0, 1}), cls(Shape{2}, {0, 2});
+  EXPECT_EQ(names(compute_metrics(Task::multiclass, logits.view(), cls.view(), 0)),
+            listed(Task::multiclass));
+  const Tensor steps(Shape{1, 2, 3}, {1, 0, 0, 0, 0, 1}), ids(Shape{1, 2}, {0, -1});
+  EXPECT_EQ(names(compute_metrics(Task::language_model, steps.view(), ids.view(), 0)),
+            listed(Task::language_model));
 }
