@@ -72,8 +72,7 @@ LoadedData load_image_data(const Config& config) {
         Tensor(Shape{test->size()}, std::vector<float>(test->labels.begin(), test->labels.end()));
     return in;
   };
-  d.meta = {{"kind", "images"},
-            {"format", spec.format},
+  d.meta = {{"format", spec.format},
             {"shape", {train->channels, train->height, train->width}},
             {"mean", spec.mean},
             {"std", spec.std},

@@ -119,8 +119,11 @@ ForecastEvaluation evaluate_forecasts(const SeriesPredictor& predict, const Seri
 }
 
 nlohmann::json series_meta(const SeriesSpec& spec, const SeriesCodec& codec) {
-  return {{"kind", "series"},          {"value", spec.value},   {"time", spec.time},
-          {"features", spec.features}, {"season", spec.season}, {"codec", codec.to_json()}};
+  return {{"value", spec.value},
+          {"time", spec.time},
+          {"features", spec.features},
+          {"season", spec.season},
+          {"codec", codec.to_json()}};
 }
 
 }  // namespace redes

@@ -248,7 +248,7 @@ Model Model::build(Task task, Shape input, std::vector<LayerSpec> layers, uint64
   Rng init_rng = rng.split();
   m.graph->init(init_rng);
   m.meta = {{"task", name(task)}, {"kind", name(kind)}, {"loss", default_loss(task)}};
-  if (kind == DataKind::images) m.meta["data"] = {{"kind", "images"}, {"shape", input.dims()}};
+  if (kind == DataKind::images) m.meta["data"] = {{"shape", input.dims()}};
   if (is_classifier(task)) {
     std::vector<std::string> names;
     for (int64_t c = 0; c < (task == Task::binary ? 2 : classes); ++c)

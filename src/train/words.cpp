@@ -10,8 +10,7 @@
 namespace redes {
 
 nlohmann::json text_meta(const TextSpec& spec, const Vocabulary& vocab) {
-  return {{"kind", "text"},
-          {"tokens", vocab.tokens()},
+  return {{"tokens", vocab.tokens()},
           {"max_length", spec.max_length},
           {"lowercase", spec.lowercase},
           {"apostrophes", spec.apostrophes}};
@@ -33,7 +32,7 @@ nlohmann::json ngram_baselines(const Vocabulary& vocab, const std::vector<std::s
 
 std::vector<std::string> sample_words(Graph& graph, const nlohmann::json& data_meta, int64_t count,
                                       double temperature, uint64_t seed) {
-  REDES_CHECK(data_meta.is_object() && data_meta.value("kind", "") == "text", Error,
+  REDES_CHECK(data_meta.is_object() && data_meta.contains("tokens"), Error,
               "this model was not trained on words (train one with [data] kind = \"text\")");
   REDES_CHECK(count >= 0, Error, "--count must not be negative");
   REDES_CHECK(temperature >= 0 && std::isfinite(temperature), Error,
