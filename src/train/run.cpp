@@ -291,7 +291,15 @@ Metrics evaluate_model(const Model& model, const std::string& data_path) {
 }
 
 Metrics evaluate_model_on_config(const Model& model, const Config& config) {
-  return model.evaluate(*load_data_for(model, config).test);
+  const LoadedData data = load_data_for(model, config);
+  Metrics m = model.evaluate(*data.test);
+  if (model.kind() == DataKind::series) {
+    // A run reports a forecaster's errors in the series' units (the loss stays in the scaled
+    // units the network learns in): the predictions of the one predict path against the values.
+    const LoadedData::TestInputs in = data.test_inputs();
+    m.values = compute_metrics(model.task(), model.predict(in.x.view()), in.truth, m.loss).values;
+  }
+  return m;
 }
 
 void predict_config_to_csv(const Model& model, const Config& config, const std::string& out) {

@@ -156,6 +156,13 @@ TEST_F(SequenceCli, ForecasterTrainsReportsBaselinesAndForecasts) {
     ++n;
   }
   EXPECT_EQ(n, 24);
+  // eval --config gives the errors the run reported, in the series' units.
+  const redes::test::CliResult e = redes("eval run/model.redes --config f.toml --json");
+  ASSERT_EQ(e.rc, 0) << e.err;
+  const auto m = nlohmann::json::parse(e.out);
+  EXPECT_NEAR(m["rmse"].get<double>(), s["test"]["rmse"].get<double>(), 1e-5);
+  EXPECT_NEAR(m["mae"].get<double>(), s["test"]["mae"].get<double>(), 1e-5);
+  EXPECT_NEAR(m["loss"].get<double>(), s["test"]["loss"].get<double>(), 1e-6);
 
   // predict --input x.npy: the 13 rows before a forecast (look-back 12; window_norm reads no
   // extra row), in the series' units; the last 12 rows of the file and the first forecast of
