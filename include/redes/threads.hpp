@@ -6,6 +6,10 @@ namespace redes {
 // n <= 0: all cores. Results are bit-identical for the same seed and the same n.
 void set_num_threads(int n);
 int num_threads();
+// OpenMP keeps the thread count per calling thread: another thread of the program starts with
+// the default (all cores), whose sums may round differently. Model's predict, evaluate and fit
+// call this first, so that they run with the count set_num_threads chose, from any thread.
+void use_chosen_num_threads();
 
 // How libgomp's threads wait between parallel regions (a training step of LeNet-5 has about
 // fifteen). libgomp's default spins for up to ~3 ms: on a busy machine the spinning threads

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 
@@ -11,13 +12,24 @@ extern "C" void openblas_set_num_threads(int);
 
 namespace redes {
 
+namespace {
+// The count set last, from any thread (0: none set, OpenMP's default).
+std::atomic<int> chosen_threads{0};
+}  // namespace
+
 void set_num_threads(int n) {
   if (n <= 0) n = omp_get_num_procs();
+  chosen_threads.store(n);
   omp_set_num_threads(n);
   openblas_set_num_threads(n);
 }
 
 int num_threads() { return omp_get_max_threads(); }
+
+void use_chosen_num_threads() {
+  const int n = chosen_threads.load();
+  if (n > 0 && omp_get_max_threads() != n) omp_set_num_threads(n);
+}
 
 namespace {
 

@@ -12,6 +12,7 @@
 #include "redes/images.hpp"
 #include "redes/series.hpp"
 #include "redes/text.hpp"
+#include "redes/threads.hpp"
 #include "train/forecast.hpp"
 #include "train/words.hpp"
 
@@ -71,6 +72,7 @@ void Model::release(std::unique_ptr<Graph> g) const {
 
 template <class F>
 auto Model::with_graph(F&& f) const {
+  use_chosen_num_threads();
   struct Lease {
     const Model& m;
     std::unique_ptr<Graph> g;
@@ -300,6 +302,7 @@ std::vector<EpochLog> Model::fit(TensorView<const float> x, TensorView<const flo
     val = std::make_unique<TensorDataset>(copy(val_x), copy(val_y));
   }
   auto loss = make_loss<float>(ls);
+  use_chosen_num_threads();
   Trainer trainer(*graph, *loss, options.optimizer, options.schedule, options.train, t);
   Rng rng(options.seed);
   rng.split();  // the draw build() used for the weights, so that a seed means the same

@@ -10,6 +10,7 @@
 
 #include "redes/model_file.hpp"
 #include "redes/run.hpp"
+#include "redes/threads.hpp"
 
 using namespace redes;
 namespace fs = std::filesystem;
@@ -175,15 +176,26 @@ TEST(Model, ConcurrentPredictsEqualSerialOnes) {
   Tensor x(Shape{300, 1, 8, 8});  // more than one batch of 256
   Rng rng(5);
   for (auto& v : x.values()) v = static_cast<float>(rng.uniform());
-  const Tensor serial = m.predict(x);
-  std::vector<Tensor> got(4);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 4; ++t)
-    threads.emplace_back([&, t] {
-      for (int rep = 0; rep < 20; ++rep) got[t] = m.predict(x);
-    });
-  for (auto& th : threads) th.join();
-  for (const auto& g : got) EXPECT_EQ(g.values(), serial.values());
+  // New threads start with OpenMP's default count; predict runs with the one chosen here.
+  for (int n : {1, 2, 3}) {
+    set_num_threads(n);
+    const Tensor serial = m.predict(x);
+    std::vector<Tensor> got(4);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+      threads.emplace_back([&, t] {
+        for (int rep = 0; rep < 20; ++rep) got[t] = m.predict(x);
+      });
+    for (auto& th : threads) th.join();
+    for (const auto& g : got) EXPECT_EQ(g.values(), serial.values()) << n << " threads";
+    int seen = 0;
+    std::thread([&] {
+      m.predict(x);
+      seen = num_threads();
+    }).join();
+    EXPECT_EQ(seen, n);
+  }
+  set_num_threads(0);
 }
 
 TEST(ModelFileVersion1, TableModelLoadsAndPredictsAsItDid) {
