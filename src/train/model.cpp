@@ -157,6 +157,7 @@ Tensor Model::predict(TensorView<const float> x) const {
 }
 
 Tensor Model::predict(TensorView<const uint8_t> x) const {
+  check_batch(x.shape(), input_shape(), "uint8");
   Tensor f(x.shape());
   // Images come as 0..255 pixels; other kinds take the values as they are.
   const float scale = kind() == DataKind::images ? 1.0f / 255.0f : 1.0f;
