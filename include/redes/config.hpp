@@ -45,6 +45,7 @@ struct Config {
   ImageSpec images;   // images; paths resolved the same way
   SeriesSpec series;  // series
   TextSpec words;     // text (`text` above is the config's own text)
+  std::vector<std::string> data_path_keys;  // the [data] keys that name files or folders
   // The share of the training data held out for validation, whatever the kind.
   double validation_fraction() const;
   std::vector<LayerSpec> layers;

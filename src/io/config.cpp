@@ -175,6 +175,7 @@ void parse_data(Section& root, Config& c) {
       c.words = config_detail::parse_data_text(s);
       break;
   }
+  c.data_path_keys = s.path_keys();
   s.finish();
 }
 

@@ -11,6 +11,7 @@ std::vector<std::string> resolve_paths(Section& s, const std::string& key) {
   s.read(key, paths);
   if (paths.empty()) s.fail(n, "'" + key + "' must list at least one file");
   for (auto& p : paths) p = relative_to_config(s, p);
+  s.path_keys().push_back(key);
   return paths;
 }
 

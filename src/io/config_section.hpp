@@ -45,6 +45,8 @@ class Section {
 
   const std::string& path() const { return path_; }
   const std::string& name() const { return name_; }
+  // The keys read as paths (resolve_path), in order.
+  std::vector<std::string>& path_keys() { return path_keys_; }
 
   // "path:line: " for a place in the file; "path: " when toml++ knows no line (the top level).
   std::string at(const toml::source_region& where) const {
@@ -218,7 +220,7 @@ class Section {
   const toml::table& table_;
   std::string name_;
   const std::string& path_;
-  std::vector<std::string> used_;
+  std::vector<std::string> used_, path_keys_;
 };
 
 // A path written in the config: relative paths are relative to the config file's folder, so
@@ -234,6 +236,7 @@ inline std::string resolve_path(Section& s, const std::string& key, bool require
   const toml::node* n = required ? &s.require(key) : s.find(key);
   if (!n) return "";
   if (!n->is_string()) s.fail(*n, "'" + key + "' must be a string");
+  s.path_keys().push_back(key);
   std::filesystem::path p(n->as_string()->get());
   if (p.empty()) s.fail(*n, "'" + key + "' must not be empty");
   return relative_to_config(s, p);

@@ -138,10 +138,28 @@ nlohmann::json train_run(const Config& config, const std::string& out, Progress&
 
 namespace {
 
-// The config as used: the file's text with the overrides written in.
+// The config as used: the file's text with the overrides written in and its relative data
+// paths made absolute, so that the run folder's copy reads the same files from anywhere
+// (`redes eval --config run/config.toml`).
 std::string config_as_used(const Config& c, const TrainOverrides& o) {
-  if (!o.epochs && !o.seed && !o.threads) return c.text;
   toml::table t = toml::parse(c.text, c.path);
+  const fs::path base = fs::absolute(c.path).parent_path();
+  bool relative = false;
+  const auto absolute = [&](toml::node& n) {
+    if (auto* s = n.as_string(); s && fs::path(s->get()).is_relative()) {
+      *s = (base / s->get()).lexically_normal().string();
+      relative = true;
+    }
+  };
+  if (auto* data = t["data"].as_table())
+    for (const auto& key : c.data_path_keys)
+      if (toml::node* n = data->get(key)) {
+        if (auto* list = n->as_array())
+          for (auto& e : *list) absolute(e);
+        else
+          absolute(*n);
+      }
+  if (!o.epochs && !o.seed && !o.threads && !relative) return c.text;
   if (o.seed) t.insert_or_assign("seed", static_cast<int64_t>(*o.seed));
   if (o.threads) t.insert_or_assign("threads", *o.threads);
   if (o.epochs) {
@@ -149,7 +167,8 @@ std::string config_as_used(const Config& c, const TrainOverrides& o) {
     t["train"].as_table()->insert_or_assign("epochs", *o.epochs);
   }
   std::ostringstream os;
-  os << "# " << c.path << " with the command-line overrides applied\n" << t << "\n";
+  os << "# " << c.path << " as used: data paths made absolute, command-line overrides applied\n"
+     << t << "\n";
   return os.str();
 }
 

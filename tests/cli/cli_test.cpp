@@ -99,6 +99,12 @@ TEST_F(Cli, TrainEvalPredictEndToEnd) {
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_EQ(r.out.substr(0, r.out.find('\n')), "index,p(0),p(1),predicted,true");
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1 + 90);  // 30 % of 300 rows
+  // The run folder's copy of the config names its data by absolute path: it reads the same
+  // rows from the run folder as the original does from its own.
+  const auto own = redes("eval run/model.redes --config c.toml --json");
+  const auto copy = redes("eval run/model.redes --config run/config.toml --json");
+  ASSERT_EQ(copy.rc, 0) << copy.err;
+  EXPECT_EQ(copy.out, own.out);
 }
 
 TEST_F(Cli, PredictTakesNpyArrays) {
