@@ -23,8 +23,12 @@ namespace {
 
 // The data of a config, by its [data] kind.
 LoadedData load_data(const Config& config) {
+  // parse_config checks these; a Config made in code meets the same rules here.
   if (const std::string problem = mismatch(config.data_kind, config.task); !problem.empty())
     throw ConfigError(config.path + ": " + problem);
+  if (!fits(config.task, config.loss.kind))
+    throw ConfigError(config.path + ": loss '" + config.loss.kind + "' does not fit task '" +
+                      std::string(name(config.task)) + "' (" + losses_text(config.task) + ")");
   switch (config.data_kind) {
     case DataKind::table:
       return load_table_data(config);
