@@ -15,6 +15,8 @@ target_compile_features(redes INTERFACE cxx_std_20)
 
 install(TARGETS redes EXPORT redesTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/redes DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(FILES ${PROJECT_BINARY_DIR}/include/redes/version.hpp
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/redes)
 
 # The CMake package. redesTargets.cmake defines redes::redes with the link interface of the
 # root CMakeLists.txt's install side; redesConfig.cmake finds its dependencies first.

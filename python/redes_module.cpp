@@ -33,10 +33,8 @@
 #include "redes/tensor.hpp"
 #include "redes/threads.hpp"
 #include "redes/train.hpp"
+#include "redes/version.hpp"
 
-#ifndef REDES_VERSION
-#define REDES_VERSION "unknown"
-#endif
 
 namespace py = pybind11;
 
@@ -242,7 +240,7 @@ PYBIND11_MODULE(redes, m) {
       "    p = model.predict_table('new_cars.csv')   # (N, 1): P(class 1)\n"
       "    p = model.predict(x)                      # x (N, *model.input_shape)\n\n"
       "Errors of the library raise redes.Error (a ValueError) with a one-line message.";
-  m.attr("__version__") = REDES_VERSION;
+  m.attr("__version__") = redes::kVersion;
 
   // redes.Error for every redes::Error subclass, thrown by value and caught by reference; JSON
   // errors of the library (a model's metadata) too. Other std::exceptions keep pybind11's

@@ -7,12 +7,13 @@
 #include "commands.hpp"
 #include "redes/error.hpp"
 #include "redes/threads.hpp"
+#include "redes/version.hpp"
 
 int main(int argc, char** argv) {
   // How the OpenMP threads wait (redes/threads.hpp); may start the program again.
   redes::apply_openmp_wait_policy(argv);
   CLI::App app{"redes: train, evaluate and use small neural networks (dense, convolutional, LSTM)"};
-  app.set_version_flag("--version", std::string("redes ") + REDES_VERSION);
+  app.set_version_flag("--version", std::string("redes ") + redes::kVersion);
   app.require_subcommand(1);
   using namespace redes::cli;
   const Command commands[] = {add_train(app), add_eval(app),     add_predict(app),

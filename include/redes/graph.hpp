@@ -44,6 +44,15 @@ class Graph {
   const std::vector<LayerSpec>& specs() const { return specs_; }
   const Shape& input_shape() const { return input_; }
   const Shape& output_shape() const { return nodes_.back().shape; }
+  // A row per layer: what Keras' model.summary() shows.
+  struct LayerRow {
+    std::string name, kind;
+    std::vector<std::string> inputs;  // the layers it reads ("input": the model input)
+    Shape output;                     // per sample
+    int64_t params = 0;
+    int64_t multiply_adds = 0;  // per sample, in a forward pass
+  };
+  std::vector<LayerRow> layer_rows() const;
   // One line per layer: name, kind, output shape, parameter count.
   std::string summary() const;
 

@@ -100,6 +100,9 @@ class Layer {
   virtual void forward(const ForwardCtx<T>& ctx) = 0;
   virtual void backward(const BackwardCtx<T>& ctx) = 0;
   virtual std::vector<Param<T>*> params() { return {}; }
+  // Multiply-adds per sample of a forward pass, once setup() has fixed the shapes (0 for the
+  // layers whose cost is a few operations per value: activations, pooling, shapes).
+  virtual int64_t multiply_adds() const { return 0; }
   // State that is saved with the model but not trained (BatchNorm's running statistics):
   // bound like the parameters, never given to the optimizer; grad stays null.
   virtual std::vector<Param<T>*> buffers() { return {}; }

@@ -11,8 +11,4 @@
 #include "redes/task.hpp"
 #include "redes/tensor.hpp"
 #include "redes/threads.hpp"
-
-// The version of the library, as its CMake package and redes.pc give it.
-#define REDES_VERSION_MAJOR 0
-#define REDES_VERSION_MINOR 2
-#define REDES_VERSION_PATCH 0
+#include "redes/version.hpp"  // REDES_VERSION_MAJOR/MINOR/PATCH, redes::kVersion

@@ -66,6 +66,11 @@ class Conv2d : public Layer<T> {
   // N), else unrolls the images again.
   void backward(const BackwardCtx<T>& ctx) override;
   std::vector<Param<T>*> params() override;
+  // Each output value is C/G * KH * KW multiply-adds.
+  int64_t multiply_adds() const override {
+    return opt_.filters * geom_.col_cols() * (geom_.channels / opt_.groups) * geom_.kernel_h *
+           geom_.kernel_w;
+  }
 
   const Conv2dOptions& options() const { return opt_; }
   // The geometry of one input image (valid after setup).

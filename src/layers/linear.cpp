@@ -21,6 +21,7 @@ Shape Linear<T>::setup(std::span<const Shape> inputs) {
   REDES_CHECK(x.rank() >= 1 && x[-1] > 0, ShapeError,
               "linear needs a per-sample input (..., F) with F > 0, got " + x.str());
   in_features_ = x[-1];
+  positions_ = x.numel() / in_features_;
   weight_.shape = Shape{units_, in_features_};
   bias_.shape = Shape{units_};
   Shape y = x;

@@ -20,6 +20,8 @@ class Linear : public Layer<T> {
   void forward(const ForwardCtx<T>& ctx) override;
   void backward(const BackwardCtx<T>& ctx) override;
   std::vector<Param<T>*> params() override;
+  // F * units at each position of the input's leading dimensions.
+  int64_t multiply_adds() const override { return positions_ * in_features_ * units_; }
 
   int64_t units() const { return units_; }
   int64_t in_features() const { return in_features_; }
@@ -30,6 +32,7 @@ class Linear : public Layer<T> {
   bool has_bias_;
   std::string init_;
   int64_t in_features_ = 0;
+  int64_t positions_ = 1;  // the per-sample input's size without its last dimension
   Param<T> weight_{"weight"};  // (units, F)
   Param<T> bias_{"bias"};      // (units)
 };

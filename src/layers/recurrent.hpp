@@ -72,6 +72,13 @@ class Recurrent : public Layer<T> {
   void forward(const ForwardCtx<T>& ctx) override;
   void backward(const BackwardCtx<T>& ctx) override;
   std::vector<Param<T>*> params() override;
+  // At every step, each layer and direction: G*H gate rows against its input and its state.
+  int64_t multiply_adds() const override {
+    int64_t m = 0;
+    for (int64_t l = 0; l < opt_.layers; ++l)
+      m += directions() * gates_ * opt_.units * (in_features(l) + opt_.units);
+    return steps_ * m;
+  }
 
   const RecurrentOptions& options() const { return opt_; }
   int64_t directions() const { return opt_.bidirectional ? 2 : 1; }

@@ -6,16 +6,19 @@
 #include <numeric>
 
 #include "redes/error.hpp"
+#include "redes/files.hpp"
 #include "redes/report.hpp"
 
 namespace redes {
 
-void write_png_grid(const std::string& path, const std::vector<const float*>& tiles,
-                    int64_t channels, int64_t height, int64_t width, int zoom) {
+std::string png_grid(const std::vector<const float*>& tiles, int64_t channels, int64_t height,
+                     int64_t width, int zoom, int64_t columns) {
   REDES_CHECK(channels == 1 || channels == 3, ShapeError, "a picture has 1 or 3 channels");
   const int64_t n = static_cast<int64_t>(tiles.size());
-  const int64_t cols = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(std::sqrt(double(n)))));
-  const int64_t rows = (n + cols - 1) / cols;
+  const int64_t cols =
+      columns > 0 ? columns
+                  : std::max<int64_t>(1, static_cast<int64_t>(std::ceil(std::sqrt(double(n)))));
+  const int64_t rows = std::max<int64_t>(1, (n + cols - 1) / cols);
   const int64_t th = height * zoom, tw = width * zoom;
   const int64_t img_w = cols * (tw + 1) + 1, img_h = rows * (th + 1) + 1;
   std::vector<uint8_t> img(img_w * img_h * channels, 255);  // white gaps
@@ -33,11 +36,36 @@ void write_png_grid(const std::string& path, const std::vector<const float*>& ti
               static_cast<uint8_t>(std::lround(255 * v));
         }
   }
-  const std::string tmp = path + ".tmp";
-  if (!stbi_write_png(tmp.c_str(), static_cast<int>(img_w), static_cast<int>(img_h),
-                      static_cast<int>(channels), img.data(), static_cast<int>(img_w * channels)))
-    throw Error(path + ": cannot write the picture");
-  std::filesystem::rename(tmp, path);
+  std::string png;
+  const auto append = [](void* out, void* data, int size) {
+    static_cast<std::string*>(out)->append(static_cast<const char*>(data), size);
+  };
+  if (!stbi_write_png_to_func(append, &png, static_cast<int>(img_w), static_cast<int>(img_h),
+                              static_cast<int>(channels), img.data(),
+                              static_cast<int>(img_w * channels)))
+    throw Error("cannot encode a picture as PNG");
+  return png;
+}
+
+void write_png_grid(const std::string& path, const std::vector<const float*>& tiles,
+                    int64_t channels, int64_t height, int64_t width, int zoom) {
+  write_file_atomic(path, png_grid(tiles, channels, height, width, zoom));
+}
+
+std::string png_data_uri(const std::string& png) {
+  static const char* b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out = "data:image/png;base64,";
+  out.reserve(out.size() + (png.size() + 2) / 3 * 4);
+  for (size_t i = 0; i < png.size(); i += 3) {
+    uint32_t v = static_cast<uint8_t>(png[i]) << 16;
+    if (i + 1 < png.size()) v |= static_cast<uint8_t>(png[i + 1]) << 8;
+    if (i + 2 < png.size()) v |= static_cast<uint8_t>(png[i + 2]);
+    out += b64[(v >> 18) & 63];
+    out += b64[(v >> 12) & 63];
+    out += i + 1 < png.size() ? b64[(v >> 6) & 63] : '=';
+    out += i + 2 < png.size() ? b64[v & 63] : '=';
+  }
+  return out;
 }
 
 std::vector<std::string> write_conv_pictures(Graph& graph, const Dataset& data,

@@ -25,6 +25,7 @@ LoadedData load_series_data(const Config& config) {
   if (!val.at.empty()) d.val = std::make_unique<TensorDataset>(val.x, val.y);
   d.test = std::make_unique<TensorDataset>(test.x, test.y);
   d.meta = series_meta(spec, codec);
+  d.target = spec.value;
   // For predict --config: each test window as the rows before its forecast, in the series' units
   // (the value, then the features), and the values it forecasts.
   d.test_inputs = [series, codec, at = test.at] {

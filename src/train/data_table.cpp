@@ -11,6 +11,7 @@ LoadedData load_table_data(const Config& config) {
   d.test = std::make_unique<TensorDataset>(data.test.x, data.test.y);
   if (data.val.x.numel() > 0) d.val = std::make_unique<TensorDataset>(data.val.x, data.val.y);
   d.classes = data.prep.classes;
+  d.target = config.data.target;
   d.test_inputs = [x = data.test.x, y = data.test.y] { return LoadedData::TestInputs{x, {}, y}; };
   d.prep = data.prep;
   d.rows = {{"read", data.rows_read},

@@ -95,25 +95,35 @@ ForecastEvaluation evaluate_forecasts(const SeriesPredictor& predict, const Seri
     std::iota(origins.begin(), origins.end(), begin);
     const auto paths = forecast_recursive(codec, v, s.features, origins, steps, predict);
     ErrorStats m_all, l_all, s_all;
-    std::vector<double> by_step;
+    std::vector<double> by_step, last_by_step, seasonal_by_step;
     for (int64_t h = 0; h < steps; ++h) {
-      ErrorStats at_h;
+      ErrorStats at_h, last_h, seasonal_h;
       for (size_t o = 0; o < origins.size(); ++o) {
         const int64_t t0 = origins[o];
         const double actual = v[t0 + h];
         at_h.add(paths[o][h], actual);
         m_all.add(paths[o][h], actual);
+        last_h.add(last_value_forecast(v, t0, h), actual);
         l_all.add(last_value_forecast(v, t0, h), actual);
-        if (seasonal) s_all.add(seasonal_naive_forecast(v, t0, h, season), actual);
+        if (seasonal) {
+          seasonal_h.add(seasonal_naive_forecast(v, t0, h, season), actual);
+          s_all.add(seasonal_naive_forecast(v, t0, h, season), actual);
+        }
       }
       by_step.push_back(at_h.finish().rmse);
+      last_by_step.push_back(last_h.finish().rmse);
+      if (seasonal) seasonal_by_step.push_back(seasonal_h.finish().rmse);
     }
     ev.multi_step = m_all.finish().to_json();
     ev.multi_step["steps"] = steps;
     ev.multi_step["origins"] = static_cast<int64_t>(origins.size());
     ev.multi_step["rmse_by_step"] = by_step;
     ev.multi_step["baselines"] = {{"last_value", l_all.finish().to_json()}};
-    if (seasonal) ev.multi_step["baselines"]["seasonal_naive"] = s_all.finish().to_json();
+    ev.multi_step["baselines"]["last_value"]["rmse_by_step"] = last_by_step;
+    if (seasonal) {
+      ev.multi_step["baselines"]["seasonal_naive"] = s_all.finish().to_json();
+      ev.multi_step["baselines"]["seasonal_naive"]["rmse_by_step"] = seasonal_by_step;
+    }
   }
   return ev;
 }

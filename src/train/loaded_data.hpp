@@ -17,6 +17,7 @@ namespace redes {
 struct LoadedData {
   std::unique_ptr<Dataset> train, val, test;       // val may be null
   std::vector<std::string> classes;                // classification: class names, index = label
+  std::string target;                              // the column predicted (tables, series)
   Preprocessor prep;                               // tables: stored in the model file
   nlohmann::json meta = nlohmann::json::object();  // stored in the model file's meta["data"]
   nlohmann::json rows = nlohmann::json::object();  // summary.json "rows": counts per split

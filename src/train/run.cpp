@@ -137,6 +137,20 @@ nlohmann::json train_run(const Config& config, const std::string& out, Progress&
   for (const auto& file : write_conv_pictures(*model.graph, *data.test, out))
     progress.message("wrote " + file);
 
+  // report.html: the classifiers' test predictions come from the one predict path (the
+  // forecasts from test_forecast.csv; a word model's (N, T, V) probabilities are not needed).
+  RunReport report{summary, logs, model.graph->layer_rows(), config.text, out};
+  report.classes = data.classes;
+  report.target = data.target;
+  if (is_classifier(config.task) && config.task != Task::language_model && data.test_inputs) {
+    LoadedData::TestInputs in = data.test_inputs();
+    report.predictions =
+        in.pixels.values().empty() ? model.predict(in.x.view()) : model.predict(in.pixels.view());
+    report.truth = std::move(in.truth);
+    report.pixels = std::move(in.pixels);
+  }
+  write_text(fs::path(out) / "report.html", run_report_html(report));
+
   return summary;
 }
 
@@ -170,9 +184,12 @@ std::string config_as_used(const Config& c, const TrainOverrides& o) {
     if (!t.contains("train")) t.insert("train", toml::table{});
     t["train"].as_table()->insert_or_assign("epochs", *o.epochs);
   }
+  // Floats as written (0.3, not 0.29999999999999999), strings as the file wrote them.
+  toml::toml_formatter out(
+      t, toml::toml_formatter::default_flags | toml::format_flags::relaxed_float_precision);
   std::ostringstream os;
   os << "# " << c.path << " as used: data paths made absolute, command-line overrides applied\n"
-     << t << "\n";
+     << out << "\n";
   return os.str();
 }
 

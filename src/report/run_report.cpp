@@ -1,0 +1,372 @@
+// report.html (redes/report.hpp): one page per run. Every section is a function of the
+// RunReport and the task; the page is XHTML, so that tests can read it with an XML parser.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <sstream>
+
+#include "redes/files.hpp"
+#include "redes/report.hpp"
+#include "redes/task.hpp"
+#include "redes/version.hpp"
+#include "report/svg.hpp"
+
+namespace redes {
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using svg::escape;
+
+std::string fixed(double v, int digits = 4) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+  return buf;
+}
+
+std::string section(const std::string& title, const std::string& body) {
+  return "<section><h2>" + escape(title) + "</h2>\n" + body + "\n</section>\n";
+}
+
+// A table of rows of cells, the first row its header.
+std::string table(const std::vector<std::vector<std::string>>& rows, bool numeric_right = true) {
+  std::string s = "<table>";
+  for (size_t r = 0; r < rows.size(); ++r) {
+    s += "<tr>";
+    for (size_t c = 0; c < rows[r].size(); ++c) {
+      const char* tag = r == 0 ? "th" : "td";
+      const bool right = numeric_right && r > 0 && c > 0;
+      s += std::string("<") + tag + (right ? " class=\"num\"" : "") + ">" + escape(rows[r][c]) +
+           "</" + tag + ">";
+    }
+    s += "</tr>";
+  }
+  return s + "</table>";
+}
+
+std::string picture(const std::string& png, const std::string& caption) {
+  return "<figure><img src=\"" + png_data_uri(png) + "\" alt=\"" + escape(caption) +
+         "\"/><figcaption>" + escape(caption) + "</figcaption></figure>";
+}
+
+// The numbers of the run at a glance: the test figures, the settings, the timing.
+std::string overview(const RunReport& r) {
+  const json& s = r.summary;
+  std::vector<std::vector<std::string>> rows = {{"figure", "test", "validation"}};
+  const json& test = s.value("test", json::object());
+  const json& val = s.value("validation", json::object());
+  for (const auto& [k, v] : test.items())
+    if (v.is_number())
+      rows.push_back({k, fixed(v.get<double>()),
+                      val.contains(k) && val[k].is_number() ? fixed(val[k].get<double>()) : ""});
+  std::vector<std::vector<std::string>> run = {{"setting", "value"}};
+  for (const char* k : {"name", "task", "kind", "epochs", "best_epoch", "seed", "threads",
+                        "parameters", "seconds_per_epoch"})
+    if (s.contains(k))
+      run.push_back({k, s[k].is_string()         ? s[k].get<std::string>()
+                        : s[k].is_number_float() ? fixed(s[k].get<double>(), 3)
+                                                 : s[k].dump()});
+  if (s.contains("rows"))
+    for (const auto& [k, v] : s["rows"].items())
+      if (v.is_number()) run.push_back({"rows: " + k, v.dump()});
+  return section("Results", "<div class=\"row\">" + table(rows) + table(run, false) + "</div>");
+}
+
+// Loss per epoch, training against validation; the validation metrics per epoch.
+std::string curves(const RunReport& r) {
+  if (r.logs.empty()) return "";
+  svg::Line train("training loss"), val("validation loss");
+  std::map<std::string, svg::Line> metrics;
+  for (const auto& l : r.logs) {
+    train.x.push_back(l.epoch);
+    train.y.push_back(l.train_loss);
+    if (l.val) {
+      val.x.push_back(l.epoch);
+      val.y.push_back(l.val->loss);
+      for (const auto& [k, v] : l.val->values) {
+        auto& m = metrics[k];
+        m.name = "validation " + k;
+        m.x.push_back(l.epoch);
+        m.y.push_back(v);
+      }
+    }
+  }
+  const bool one = r.logs.size() == 1;
+  train.points = val.points = one;
+  svg::LineChart loss("Loss per epoch", "epoch", "loss", {train});
+  if (!val.x.empty()) {
+    val.dashed = true;
+    loss.lines.push_back(val);
+  }
+  std::string body = svg::line_chart(loss);
+  // Scores in [0, 1] (accuracy, F1, ...) share a chart, errors in the target's units (rmse,
+  // mae) another; perplexity has its own.
+  svg::LineChart scores("Validation scores per epoch", "epoch", "score"),
+      errors("Validation errors per epoch", "epoch", "error"),
+      perplexity("Validation perplexity per epoch", "epoch", "perplexity");
+  scores.y_from_zero = true;
+  for (auto& [k, m] : metrics) {
+    m.points = one;
+    m.color = svg::colour(
+        (k == "perplexity" ? 0 : (higher_is_better(k) ? scores : errors).lines.size()) + 2);
+    (k == "perplexity" ? perplexity : higher_is_better(k) ? scores : errors).lines.push_back(m);
+  }
+  for (const auto* chart : {&scores, &errors, &perplexity})
+    if (!chart->lines.empty()) body += svg::line_chart(*chart);
+  if (val.x.empty())
+    body +=
+        "<p class=\"note\">No validation split: set <code>validation_fraction</code> in "
+        "[data] to see the validation curves beside the training loss.</p>";
+  return section("Curves", body);
+}
+
+std::string model_table(const RunReport& r) {
+  std::vector<std::vector<std::string>> rows = {
+      {"layer", "kind", "inputs", "output shape", "parameters", "multiply-adds"}};
+  int64_t params = 0, macs = 0;
+  for (const auto& l : r.layers) {
+    std::string in;
+    for (const auto& i : l.inputs) in += (in.empty() ? "" : ", ") + i;
+    rows.push_back({l.name, l.kind, in, l.output.str(), std::to_string(l.params),
+                    std::to_string(l.multiply_adds)});
+    params += l.params;
+    macs += l.multiply_adds;
+  }
+  rows.push_back({"total", "", "", "", std::to_string(params), std::to_string(macs)});
+  return section("Model", table(rows, false) + "<h3>Config as used</h3><pre>" +
+                              escape(r.config_text) + "</pre>");
+}
+
+// Confusion matrix, precision/recall/F1 per class, the ROC curve of a binary task.
+std::string classification(const RunReport& r, Task task) {
+  const json& test = r.summary.value("test", json::object());
+  if (!test.contains("confusion")) return "";
+  const auto confusion = test["confusion"].get<std::vector<std::vector<int64_t>>>();
+  const size_t k = confusion.size();
+  std::vector<std::string> names = r.classes;
+  for (size_t c = names.size(); c < k; ++c) names.push_back(std::to_string(c));
+  names.resize(k);
+  svg::HeatMap map("Confusion matrix (test)", "true class", "predicted class");
+  map.rows = map.columns = names;
+  map.cell = k <= 10 ? 40 : k <= 30 ? 22 : 12;
+  for (const auto& row : confusion) map.values.emplace_back(row.begin(), row.end());
+  std::string body = svg::heat_map(map);
+  std::vector<std::vector<std::string>> rows = {{"class", "precision", "recall", "F1", "support"}};
+  for (size_t i = 0; i < k; ++i) {
+    int64_t tp = confusion[i][i], predicted = 0, actual = 0;
+    for (size_t j = 0; j < k; ++j) predicted += confusion[j][i], actual += confusion[i][j];
+    const double p = predicted ? double(tp) / predicted : 0, rc = actual ? double(tp) / actual : 0;
+    rows.push_back({names[i], fixed(p, 3), fixed(rc, 3),
+                    fixed(p + rc > 0 ? 2 * p * rc / (p + rc) : 0, 3), std::to_string(actual)});
+  }
+  body += table(rows);
+  if (task == Task::binary && r.predictions.numel() == r.truth.numel() && r.truth.numel() > 0) {
+    // The ROC curve: every threshold, from the highest score down.
+    const int64_t n = r.truth.numel();
+    std::vector<int64_t> order(n);
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(),
+              [&](int64_t a, int64_t b) { return r.predictions[a] > r.predictions[b]; });
+    int64_t pos = 0;
+    for (int64_t i = 0; i < n; ++i) pos += r.truth[i] > 0.5f;
+    const int64_t neg = n - pos;
+    svg::Line roc("the model"), chance("chance", "#999", true);
+    chance.x = chance.y = {0, 1};
+    roc.x.push_back(0);
+    roc.y.push_back(0);
+    int64_t tp = 0, fp = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      (r.truth[order[i]] > 0.5f ? tp : fp) += 1;
+      if (i + 1 < n && r.predictions[order[i + 1]] == r.predictions[order[i]]) continue;
+      roc.x.push_back(neg ? double(fp) / neg : 0);
+      roc.y.push_back(pos ? double(tp) / pos : 0);
+    }
+    const std::string auc =
+        test.contains("roc_auc") ? " (AUC " + fixed(test["roc_auc"].get<double>(), 3) + ")" : "";
+    svg::LineChart chart("ROC curve (test)" + auc, "false positive rate", "true positive rate",
+                         {roc, chance});
+    chart.width = 420;
+    chart.height = 380;
+    body += svg::line_chart(chart);
+  }
+  return section("Classification", body);
+}
+
+// Up to 32 misclassified test images, each captioned "true -> predicted".
+std::string misclassified(const RunReport& r) {
+  const Shape& s = r.pixels.shape();
+  if (s.rank() != 4 || r.truth.numel() != s[0] || r.predictions.shape().rank() != 2) return "";
+  const int64_t n = s[0], c = s[1], h = s[2], w = s[3], k = r.predictions.dim(1);
+  if (c != 1 && c != 3) return "";
+  std::string grid;
+  int shown = 0, wrong = 0;
+  std::vector<float> tile(c * h * w);
+  for (int64_t i = 0; i < n; ++i) {
+    const float* p = r.predictions.data() + i * k;
+    const int64_t guess = std::max_element(p, p + k) - p, truth = static_cast<int64_t>(r.truth[i]);
+    if (guess == truth) continue;
+    ++wrong;
+    if (shown >= 32) continue;
+    for (int64_t j = 0; j < c * h * w; ++j) tile[j] = r.pixels[i * c * h * w + j];
+    tile[0] = std::min(tile[0], 0.0f);  // the tile's range is 0..255 as a whole, not stretched
+    const auto name = [&](int64_t cl) {
+      return cl < static_cast<int64_t>(r.classes.size()) ? r.classes[cl] : std::to_string(cl);
+    };
+    grid += picture(
+        png_grid({tile.data()}, c, h, w, h < 40 ? 3 : 1),
+        name(truth) + " \xe2\x86\x92 " + name(guess) + " (" + fixed(100 * p[guess], 3) + "%)");
+    ++shown;
+  }
+  if (!wrong) return "";
+  return section("Misclassified test images",
+                 "<p>" + std::to_string(wrong) + " of " + std::to_string(n) +
+                     " test images are misclassified; the first " + std::to_string(shown) +
+                     ", each as true \xe2\x86\x92 predicted class (its probability):</p>"
+                     "<div class=\"grid\">" +
+                     grid + "</div>");
+}
+
+std::string conv_pictures(const RunReport& r) {
+  std::string body;
+  const std::pair<const char*, const char*> files[] = {
+      {"filters.png",
+       "The first convolution's learned filters, one tile each (stretched to "
+       "their own range: dark is negative, light positive)"},
+      {"input.png", "The first test image"},
+      {"feature_maps.png", "What the first convolution makes of it: one feature map per filter"}};
+  for (const auto& [file, caption] : files) {
+    const fs::path p = fs::path(r.out_dir) / file;
+    if (fs::exists(p))
+      body += picture(read_file<Error>(p.string(), 64 << 20, "a picture"), caption);
+  }
+  return body.empty() ? "" : section("Convolutions", "<div class=\"grid\">" + body + "</div>");
+}
+
+// The test span: the series, the one-step forecasts and the naive baselines; the multi-step
+// error by horizon.
+std::string forecasts(const RunReport& r) {
+  const fs::path csv = fs::path(r.out_dir) / "test_forecast.csv";
+  if (!fs::exists(csv)) return "";
+  std::istringstream in(read_file<Error>(csv.string(), 64 << 20, "a forecast table"));
+  std::string line;
+  std::getline(in, line);
+  std::vector<std::string> head;
+  {
+    std::istringstream h(line);
+    for (std::string c; std::getline(h, c, ',');) head.push_back(c);
+  }
+  std::vector<svg::Line> lines(head.size() > 1 ? head.size() - 1 : 0);
+  std::vector<std::string> times;
+  const char* names[] = {"actual", "the model (one step ahead)", "last value",
+                         "seasonal naive (a season ago)"};
+  for (size_t i = 0; i < lines.size(); ++i) {
+    lines[i].name = i < 4 ? names[i] : head[i + 1];
+    lines[i].color = i == 0 ? "#000000" : svg::colour(i - 1);
+    lines[i].dashed = i >= 2;
+  }
+  for (int64_t row = 0; std::getline(in, line); ++row) {
+    std::istringstream cells(line);
+    std::string cell;
+    std::getline(cells, cell, ',');
+    times.push_back(cell);
+    for (size_t i = 0; i < lines.size() && std::getline(cells, cell, ','); ++i) {
+      lines[i].x.push_back(static_cast<double>(row));
+      lines[i].y.push_back(std::strtod(cell.c_str(), nullptr));
+    }
+  }
+  svg::LineChart chart("The test span: the series, the forecasts and the baselines", "time",
+                       r.target.empty() ? "value" : r.target, lines);
+  chart.legend_left = true;
+  chart.x_tick_text = times;
+  chart.width = 900;
+  chart.height = 380;
+  std::string body = svg::line_chart(chart);
+  const json& ms = r.summary.value("multi_step", json::object());
+  if (ms.contains("rmse_by_step")) {
+    svg::LineChart by("Error of recursive forecasts by horizon (test)", "steps ahead", "RMSE");
+    const auto add = [&](const std::string& name, const json& v, size_t k, bool dashed) {
+      if (!v.is_array()) return;
+      svg::Line l(name);
+      for (size_t h = 0; h < v.size(); ++h) l.x.push_back(h + 1.0), l.y.push_back(v[h]);
+      l.color = svg::colour(k);
+      l.dashed = dashed;
+      l.points = true;
+      by.lines.push_back(l);
+    };
+    add("the model", ms["rmse_by_step"], 0, false);
+    const json& b = ms.value("baselines", json::object());
+    if (b.contains("last_value"))
+      add("last value", b["last_value"].value("rmse_by_step", json()), 1, true);
+    if (b.contains("seasonal_naive"))
+      add("seasonal naive", b["seasonal_naive"].value("rmse_by_step", json()), 2, true);
+    by.y_from_zero = true;
+    body += svg::line_chart(by);
+  }
+  return section("Forecasts", body);
+}
+
+// Perplexity beside the n-gram baselines; sampled words.
+std::string language_model(const RunReport& r) {
+  const json& s = r.summary;
+  svg::BarChart bars("Test perplexity per character (lower is better)", "perplexity");
+  const json& b = s.value("baselines", json::object());
+  for (const char* n : {"unigram", "bigram"})
+    if (b.contains(n) && b[n].contains("test_perplexity"))
+      bars.bars.push_back(
+          svg::Bar{n + std::string(" model"), b[n]["test_perplexity"].get<double>(), "#999"});
+  if (s.value("test", json::object()).contains("perplexity"))
+    bars.bars.push_back(
+        svg::Bar{"the network", s["test"]["perplexity"].get<double>(), svg::colour(0)});
+  std::string body = svg::bar_chart(bars);
+  if (s.contains("samples") && s["samples"].contains("words")) {
+    std::string words;
+    for (const auto& w : s["samples"]["words"])
+      words += (words.empty() ? "" : ", ") + w.get<std::string>();
+    body += "<p>Sampled words (temperature " + fixed(s["samples"].value("temperature", 0.0), 2) +
+            "; " + std::to_string(s["samples"].value("not_in_word_list", 0)) +
+            " of them are not in the word list): <em>" + escape(words) + "</em></p>";
+  }
+  return section("Language model", body);
+}
+
+const char* kStyle = R"(
+body { font-family: sans-serif; margin: 24px auto; max-width: 1000px; color: #222; }
+h1 { font-size: 22px; } h2 { font-size: 18px; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; margin: 8px 16px 8px 0; font-size: 13px; }
+th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: left; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.row { display: flex; flex-wrap: wrap; align-items: flex-start; }
+.grid { display: flex; flex-wrap: wrap; gap: 8px; }
+figure { margin: 4px; } figcaption { font-size: 12px; max-width: 320px; }
+img { image-rendering: pixelated; }
+pre { background: #f6f6f6; padding: 8px; font-size: 12px; overflow-x: auto; }
+.note { color: #666; font-size: 13px; }
+svg { margin: 8px 8px 8px 0; }
+)";
+
+}  // namespace
+
+std::string run_report_html(const RunReport& r) {
+  const json& s = r.summary;
+  const auto task = task_named(s.value("task", ""));
+  std::string body = overview(r) + curves(r);
+  if (task && is_classifier(*task) && *task != Task::language_model)
+    body += classification(r, *task) + misclassified(r);
+  body += conv_pictures(r);
+  if (task == Task::forecast) body += forecasts(r);
+  if (task == Task::language_model) body += language_model(r);
+  body += model_table(r);
+  const std::string title = "redes run: " + s.value("name", std::string("?"));
+  return "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>"
+         "<meta charset=\"utf-8\"/><title>" +
+         escape(title) + "</title><style>" + kStyle + "</style></head>\n<body>\n<h1>" +
+         escape(title) + "</h1>\n<p class=\"note\">" + escape(s.value("task", std::string())) +
+         " on " + escape(s.value("kind", std::string())) + " data; written by redes " + kVersion +
+         ".</p>\n" + body + "</body>\n</html>\n";
+}
+
+}  // namespace redes
