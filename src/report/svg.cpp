@@ -79,8 +79,12 @@ std::vector<double> nice_ticks(double lo, double hi, int count) {
       break;
     }
   std::vector<double> ticks;
-  for (double t = std::ceil(lo / step - 1e-9) * step; t <= hi + step * 1e-9; t += step)
-    ticks.push_back(std::abs(t) < step * 1e-9 ? 0.0 : t);
+  const double first = std::ceil(lo / step - 1e-9);
+  for (int i = 0;; ++i) {  // multiples of step, not a running sum: no drift
+    const double t = (first + i) * step;
+    if (t > hi + step * 1e-9) break;
+    ticks.push_back(t);
+  }
   return ticks;
 }
 

@@ -64,7 +64,7 @@ TEST_F(Cli, TrainEvalPredictEndToEnd) {
   write_config("c.toml", "d.csv");
   auto r = redes("train c.toml --out run --threads 1");
   ASSERT_EQ(r.rc, 0) << r.err;
-  for (const char* f : {"model.redes", "metrics.csv", "summary.json", "config.toml"})
+  for (const char* f : {"model.redes", "metrics.csv", "summary.json", "config.toml", "report.html"})
     EXPECT_TRUE(fs::exists(dir_ / "run" / f)) << f;
   const std::string summary = slurp(dir_ / "run/summary.json");
   for (const char* k : {"\"task\"", "\"epochs\": 30", "\"seconds_per_epoch\"", "\"test\"",

@@ -67,6 +67,10 @@ TEST(CnnCli, AlexNetStyleConfigTrainsOnASyntheticCifarFile) {
   for (const char* f :
        {"model.redes", "filters.png", "feature_maps.png", "input.png", "metrics.csv"})
     EXPECT_TRUE(fs::exists(dir / "run" / f)) << f;
+  // The report shows the confusion matrix with CIFAR-10's class names and the filters.
+  const std::string report = slurp(dir / "run/report.html");
+  for (const char* part : {"Confusion matrix", ">airplane<", "learned filters"})
+    EXPECT_NE(report.find(part), std::string::npos) << part;
 
   // redes eval on the config's test split gives the figures the run reported.
   const std::string eval = "cd '" + dir.string() + "' && '" + REDES_CLI +

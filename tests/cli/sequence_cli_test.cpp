@@ -117,6 +117,9 @@ TEST_F(SequenceCli, ForecasterTrainsReportsBaselinesAndForecasts) {
   EXPECT_EQ(s["multi_step"]["steps"], 6);
   EXPECT_EQ(s["rows"]["test"], 24);
   EXPECT_TRUE(fs::exists(dir_ / "run" / "test_forecast.csv"));
+  const std::string page = slurp(dir_ / "run" / "report.html");
+  EXPECT_NE(page.find("The test span"), std::string::npos);
+  EXPECT_NE(page.find("by horizon"), std::string::npos);
 
   // Forecast 4 months after the last row (2009-12): to a file and to standard output.
   redes::test::CliResult f =
@@ -239,6 +242,7 @@ TEST_F(SequenceCli, WordModelTrainsReportsBaselinesAndSamples) {
   EXPECT_GT(s["baselines"]["unigram"]["validation_perplexity"].get<double>(), 1);
   EXPECT_GT(s["baselines"]["bigram"]["test_perplexity"].get<double>(), 1);
   EXPECT_EQ(s["samples"]["words"].size(), 20u);
+  EXPECT_NE(slurp(dir_ / "run" / "report.html").find("Test perplexity"), std::string::npos);
 
   const redes::test::CliResult a =
       redes("sample run/model.redes --count 7 --temperature 0.8 --seed 3");
