@@ -17,5 +17,7 @@ Command add_predict(CLI::App& app);
 Command add_demo(CLI::App& app);
 Command add_forecast(CLI::App& app);  // cmd_forecast.cpp
 Command add_sample(CLI::App& app);    // cmd_sample.cpp
+Command add_summary(CLI::App& app);   // cmd_summary.cpp
+Command add_compare(CLI::App& app);   // cmd_compare.cpp
 
 }  // namespace redes::cli

@@ -3,6 +3,7 @@
 // against the baselines, perplexity against the n-gram models), and the pictures of what a
 // network learned (the first convolution's filters and the feature maps of one image) as PNG.
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -33,9 +34,10 @@ struct RunReport {
 // loaded from elsewhere), well-formed XML (XHTML) so that any XML parser reads it.
 std::string run_report_html(const RunReport& report);
 
-// PNG bytes of tiles (as write_png_grid draws them), for data URIs.
+// PNG bytes of tiles (as write_png_grid draws them, each stretched to its own range unless
+// [lo, hi] is given, e.g. 0..255 for pixels), for data URIs. columns 0: a square grid.
 std::string png_grid(const std::vector<const float*>& tiles, int64_t channels, int64_t height,
-                     int64_t width, int zoom, int64_t columns = 0);
+                     int64_t width, int zoom, int64_t columns = 0, float lo = NAN, float hi = NAN);
 
 // Writes tiles (each (H, W) floats, or (3, H, W) for colour) side by side in a grid, each
 // tile stretched to its own [min, max] range and enlarged `zoom` times, with a 1-pixel gap.
@@ -50,5 +52,19 @@ std::string png_data_uri(const std::string& png);
 // it). Returns the files written (none for other models).
 std::vector<std::string> write_conv_pictures(Graph& graph, const Dataset& data,
                                              const std::string& out_dir);
+
+// compare.html (`redes compare`): runs side by side. A run as its folder holds it.
+struct CompareRun {
+  std::string dir;             // the run folder
+  nlohmann::json summary;      // summary.json
+  std::vector<EpochLog> logs;  // metrics.csv, one per epoch
+};
+// Reads dir/summary.json and dir/metrics.csv. Throws Error naming the folder and the file when
+// one is missing, and the file and the line when one is malformed.
+CompareRun read_run(const std::string& dir);
+// The page: the runs' loss curves overlaid (training solid, validation dashed, a colour per
+// run), a chart per validation metric, and a table of their final figures (a column per run).
+// Self-contained XHTML like report.html.
+std::string compare_report_html(const std::vector<CompareRun>& runs);
 
 }  // namespace redes

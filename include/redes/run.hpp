@@ -53,4 +53,10 @@ int64_t predict_to_csv(const Model& model, const std::string& data_path, const s
 // wrong shape or dtype is an Error naming the file and the shape expected.
 void predict_npy(const Model& model, const std::string& in, const std::string& out);
 
+// The network a config describes, for `redes summary`: its data read as a run reads it, the
+// config's layers built on the training set's sample shape and the output checked against the
+// task as train_run checks it (weights not initialised). classes, when given, receives the class
+// names (a word model's tokens; empty for regression and forecasts).
+Graph config_graph(const Config& config, std::vector<std::string>* classes = nullptr);
+
 }  // namespace redes

@@ -12,7 +12,7 @@
 namespace redes {
 
 std::string png_grid(const std::vector<const float*>& tiles, int64_t channels, int64_t height,
-                     int64_t width, int zoom, int64_t columns) {
+                     int64_t width, int zoom, int64_t columns, float lo_fixed, float hi_fixed) {
   REDES_CHECK(channels == 1 || channels == 3, ShapeError, "a picture has 1 or 3 channels");
   const int64_t n = static_cast<int64_t>(tiles.size());
   const int64_t cols =
@@ -25,13 +25,16 @@ std::string png_grid(const std::vector<const float*>& tiles, int64_t channels, i
   const int64_t plane = height * width;
   for (int64_t t = 0; t < n; ++t) {
     const float* tile = tiles[t];
-    const auto [lo, hi] = std::minmax_element(tile, tile + channels * plane);
-    const float range = *hi > *lo ? *hi - *lo : 1.0f;
+    const auto [min, max] = std::minmax_element(tile, tile + channels * plane);
+    const float lo = std::isnan(lo_fixed) ? *min : lo_fixed,
+                hi = std::isnan(hi_fixed) ? *max : hi_fixed;
+    const float range = hi > lo ? hi - lo : 1.0f;
     const int64_t ox = 1 + (t % cols) * (tw + 1), oy = 1 + (t / cols) * (th + 1);
     for (int64_t y = 0; y < th; ++y)
       for (int64_t x = 0; x < tw; ++x)
         for (int64_t c = 0; c < channels; ++c) {
-          const float v = (tile[c * plane + (y / zoom) * width + x / zoom] - *lo) / range;
+          const float v = std::clamp((tile[c * plane + (y / zoom) * width + x / zoom] - lo) / range,
+                                     0.0f, 1.0f);
           img[((oy + y) * img_w + ox + x) * channels + c] =
               static_cast<uint8_t>(std::lround(255 * v));
         }

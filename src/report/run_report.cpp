@@ -12,6 +12,7 @@
 #include "redes/report.hpp"
 #include "redes/task.hpp"
 #include "redes/version.hpp"
+#include "report/html.hpp"
 #include "report/svg.hpp"
 
 namespace redes {
@@ -19,34 +20,11 @@ namespace redes {
 namespace {
 
 namespace fs = std::filesystem;
+using html::fixed;
+using html::section;
+using html::table;
 using nlohmann::json;
 using svg::escape;
-
-std::string fixed(double v, int digits = 4) {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%.*g", digits, v);
-  return buf;
-}
-
-std::string section(const std::string& title, const std::string& body) {
-  return "<section><h2>" + escape(title) + "</h2>\n" + body + "\n</section>\n";
-}
-
-// A table of rows of cells, the first row its header.
-std::string table(const std::vector<std::vector<std::string>>& rows, bool numeric_right = true) {
-  std::string s = "<table>";
-  for (size_t r = 0; r < rows.size(); ++r) {
-    s += "<tr>";
-    for (size_t c = 0; c < rows[r].size(); ++c) {
-      const char* tag = r == 0 ? "th" : "td";
-      const bool right = numeric_right && r > 0 && c > 0;
-      s += std::string("<") + tag + (right ? " class=\"num\"" : "") + ">" + escape(rows[r][c]) +
-           "</" + tag + ">";
-    }
-    s += "</tr>";
-  }
-  return s + "</table>";
-}
 
 std::string picture(const std::string& png, const std::string& caption) {
   return "<figure><img src=\"" + png_data_uri(png) + "\" alt=\"" + escape(caption) +
@@ -56,13 +34,17 @@ std::string picture(const std::string& png, const std::string& caption) {
 // The numbers of the run at a glance: the test figures, the settings, the timing.
 std::string overview(const RunReport& r) {
   const json& s = r.summary;
-  std::vector<std::vector<std::string>> rows = {{"figure", "test", "validation"}};
   const json& test = s.value("test", json::object());
   const json& val = s.value("validation", json::object());
-  for (const auto& [k, v] : test.items())
-    if (v.is_number())
-      rows.push_back({k, fixed(v.get<double>()),
-                      val.contains(k) && val[k].is_number() ? fixed(val[k].get<double>()) : ""});
+  std::vector<std::vector<std::string>> rows = {{"figure", "test"}};
+  if (!val.empty()) rows[0].push_back("validation");
+  for (const auto& [k, v] : test.items()) {
+    if (!v.is_number()) continue;
+    rows.push_back({k, fixed(v.get<double>())});
+    if (!val.empty())
+      rows.back().push_back(val.contains(k) && val[k].is_number() ? fixed(val[k].get<double>())
+                                                                  : "");
+  }
   std::vector<std::vector<std::string>> run = {{"setting", "value"}};
   for (const char* k : {"name", "task", "kind", "epochs", "best_epoch", "seed", "threads",
                         "parameters", "seconds_per_epoch"})
@@ -98,6 +80,7 @@ std::string curves(const RunReport& r) {
   const bool one = r.logs.size() == 1;
   train.points = val.points = one;
   svg::LineChart loss("Loss per epoch", "epoch", "loss", {train});
+  loss.integer_x = true;
   if (!val.x.empty()) {
     val.dashed = true;
     loss.lines.push_back(val);
@@ -109,6 +92,7 @@ std::string curves(const RunReport& r) {
       errors("Validation errors per epoch", "epoch", "error"),
       perplexity("Validation perplexity per epoch", "epoch", "perplexity");
   scores.y_from_zero = true;
+  scores.integer_x = errors.integer_x = perplexity.integer_x = true;
   for (auto& [k, m] : metrics) {
     m.points = one;
     m.color = svg::colour(
@@ -212,12 +196,11 @@ std::string misclassified(const RunReport& r) {
     ++wrong;
     if (shown >= 32) continue;
     for (int64_t j = 0; j < c * h * w; ++j) tile[j] = r.pixels[i * c * h * w + j];
-    tile[0] = std::min(tile[0], 0.0f);  // the tile's range is 0..255 as a whole, not stretched
     const auto name = [&](int64_t cl) {
       return cl < static_cast<int64_t>(r.classes.size()) ? r.classes[cl] : std::to_string(cl);
     };
     grid += picture(
-        png_grid({tile.data()}, c, h, w, h < 40 ? 3 : 1),
+        png_grid({tile.data()}, c, h, w, h < 40 ? 3 : 1, 1, 0, 255),  // pixels as they are
         name(truth) + " \xe2\x86\x92 " + name(guess) + " (" + fixed(100 * p[guess], 3) + "%)");
     ++shown;
   }
@@ -280,7 +263,7 @@ std::string forecasts(const RunReport& r) {
   }
   svg::LineChart chart("The test span: the series, the forecasts and the baselines", "time",
                        r.target.empty() ? "value" : r.target, lines);
-  chart.legend_left = true;
+
   chart.x_tick_text = times;
   chart.width = 900;
   chart.height = 380;
@@ -304,6 +287,7 @@ std::string forecasts(const RunReport& r) {
     if (b.contains("seasonal_naive"))
       add("seasonal naive", b["seasonal_naive"].value("rmse_by_step", json()), 2, true);
     by.y_from_zero = true;
+    by.integer_x = true;
     body += svg::line_chart(by);
   }
   return section("Forecasts", body);
@@ -333,21 +317,6 @@ std::string language_model(const RunReport& r) {
   return section("Language model", body);
 }
 
-const char* kStyle = R"(
-body { font-family: sans-serif; margin: 24px auto; max-width: 1000px; color: #222; }
-h1 { font-size: 22px; } h2 { font-size: 18px; border-bottom: 1px solid #ddd; }
-table { border-collapse: collapse; margin: 8px 16px 8px 0; font-size: 13px; }
-th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: left; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.row { display: flex; flex-wrap: wrap; align-items: flex-start; }
-.grid { display: flex; flex-wrap: wrap; gap: 8px; }
-figure { margin: 4px; } figcaption { font-size: 12px; max-width: 320px; }
-img { image-rendering: pixelated; }
-pre { background: #f6f6f6; padding: 8px; font-size: 12px; overflow-x: auto; }
-.note { color: #666; font-size: 13px; }
-svg { margin: 8px 8px 8px 0; }
-)";
-
 }  // namespace
 
 std::string run_report_html(const RunReport& r) {
@@ -363,7 +332,7 @@ std::string run_report_html(const RunReport& r) {
   const std::string title = "redes run: " + s.value("name", std::string("?"));
   return "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>"
          "<meta charset=\"utf-8\"/><title>" +
-         escape(title) + "</title><style>" + kStyle + "</style></head>\n<body>\n<h1>" +
+         escape(title) + "</title><style>" + html::kStyle + "</style></head>\n<body>\n<h1>" +
          escape(title) + "</h1>\n<p class=\"note\">" + escape(s.value("task", std::string())) +
          " on " + escape(s.value("kind", std::string())) + " data; written by redes " + kVersion +
          ".</p>\n" + body + "</body>\n</html>\n";

@@ -1,5 +1,6 @@
 // The SVG writer (svg.hpp). Charts share one frame: a plot area inside margins for the title,
-// the tick labels and the axis labels, with the legend on top of the plot at its right.
+// the legend (in rows under the title, where it hides no data), the tick labels and the axis
+// labels.
 #include "report/svg.hpp"
 
 #include <algorithm>
@@ -68,9 +69,9 @@ std::string escape(const std::string& s) {
   return out;
 }
 
-std::vector<double> nice_ticks(double lo, double hi, int count) {
+std::vector<double> nice_ticks(double lo, double hi, int count, double min_step) {
   if (!(hi > lo)) return {lo};
-  const double raw = (hi - lo) / std::max(1, count);
+  const double raw = std::max((hi - lo) / std::max(1, count), min_step);
   const double mag = std::pow(10.0, std::floor(std::log10(raw)));
   double step = mag;
   for (double m : {1.0, 2.0, 5.0, 10.0})
@@ -107,8 +108,24 @@ const std::string& colour(size_t i) {
 }
 
 std::string line_chart(const LineChart& c) {
-  const double left = 64, right = 16, top = 34, bottom = 46;
-  const double pw = c.width - left - right, ph = c.height - top - bottom;
+  const double left = 64, right = 16, bottom = 46;
+  const double pw = c.width - left - right;
+  // The legend's entries flow in rows under the title; the plot starts below them.
+  std::vector<std::pair<double, int>> entry;  // x offset and row of each line's entry
+  {
+    double x = 0;
+    int row = 0;
+    for (const auto& l : c.lines) {
+      const double w = 40 + 6.5 * l.name.size();
+      if (x > 0 && x + w > pw) x = 0, ++row;
+      entry.emplace_back(x, row);
+      x += w;
+    }
+  }
+  const int legend_rows = entry.empty() ? 0 : entry.back().second + 1;
+  const double top = 34 + 16.0 * legend_rows;
+  const int height = c.height + 16 * legend_rows;
+  const double ph = height - top - bottom;
   Range xr, yr;
   for (const auto& l : c.lines)
     for (size_t i = 0; i < l.x.size() && i < l.y.size(); ++i) {
@@ -127,7 +144,7 @@ std::string line_chart(const LineChart& c) {
   const auto px = [&](double x) { return left + (x - xr.lo) / (xr.hi - xr.lo) * pw; };
   const auto py = [&](double y) { return top + ph - (y - yr.lo) / (yr.hi - yr.lo) * ph; };
 
-  std::string s = open_svg(c.width, c.height, c.title);
+  std::string s = open_svg(c.width, height, c.title);
   s += text_at(c.width / 2.0, 18, c.title, "middle", 14, " font-weight=\"bold\"");
   // Grid, ticks and labels.
   const auto yt = nice_ticks(yr.lo, yr.hi, 5);
@@ -146,7 +163,7 @@ std::string line_chart(const LineChart& c) {
     const size_t n = c.x_tick_text.size(), every = std::max<size_t>(1, (n + 5) / 6);
     for (size_t i = 0; i < n; i += every) xt.push_back(static_cast<double>(i));
   } else {
-    xt = nice_ticks(xr.lo, xr.hi, 6);
+    xt = nice_ticks(xr.lo, xr.hi, 6, c.integer_x ? 1 : 0);
   }
   const double xstep = xt.size() > 1 ? xt[1] - xt[0] : 1;
   for (double t : xt) {
@@ -160,7 +177,7 @@ std::string line_chart(const LineChart& c) {
   }
   s += "<rect x=\"" + num(left) + "\" y=\"" + num(top) + "\" width=\"" + num(pw) + "\" height=\"" +
        num(ph) + "\" fill=\"none\" stroke=\"#333\"/>";
-  s += text_at(left + pw / 2, c.height - 8, c.x_label);
+  s += text_at(left + pw / 2, height - 8, c.x_label);
   s += text_at(16, top + ph / 2, c.y_label + (c.log_y ? " (log scale)" : ""), "middle", 12,
                " transform=\"rotate(-90 16 " + num(top + ph / 2) + ")\"");
   // The lines: a path each, broken where y is not finite.
@@ -189,17 +206,10 @@ std::string line_chart(const LineChart& c) {
                num(py(c.log_y ? std::log10(l.y[i]) : l.y[i])) + "\" r=\"2.5\" fill=\"" + col +
                "\"/>";
   }
-  // The legend: a sample of each line and its name, at the top right of the plot.
-  double widest = 0;
-  for (const auto& l : c.lines) widest = std::max(widest, 7.0 * l.name.size());
-  const double lx = c.legend_left ? left + 12 : left + pw - widest - 40, ly = top + 8;
-  if (!c.lines.empty())
-    s += "<rect x=\"" + num(lx - 6) + "\" y=\"" + num(ly - 4) + "\" width=\"" + num(widest + 44) +
-         "\" height=\"" + num(16.0 * c.lines.size() + 6) +
-         "\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#ccc\"/>";
+  // The legend: a sample of each line and its name.
   for (size_t k = 0; k < c.lines.size(); ++k) {
     const Line& l = c.lines[k];
-    const double y = ly + 8 + 16.0 * k;
+    const double lx = left + entry[k].first, y = 32 + 16.0 * entry[k].second;
     s += "<line x1=\"" + num(lx) + "\" y1=\"" + num(y) + "\" x2=\"" + num(lx + 24) + "\" y2=\"" +
          num(y) + "\" stroke=\"" + (l.color.empty() ? colour(k) : l.color) +
          "\" stroke-width=\"2\"" + (l.dashed ? " stroke-dasharray=\"6 4\"" : "") + "/>";

@@ -12,8 +12,9 @@ namespace redes::svg {
 // Text escaped for XML content and attribute values (& < > " ').
 std::string escape(const std::string& s);
 
-// Round tick values covering [lo, hi] (1, 2 or 5 times a power of ten apart), about `count`.
-std::vector<double> nice_ticks(double lo, double hi, int count = 5);
+// Round tick values covering [lo, hi] (1, 2 or 5 times a power of ten apart, at least min_step),
+// about `count`.
+std::vector<double> nice_ticks(double lo, double hi, int count = 5, double min_step = 0);
 // A number as a tick label: as few digits as the step between ticks needs.
 std::string tick_label(double v, double step);
 
@@ -39,7 +40,7 @@ struct LineChart {
   bool log_y = false;  // a logarithmic y axis (values must be positive)
   bool y_from_zero = false;
   std::vector<std::string> x_tick_text;  // labels at x = 0, 1, ... instead of numbers (dates)
-  bool legend_left = false;              // the legend at the top left (else top right)
+  bool integer_x = false;                // x ticks at whole numbers only (epochs, steps)
   int width = 640, height = 320;
 };
 std::string line_chart(const LineChart& chart);

@@ -384,4 +384,13 @@ int64_t predict_to_csv(const Model& model, const std::string& data_path, const s
   return total - static_cast<int64_t>(rows.size());
 }
 
+Graph config_graph(const Config& config, std::vector<std::string>* classes) {
+  const LoadedData data = load_data(config);
+  Graph graph(config.layers, data.train->sample_shape());
+  check_output(config.task, graph.output_shape(), data.train->target_shape(),
+               static_cast<int64_t>(data.classes.size()), config.path);
+  if (classes) *classes = data.classes;
+  return graph;
+}
+
 }  // namespace redes

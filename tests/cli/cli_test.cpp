@@ -21,15 +21,8 @@ using redes::test::write;
 
 class Cli : public redes::test::CliTest {
  protected:
-  // A small binary task in CSV: y = 1 when x1 + x2 > 0.
   void write_data(const std::string& name, int rows) {
-    std::ostringstream os;
-    os << "x1,x2,color,y\n";
-    for (int i = 0; i < rows; ++i) {
-      const double a = ((i * 37) % 101) / 50.0 - 1, b = ((i * 59) % 103) / 51.0 - 1;
-      os << a << "," << b << "," << (i % 3 ? "red" : "blue") << "," << (a + b > 0 ? 1 : 0) << "\n";
-    }
-    write(dir_ / name, os.str());
+    redes::test::write_binary_table(dir_ / name, rows);
   }
 
   void write_config(const std::string& name, const std::string& data,

@@ -8,6 +8,7 @@
 
 #include "redes/graph.hpp"
 #include "report/svg.hpp"
+#include "support/markup.hpp"
 
 using namespace redes;
 
@@ -19,23 +20,7 @@ int count(const std::string& s, const std::string& what) {
   return n;
 }
 
-// Every element opened is closed, in order (the pages are XHTML); void elements end in "/>".
-bool balanced(const std::string& s) {
-  std::vector<std::string> open;
-  const std::regex tag("<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>");
-  for (auto it = std::sregex_iterator(s.begin(), s.end(), tag); it != std::sregex_iterator();
-       ++it) {
-    const auto& m = *it;
-    if (m[3] == "/") continue;
-    if (m[1] == "/") {
-      if (open.empty() || open.back() != m[2]) return false;
-      open.pop_back();
-    } else {
-      open.push_back(m[2]);
-    }
-  }
-  return open.empty();
-}
+bool balanced(const std::string& s) { return redes::test::unbalanced_tags(s).empty(); }
 
 LayerSpec spec(std::string kind, nlohmann::json attrs = nlohmann::json::object()) {
   LayerSpec s;

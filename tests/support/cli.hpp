@@ -27,6 +27,18 @@ inline void write(const fs::path& p, const std::string& text) {
   std::ofstream(p, std::ios::binary) << text;
 }
 
+// A small binary task in CSV: y = 1 when x1 + x2 > 0; color (red or blue) is one-hot, so a
+// network takes 4 inputs.
+inline void write_binary_table(const fs::path& p, int rows) {
+  std::ostringstream os;
+  os << "x1,x2,color,y\n";
+  for (int i = 0; i < rows; ++i) {
+    const double a = ((i * 37) % 101) / 50.0 - 1, b = ((i * 59) % 103) / 51.0 - 1;
+    os << a << "," << b << "," << (i % 3 ? "red" : "blue") << "," << (a + b > 0 ? 1 : 0) << "\n";
+  }
+  write(p, os.str());
+}
+
 struct CliResult {
   int rc;
   std::string out, err;

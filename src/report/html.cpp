@@ -1,0 +1,52 @@
+// The shared pieces of the report pages (html.hpp).
+#include "report/html.hpp"
+
+#include <cstdio>
+
+#include "report/svg.hpp"
+
+namespace redes::html {
+
+using svg::escape;
+
+std::string fixed(double v, int digits) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+  return buf;
+}
+
+std::string section(const std::string& title, const std::string& body) {
+  return "<section><h2>" + escape(title) + "</h2>\n" + body + "\n</section>\n";
+}
+
+std::string table(const std::vector<std::vector<std::string>>& rows, bool numeric_right) {
+  std::string s = "<table>";
+  for (size_t r = 0; r < rows.size(); ++r) {
+    s += "<tr>";
+    for (size_t c = 0; c < rows[r].size(); ++c) {
+      const char* tag = r == 0 ? "th" : "td";
+      const bool right = numeric_right && r > 0 && c > 0;
+      s += std::string("<") + tag + (right ? " class=\"num\"" : "") + ">" + escape(rows[r][c]) +
+           "</" + tag + ">";
+    }
+    s += "</tr>";
+  }
+  return s + "</table>";
+}
+
+const char* const kStyle = R"(
+body { font-family: sans-serif; margin: 24px auto; max-width: 1000px; color: #222; }
+h1 { font-size: 22px; } h2 { font-size: 18px; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; margin: 8px 16px 8px 0; font-size: 13px; }
+th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: left; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.row { display: flex; flex-wrap: wrap; align-items: flex-start; }
+.grid { display: flex; flex-wrap: wrap; gap: 8px; }
+figure { margin: 4px; } figcaption { font-size: 12px; max-width: 320px; }
+img { image-rendering: pixelated; }
+pre { background: #f6f6f6; padding: 8px; font-size: 12px; overflow-x: auto; }
+.note { color: #666; font-size: 13px; }
+svg { margin: 8px 8px 8px 0; }
+)";
+
+}  // namespace redes::html
