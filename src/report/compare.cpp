@@ -170,8 +170,8 @@ std::string figures(const std::vector<CompareRun>& runs, const std::vector<std::
       table(rows) +
           "<p class=\"note\">The gap between the final validation loss and the training loss "
           "shows overfitting: the larger it is, the better the network fits the rows it learned "
-          "from compared with held-out ones. The training loss is the last epoch's mean, taken "
-          "while training (dropout active), the validation loss after training (dropout off); "
+          "from compared with held-out ones. Both are the final model's, in evaluation mode (no "
+          "dropout, no augmentation; train epoch_loss is the last epoch's mean while training); "
           "an empty cell is a figure that run does not have.</p>");
 }
 

@@ -34,15 +34,21 @@ std::string picture(const std::string& png, const std::string& caption) {
 // The numbers of the run at a glance: the test figures, the settings, the timing.
 std::string overview(const RunReport& r) {
   const json& s = r.summary;
+  // The final model on each split it has (a forecaster's training figures are in the scaled
+  // units the network learns in, its test and validation ones in the series' units).
   const json& test = s.value("test", json::object());
-  const json& val = s.value("validation", json::object());
   std::vector<std::vector<std::string>> rows = {{"figure", "test"}};
-  if (!val.empty()) rows[0].push_back("validation");
+  std::vector<const json*> others;
+  for (const char* split : {"validation", "train"})
+    if (s.contains(split) && s[split].is_object()) {
+      rows[0].push_back(split);
+      others.push_back(&s[split]);
+    }
   for (const auto& [k, v] : test.items()) {
     if (!v.is_number()) continue;
     rows.push_back({k, fixed(v.get<double>())});
-    if (!val.empty())
-      rows.back().push_back(val.contains(k) && val[k].is_number() ? fixed(val[k].get<double>())
+    for (const json* o : others)
+      rows.back().push_back(o->contains(k) && (*o)[k].is_number() ? fixed((*o)[k].get<double>())
                                                                   : "");
   }
   std::vector<std::vector<std::string>> run = {{"setting", "value"}};

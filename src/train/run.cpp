@@ -113,9 +113,13 @@ nlohmann::json train_run(const Config& config, const std::string& out, Progress&
       {"threads", num_threads()},
       {"parameters", graph->num_params()},
       {"rows", data.rows},
-      {"train", {{"loss", logs.empty() ? 0.0 : logs.back().train_loss}}},  // last epoch's mean
       {"test", test_metrics.to_json()},
   };
+  // The final model on each split, in evaluation mode (no dropout, no augmentation), so that
+  // the gap between train and validation measures overfitting; epoch_loss is the last epoch's
+  // mean while training, as metrics.csv has it.
+  summary["train"] = trainer.evaluate(*data.train).to_json();
+  summary["train"]["epoch_loss"] = logs.empty() ? 0.0 : logs.back().train_loss;
   if (data.val) summary["validation"] = trainer.evaluate(*data.val).to_json();
   if (!data.classes.empty()) summary["classes"] = data.classes;
 

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 
@@ -60,9 +61,14 @@ TEST_F(Cli, TrainEvalPredictEndToEnd) {
   for (const char* f : {"model.redes", "metrics.csv", "summary.json", "config.toml", "report.html"})
     EXPECT_TRUE(fs::exists(dir_ / "run" / f)) << f;
   const std::string summary = slurp(dir_ / "run/summary.json");
-  for (const char* k : {"\"task\"", "\"epochs\": 30", "\"seconds_per_epoch\"", "\"test\"",
-                        "\"accuracy\"", "\"precision\"", "\"recall\"", "\"f1\"", "\"loss\""})
+  for (const char* k :
+       {"\"task\"", "\"epochs\": 30", "\"seconds_per_epoch\"", "\"test\"", "\"accuracy\"",
+        "\"precision\"", "\"recall\"", "\"f1\"", "\"loss\"", "\"epoch_loss\""})
     EXPECT_NE(summary.find(k), std::string::npos) << k << " not in " << summary;
+  // The final model on the training split: the task's metrics, in evaluation mode.
+  const auto figures = nlohmann::json::parse(summary);
+  EXPECT_GT(figures["train"]["accuracy"].get<double>(), 0.8);
+  EXPECT_TRUE(figures["train"].contains("confusion"));
   // 30 epochs -> a header and 30 rows.
   const std::string metrics = slurp(dir_ / "run/metrics.csv");
   EXPECT_EQ(std::count(metrics.begin(), metrics.end(), '\n'), 31);
