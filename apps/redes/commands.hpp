@@ -19,5 +19,6 @@ Command add_forecast(CLI::App& app);  // cmd_forecast.cpp
 Command add_sample(CLI::App& app);    // cmd_sample.cpp
 Command add_summary(CLI::App& app);   // cmd_summary.cpp
 Command add_compare(CLI::App& app);   // cmd_compare.cpp
+Command add_augment(CLI::App& app);   // cmd_augment.cpp
 
 }  // namespace redes::cli

@@ -61,6 +61,10 @@ ImageSet read_cifar(const std::vector<std::string>& batch_files, bool cifar100, 
                     int64_t limit = 0);
 ImageSet read_image_folder(const std::string& dir, const std::vector<std::string>& classes,
                            int64_t limit = 0);
+// The training (train) or test images of a spec, in its format; limit > 0 reads only the first
+// `limit` images, 0 all of them, -1 the spec's train_limit or test_limit.
+ImageSet read_image_split(const ImageSpec& spec, bool train, int64_t limit = -1);
+
 // The class names of a format: Fashion-MNIST's for "idx" ("T-shirt/top", ...) when there are
 // 10 classes, CIFAR-10's, CIFAR-100's (fine or coarse), or the folder's sub-folder names.
 std::vector<std::string> default_class_names(const ImageSpec& spec, int64_t classes);
@@ -97,5 +101,11 @@ class ImageDataset : public Dataset {
 // that the fill of rotations and shifts is a black pixel, 0).
 void augment_image(float* x, int64_t channels, int64_t height, int64_t width,
                    const AugmentSpec& spec, Rng& rng);
+
+// A preview of the augmentation: a row per image of the set (at most `count`), the original
+// first, then `variants` augmented draws of it, each in [0, 1] pixels; (rows, 1 + variants)
+// tiles of (C, H, W), row-major, for png_grid.
+std::vector<std::vector<float>> augment_preview(const ImageSet& set, const AugmentSpec& spec,
+                                                int64_t count, int64_t variants, uint64_t seed);
 
 }  // namespace redes

@@ -28,6 +28,7 @@ struct RunReport {
   Tensor predictions, truth;
   BasicTensor<uint8_t> pixels;
   std::vector<std::string> classes;
+  std::string augment_png;  // image runs with [data.augment]: the preview grid (PNG bytes)
 };
 
 // The page: one self-contained HTML file (inline SVG and PNG data URIs, no script, nothing

@@ -154,4 +154,22 @@ void augment_image(float* x, int64_t channels, int64_t height, int64_t width,
                               rng);
 }
 
+std::vector<std::vector<float>> augment_preview(const ImageSet& set, const AugmentSpec& spec,
+                                                int64_t count, int64_t variants, uint64_t seed) {
+  const int64_t n = std::min(count, set.size()), plane = set.channels * set.height * set.width;
+  std::vector<std::vector<float>> tiles;
+  Rng rng(seed);
+  for (int64_t i = 0; i < n; ++i) {
+    std::vector<float> original(plane);
+    for (int64_t k = 0; k < plane; ++k) original[k] = set.pixels[i * plane + k] / 255.0f;
+    tiles.push_back(original);
+    for (int64_t v = 0; v < variants; ++v) {
+      std::vector<float> x = original;
+      augment_image(x.data(), set.channels, set.height, set.width, spec, rng);
+      tiles.push_back(std::move(x));
+    }
+  }
+  return tiles;
+}
+
 }  // namespace redes

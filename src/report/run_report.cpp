@@ -235,6 +235,14 @@ std::string conv_pictures(const RunReport& r) {
   return body.empty() ? "" : section("Convolutions", "<div class=\"grid\">" + body + "</div>");
 }
 
+std::string augmentation(const RunReport& r) {
+  if (r.augment_png.empty()) return "";
+  return section("Data augmentation",
+                 picture(r.augment_png,
+                         "A row per training image: the original first, then augmented draws "
+                         "as training sees them (redes augment CONFIG --preview grid.png)"));
+}
+
 // The test span: the series, the one-step forecasts and the naive baselines; the multi-step
 // error by horizon.
 std::string forecasts(const RunReport& r) {
@@ -331,7 +339,7 @@ std::string run_report_html(const RunReport& r) {
   std::string body = overview(r) + curves(r);
   if (task && is_classifier(*task) && *task != Task::language_model)
     body += classification(r, *task) + misclassified(r);
-  body += conv_pictures(r);
+  body += conv_pictures(r) + augmentation(r);
   if (task == Task::forecast) body += forecasts(r);
   if (task == Task::language_model) body += language_model(r);
   body += model_table(r);

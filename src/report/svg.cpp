@@ -146,13 +146,14 @@ std::string line_chart(const LineChart& c) {
 
   std::string s = open_svg(c.width, height, c.title);
   s += text_at(c.width / 2.0, 18, c.title, "middle", 14, " font-weight=\"bold\"");
-  // Grid, ticks and labels.
+  // Grid, ticks and labels: the grid lines and each axis's tick marks are one path each.
   const auto yt = nice_ticks(yr.lo, yr.hi, 5);
   const double ystep = yt.size() > 1 ? yt[1] - yt[0] : 1;
+  std::string grid, yticks, xticks;
   for (double t : yt) {
     const double y = py(t);
-    s += "<line x1=\"" + num(left) + "\" y1=\"" + num(y) + "\" x2=\"" + num(left + pw) +
-         "\" y2=\"" + num(y) + "\" stroke=\"#e5e5e5\"/>";
+    grid += "M" + num(left) + " " + num(y) + " H" + num(left + pw) + " ";
+    yticks += "M" + num(left - 4) + " " + num(y) + " H" + num(left) + " ";
     s += text_at(
         left - 6, y + 4,
         c.log_y ? tick_label(std::pow(10.0, t), std::pow(10.0, t) / 10) : tick_label(t, ystep),
@@ -168,13 +169,14 @@ std::string line_chart(const LineChart& c) {
   const double xstep = xt.size() > 1 ? xt[1] - xt[0] : 1;
   for (double t : xt) {
     const double x = px(t);
-    s += "<line x1=\"" + num(x) + "\" y1=\"" + num(top + ph) + "\" x2=\"" + num(x) + "\" y2=\"" +
-         num(top + ph + 5) + "\" stroke=\"#333\"/>";
+    xticks += "M" + num(x) + " " + num(top + ph) + " V" + num(top + ph + 5) + " ";
     const std::string label = c.x_tick_text.empty()
                                   ? tick_label(t, xstep)
                                   : c.x_tick_text[static_cast<size_t>(std::lround(t))];
     s += text_at(x, top + ph + 18, label, "middle", 11);
   }
+  s += "<path d=\"" + grid + "\" stroke=\"#e5e5e5\"/>";
+  s += "<path d=\"" + yticks + xticks + "\" stroke=\"#333\"/>";
   s += "<rect x=\"" + num(left) + "\" y=\"" + num(top) + "\" width=\"" + num(pw) + "\" height=\"" +
        num(ph) + "\" fill=\"none\" stroke=\"#333\"/>";
   s += text_at(left + pw / 2, height - 8, c.x_label);
@@ -210,9 +212,9 @@ std::string line_chart(const LineChart& c) {
   for (size_t k = 0; k < c.lines.size(); ++k) {
     const Line& l = c.lines[k];
     const double lx = left + entry[k].first, y = 32 + 16.0 * entry[k].second;
-    s += "<line x1=\"" + num(lx) + "\" y1=\"" + num(y) + "\" x2=\"" + num(lx + 24) + "\" y2=\"" +
-         num(y) + "\" stroke=\"" + (l.color.empty() ? colour(k) : l.color) +
-         "\" stroke-width=\"2\"" + (l.dashed ? " stroke-dasharray=\"6 4\"" : "") + "/>";
+    s += "<path d=\"M" + num(lx) + " " + num(y) + " H" + num(lx + 24) + "\" stroke=\"" +
+         (l.color.empty() ? colour(k) : l.color) + "\" stroke-width=\"2\"" +
+         (l.dashed ? " stroke-dasharray=\"6 4\"" : "") + "/>";
     s += text_at(lx + 30, y + 4, l.name, "start", 11);
   }
   return s + "</svg>";

@@ -7,29 +7,10 @@
 
 namespace redes {
 
-namespace {
-
-std::shared_ptr<const ImageSet> read_split(const ImageSpec& s, bool train) {
-  const int64_t limit = train ? s.train_limit : s.test_limit;
-  if (s.format == "idx")
-    return std::make_shared<ImageSet>(train ? read_idx(s.train_images, s.train_labels, limit)
-                                            : read_idx(s.test_images, s.test_labels, limit));
-  if (s.format == "folder") {
-    // The test folder is read with the training folder's classes, so that labels line up even
-    // when a class has no test image.
-    const auto classes = s.classes.empty() ? default_class_names(s, 0) : s.classes;
-    return std::make_shared<ImageSet>(
-        read_image_folder(train ? s.train_dir : s.test_dir, classes, limit));
-  }
-  return std::make_shared<ImageSet>(read_cifar(train ? s.train_batches : s.test_batches,
-                                               s.format == "cifar100", s.fine_labels, limit));
-}
-
-}  // namespace
-
 LoadedData load_image_data(const Config& config) {
   const ImageSpec& spec = config.images;
-  auto train = read_split(spec, true), test = read_split(spec, false);
+  auto train = std::make_shared<const ImageSet>(read_image_split(spec, true)),
+       test = std::make_shared<const ImageSet>(read_image_split(spec, false));
   REDES_CHECK(train->channels == test->channels && train->height == test->height &&
                   train->width == test->width,
               DataError,

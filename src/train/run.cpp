@@ -153,6 +153,14 @@ nlohmann::json train_run(const Config& config, const std::string& out, Progress&
     report.truth = std::move(in.truth);
     report.pixels = std::move(in.pixels);
   }
+  if (config.data_kind == DataKind::images && config.images.augment.any()) {
+    const ImageSet first = read_image_split(config.images, true, 6);
+    const auto tiles = augment_preview(first, config.images.augment, 6, 7, config.seed);
+    std::vector<const float*> ptrs;
+    for (const auto& t : tiles) ptrs.push_back(t.data());
+    report.augment_png = png_grid(ptrs, first.channels, first.height, first.width,
+                                  first.height < 64 ? 2 : 1, 8, 0.0f, 1.0f);
+  }
   write_text(fs::path(out) / "report.html", run_report_html(report));
 
   return summary;

@@ -69,8 +69,16 @@ TEST(CnnCli, AlexNetStyleConfigTrainsOnASyntheticCifarFile) {
     EXPECT_TRUE(fs::exists(dir / "run" / f)) << f;
   // The report shows the confusion matrix with CIFAR-10's class names and the filters.
   const std::string report = slurp(dir / "run/report.html");
-  for (const char* part : {"Confusion matrix", ">airplane<", "learned filters"})
+  for (const char* part :
+       {"Confusion matrix", ">airplane<", "learned filters", "Data augmentation"})
     EXPECT_NE(report.find(part), std::string::npos) << part;
+  // redes augment draws the config's flips and shifts on the first training images.
+  const std::string augment = "cd '" + dir.string() + "' && '" + REDES_CLI +
+                              "' augment alexnet.toml --preview grid.png --count 3 >out.txt "
+                              "2>err.txt";
+  ASSERT_EQ(run(augment), 0) << slurp(dir / "err.txt");
+  EXPECT_EQ(slurp(dir / "grid.png").substr(1, 3), "PNG");
+  EXPECT_NE(slurp(dir / "out.txt").find("3 training images"), std::string::npos);
 
   // redes eval on the config's test split gives the figures the run reported.
   const std::string eval = "cd '" + dir.string() + "' && '" + REDES_CLI +

@@ -53,8 +53,11 @@ TEST(Svg, LineChartDrawsEachLineAndItsLegend) {
   b.y = {4, NAN, 3, 3};  // a gap: two pieces
   const std::string s = svg::line_chart(svg::LineChart("Loss", "epoch", "loss", {a, b}));
   EXPECT_TRUE(balanced(s)) << s;
-  EXPECT_EQ(count(s, "<path"), 2);
-  EXPECT_EQ(count(s, " M"), 1);  // the second line's second piece starts anew
+  // Two data lines (grid, ticks and the legend's samples are paths too).
+  EXPECT_EQ(count(s, "stroke-width=\"1.8\""), 2);
+  const std::regex gap("<path d=\"M[^\"]* M[^\"]*\" fill=\"none\"[^>]*stroke-width=\"1.8\"");
+  EXPECT_TRUE(std::regex_search(s, gap)) << "the second line's second piece starts anew";
+  EXPECT_EQ(count(s, "<path"), 2 + 2 + 2);
   EXPECT_NE(s.find("train &lt;loss&gt;"), std::string::npos);
   EXPECT_NE(s.find("stroke-dasharray"), std::string::npos);
   EXPECT_NE(s.find(">epoch<"), std::string::npos);
