@@ -35,7 +35,6 @@
 #include "redes/train.hpp"
 #include "redes/version.hpp"
 
-
 namespace py = pybind11;
 
 namespace {
@@ -324,9 +323,7 @@ PYBIND11_MODULE(redes, m) {
       "Writes an array of numbers as a float32 .npy file (what numpy.save writes for it).");
 
   m.def(
-      "set_num_threads",
-      [](int n) { redes::set_num_threads(n); },
-      py::arg("n"),
+      "set_num_threads", [](int n) { redes::set_num_threads(n); }, py::arg("n"),
       "The number of threads training and predicting use, in every Python thread (0: all "
       "cores; a training run sets its config's).");
   m.def(

@@ -39,12 +39,12 @@ struct Config {
   std::string name;  // a short name for the run (default: the file's stem)
   Task task = Task::binary;
   uint64_t seed = 1;
-  int threads = 0;                  // 0: all cores
+  int threads = 0;                       // 0: all cores
   DataKind data_kind = DataKind::table;  // [data] kind; the spec of that kind is the one used:
-  TableSpec data;     // table; data.path is resolved against the config's folder
-  ImageSpec images;   // images; paths resolved the same way
-  SeriesSpec series;  // series
-  TextSpec words;     // text (`text` above is the config's own text)
+  TableSpec data;                        // table; data.path is resolved against the config's folder
+  ImageSpec images;                      // images; paths resolved the same way
+  SeriesSpec series;                     // series
+  TextSpec words;                        // text (`text` above is the config's own text)
   std::vector<std::string> data_path_keys;  // the [data] keys that name files or folders
   // The share of the training data held out for validation, whatever the kind.
   double validation_fraction() const;

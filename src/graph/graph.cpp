@@ -139,8 +139,8 @@ TensorView<const float> Graph::output_of(const std::string& name) const {
 std::vector<Graph::LayerRow> Graph::layer_rows() const {
   std::vector<LayerRow> rows;
   for (size_t i = 0; i < nodes_.size(); ++i) {
-    LayerRow r{specs_[i].name, specs_[i].kind, {}, nodes_[i].shape, 0,
-               nodes_[i].layer->multiply_adds()};
+    LayerRow r{
+        specs_[i].name, specs_[i].kind, {}, nodes_[i].shape, 0, nodes_[i].layer->multiply_adds()};
     for (int in : nodes_[i].inputs) r.inputs.push_back(in < 0 ? "input" : specs_[in].name);
     for (auto* p : nodes_[i].layer->params()) r.params += p->numel();
     rows.push_back(std::move(r));

@@ -32,7 +32,7 @@ class Linear : public Layer<T> {
   bool has_bias_;
   std::string init_;
   int64_t in_features_ = 0;
-  int64_t positions_ = 1;  // the per-sample input's size without its last dimension
+  int64_t positions_ = 1;      // the per-sample input's size without its last dimension
   Param<T> weight_{"weight"};  // (units, F)
   Param<T> bias_{"bias"};      // (units)
 };

@@ -1,4 +1,6 @@
 // Writing a whole file atomically (see files.hpp).
+#include "redes/files.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -7,7 +9,6 @@
 #include <filesystem>
 
 #include "redes/error.hpp"
-#include "redes/files.hpp"
 
 namespace redes {
 

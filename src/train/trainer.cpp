@@ -25,8 +25,7 @@ double monitored(const std::string& monitor, const Metrics& m, Task task) {
     std::string known = "val_loss";
     for (const auto& [k, v] : m.values) known += ", val_" + k;
     throw ConfigError("early_stopping.monitor '" + monitor + "' is not a metric of a " +
-                      std::string(name(task)) +
-                      " task (known: " + known + ")");
+                      std::string(name(task)) + " task (known: " + known + ")");
   }
   return it->second;
 }
