@@ -2,6 +2,7 @@
 // their curves overlaid and their final figures in a table.
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,28 +19,37 @@ namespace {
 struct CompareArgs {
   std::vector<std::string> dirs;
   std::string output = "compare.html";
-  std::string metric;  // "": every validation metric
+  std::string metric;  // "": every metric
 };
 
-// Keeps only the validation metric `metric` ("accuracy" or "val_accuracy") in the runs' logs;
-// "loss" keeps none (the loss chart is always drawn). Throws when no run logged it.
+// Keeps only the metric `metric` ("accuracy", "val_accuracy" or "train_accuracy") in the
+// runs' logs, training and validation; "loss" keeps none (the loss chart is always drawn).
+// Throws when no run logged it.
 void keep_only_metric(std::vector<CompareRun>& runs, std::string metric) {
-  if (metric.starts_with("val_")) metric = metric.substr(4);
+  for (const char* prefix : {"val_", "train_"})
+    if (metric.starts_with(prefix)) metric = metric.substr(std::strlen(prefix));
   std::vector<std::string> seen;
+  const auto note = [&](const Metrics& m) {
+    for (const auto& [k, v] : m.values)
+      if (std::find(seen.begin(), seen.end(), k) == seen.end()) seen.push_back(k);
+  };
   for (const auto& r : runs)
-    for (const auto& l : r.logs)
-      if (l.val)
-        for (const auto& [k, v] : l.val->values)
-          if (std::find(seen.begin(), seen.end(), k) == seen.end()) seen.push_back(k);
+    for (const auto& l : r.logs) {
+      note(l.train);
+      if (l.val) note(*l.val);
+    }
   if (metric != "loss" && std::find(seen.begin(), seen.end(), metric) == seen.end()) {
     std::string have;
     for (const auto& k : seen) have += (have.empty() ? "" : ", ") + k;
-    throw ConfigError("--metric " + metric + ": no run logged a validation " + metric + " (" +
-                      (have.empty() ? "they have no validation split" : "they have " + have) + ")");
+    throw ConfigError("--metric " + metric + ": no run logged " + metric + " (" +
+                      (have.empty() ? "they logged the loss only" : "they have " + have) + ")");
   }
+  const auto others = [&](const auto& kv) { return kv.first != metric; };
   for (auto& r : runs)
-    for (auto& l : r.logs)
-      if (l.val) std::erase_if(l.val->values, [&](const auto& kv) { return kv.first != metric; });
+    for (auto& l : r.logs) {
+      std::erase_if(l.train.values, others);
+      if (l.val) std::erase_if(l.val->values, others);
+    }
 }
 
 }  // namespace
@@ -52,7 +62,8 @@ Command add_compare(CLI::App& app) {
   cmd->footer(
       "Reads each run folder's summary.json and metrics.csv and writes one self-contained HTML "
       "page (inline SVG, no script): the training loss of each run (solid) and its validation "
-      "loss (dashed) in the run's colour, a chart per validation metric, and a table with a "
+      "loss (dashed) in the run's colour, a chart per metric drawn the same way, and a table with "
+      "a "
       "column per run (task, epochs, seconds per epoch, parameters, the test, validation and "
       "training figures, and the gap between the final validation and training loss). Runs of "
       "different tasks may be compared: a figure a run does not have is an empty cell.\n"
@@ -60,7 +71,7 @@ Command add_compare(CLI::App& app) {
   cmd->add_option("runs", a->dirs, "Run folders written by redes train")->required();
   cmd->add_option("--output,-o", a->output, "The page to write (default: compare.html)");
   cmd->add_option("--metric", a->metric,
-                  "Chart only this validation metric (accuracy, f1, rmse, ...; default: all)");
+                  "Chart only this metric (accuracy, f1, rmse, ...; default: all)");
   return {cmd, [a] {
             std::vector<CompareRun> runs;
             for (const auto& dir : a->dirs) runs.push_back(read_run(dir));

@@ -30,9 +30,29 @@ struct Metrics {
 Metrics compute_metrics(Task task, TensorView<const float> outputs, TensorView<const float> y,
                         double loss);
 
+// The same metrics gathered batch by batch (the trainer's running training metrics): add
+// each batch's outputs and targets, then result() equals compute_metrics over all of them.
+// Keeps counts and sums, and for binary tasks one score per sample (for the ROC AUC).
+class MetricsAccumulator {
+ public:
+  explicit MetricsAccumulator(Task task) : task_(task) {}
+  void add(TensorView<const float> outputs, TensorView<const float> y);
+  Metrics result(double loss) const;
+
+ private:
+  Task task_;
+  std::vector<std::vector<int64_t>> confusion_;  // binary and multiclass
+  std::vector<float> scores_;                    // binary: the logits, for the ROC AUC
+  std::vector<int> labels_;
+  double squared_ = 0, absolute_ = 0, nll_ = 0;  // regression, forecast; language model
+  int64_t count_ = 0, correct_ = 0;
+};
+
 struct EpochLog {
   int epoch = 0;  // 1-based
-  double train_loss = 0;
+  // The training batches' mean loss and the task's metrics of their outputs, gathered as they
+  // were trained (in training mode, weights changing), as Keras reports them.
+  Metrics train;
   double lr = 0;
   double seconds = 0;
   std::optional<Metrics> val;

@@ -36,8 +36,8 @@ std::vector<std::string> split_csv_line(const std::string& line) {
   return cells;
 }
 
-// metrics.csv as metrics_csv (src/train/run.cpp) writes it: epoch,train_loss[,val_loss,
-// val_<metric>...],lr,seconds; an empty cell is a value that epoch did not have.
+// metrics.csv as metrics_csv (src/train/run.cpp) writes it: epoch,train_loss[,train_<metric>
+// ...][,val_loss,val_<metric>...],lr,seconds; an empty cell is a value that epoch did not have.
 std::vector<EpochLog> parse_metrics_csv(const std::string& path, const std::string& text) {
   std::istringstream in(text);
   std::string line;
@@ -74,7 +74,10 @@ std::vector<EpochLog> parse_metrics_csv(const std::string& path, const std::stri
     const double e = value(epoch);
     REDES_CHECK(std::isfinite(e), Error, where + "no epoch number");
     log.epoch = static_cast<int>(e);
-    log.train_loss = value(train);
+    log.train.loss = value(train);
+    for (size_t c = 0; c < head.size(); ++c)
+      if (static_cast<int>(c) != train && head[c].starts_with("train_") && !cells[c].empty())
+        log.train.values[head[c].substr(6)] = value(static_cast<int>(c));
     log.lr = value(lr);
     log.seconds = value(seconds);
     if (val >= 0 && !cells[val].empty()) {
@@ -175,26 +178,32 @@ std::string figures(const std::vector<CompareRun>& runs, const std::vector<std::
           "an empty cell is a figure that run does not have.</p>");
 }
 
-// The curves overlaid: a colour per run, training loss solid and validation loss dashed; a chart
-// per validation metric.
+// The curves overlaid: a colour per run, training solid and validation dashed, for the loss and
+// for every metric.
 std::string curves(const std::vector<CompareRun>& runs, const std::vector<std::string>& labels) {
   svg::LineChart loss("Loss per epoch (solid: training, dashed: validation)", "epoch", "loss");
   loss.integer_x = true;
   loss.width = 900;
   loss.height = 380;
-  std::vector<std::string> metrics;
+  std::vector<std::string> metrics;  // in first-seen order
+  const auto note = [&](const Metrics& m) {
+    for (const auto& [k, v] : m.values)
+      if (std::find(metrics.begin(), metrics.end(), k) == metrics.end()) metrics.push_back(k);
+  };
+  bool any_val = false;
   for (size_t i = 0; i < runs.size(); ++i) {
     const auto& logs = runs[i].logs;
     svg::Line train(labels[i] + " training", svg::colour(i)),
         val(labels[i] + " validation", svg::colour(i), true);
     for (const auto& l : logs) {
       train.x.push_back(l.epoch);
-      train.y.push_back(l.train_loss);
+      train.y.push_back(l.train.loss);
+      note(l.train);
       if (!l.val) continue;
+      any_val = true;
       val.x.push_back(l.epoch);
       val.y.push_back(l.val->loss);
-      for (const auto& [k, v] : l.val->values)
-        if (std::find(metrics.begin(), metrics.end(), k) == metrics.end()) metrics.push_back(k);
+      note(*l.val);
     }
     train.points = val.points = logs.size() == 1;
     if (!train.x.empty()) loss.lines.push_back(train);
@@ -202,26 +211,34 @@ std::string curves(const std::vector<CompareRun>& runs, const std::vector<std::s
   }
   std::string body = svg::line_chart(loss);
   for (const auto& k : metrics) {
-    svg::LineChart chart("Validation " + k + " per epoch", "epoch", k);
+    svg::LineChart chart(k + " per epoch (solid: training, dashed: validation)", "epoch", k);
     chart.integer_x = true;
     chart.width = 900;
     for (size_t i = 0; i < runs.size(); ++i) {
-      svg::Line line(labels[i], svg::colour(i));
-      for (const auto& l : runs[i].logs)
+      svg::Line train(labels[i] + " training", svg::colour(i)),
+          val(labels[i] + " validation", svg::colour(i), true);
+      for (const auto& l : runs[i].logs) {
+        if (const auto it = l.train.values.find(k); it != l.train.values.end()) {
+          train.x.push_back(l.epoch);
+          train.y.push_back(it->second);
+        }
         if (l.val)
           if (const auto it = l.val->values.find(k); it != l.val->values.end()) {
-            line.x.push_back(l.epoch);
-            line.y.push_back(it->second);
+            val.x.push_back(l.epoch);
+            val.y.push_back(it->second);
           }
-      line.points = line.x.size() == 1;
-      if (!line.x.empty()) chart.lines.push_back(line);
+      }
+      for (auto* line : {&train, &val}) {
+        line->points = line->x.size() == 1;
+        if (!line->x.empty()) chart.lines.push_back(*line);
+      }
     }
     body += svg::line_chart(chart);
   }
-  if (metrics.empty())
+  if (!any_val)
     body +=
-        "<p class=\"note\">No validation metrics: set <code>validation_fraction</code> in "
-        "[data] to see the validation curves beside the training loss.</p>";
+        "<p class=\"note\">No validation split: set <code>validation_fraction</code> in "
+        "[data] to see the validation curves beside the training ones.</p>";
   return section("Curves", body);
 }
 

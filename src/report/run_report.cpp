@@ -64,53 +64,62 @@ std::string overview(const RunReport& r) {
   return section("Results", "<div class=\"row\">" + table(rows) + table(run, false) + "</div>");
 }
 
-// Loss per epoch, training against validation; the validation metrics per epoch.
+// Loss and metrics per epoch, training (solid) against validation (dashed, same colour).
 std::string curves(const RunReport& r) {
   if (r.logs.empty()) return "";
-  svg::Line train("training loss"), val("validation loss");
-  std::map<std::string, svg::Line> metrics;
-  for (const auto& l : r.logs) {
-    train.x.push_back(l.epoch);
-    train.y.push_back(l.train_loss);
-    if (l.val) {
-      val.x.push_back(l.epoch);
-      val.y.push_back(l.val->loss);
-      for (const auto& [k, v] : l.val->values) {
-        auto& m = metrics[k];
-        m.name = "validation " + k;
-        m.x.push_back(l.epoch);
-        m.y.push_back(v);
-      }
-    }
-  }
   const bool one = r.logs.size() == 1;
-  train.points = val.points = one;
-  svg::LineChart loss("Loss per epoch", "epoch", "loss", {train});
-  loss.integer_x = true;
-  if (!val.x.empty()) {
-    val.dashed = true;
-    loss.lines.push_back(val);
+  // One pair of lines per measure, in first-seen order: the loss, then the task's metrics.
+  std::vector<std::string> names = {"loss"};
+  std::map<std::string, std::pair<svg::Line, svg::Line>> lines;
+  const auto add = [&](const std::string& k, bool validation, int epoch, double v) {
+    if (std::find(names.begin(), names.end(), k) == names.end()) names.push_back(k);
+    auto& line = validation ? lines[k].second : lines[k].first;
+    line.name = (validation ? "validation " : "training ") + k;
+    line.dashed = validation;
+    line.points = one;
+    line.x.push_back(epoch);
+    line.y.push_back(v);
+  };
+  bool any_val = false;
+  for (const auto& l : r.logs) {
+    add("loss", false, l.epoch, l.train.loss);
+    for (const auto& [k, v] : l.train.values) add(k, false, l.epoch, v);
+    if (!l.val) continue;
+    any_val = true;
+    add("loss", true, l.epoch, l.val->loss);
+    for (const auto& [k, v] : l.val->values) add(k, true, l.epoch, v);
   }
-  std::string body = svg::line_chart(loss);
   // Scores in [0, 1] (accuracy, F1, ...) share a chart, errors in the target's units (rmse,
-  // mae) another; perplexity has its own.
-  svg::LineChart scores("Validation scores per epoch", "epoch", "score"),
-      errors("Validation errors per epoch", "epoch", "error"),
-      perplexity("Validation perplexity per epoch", "epoch", "perplexity");
+  // mae) another; the loss and the perplexity have their own.
+  svg::LineChart loss("Loss per epoch", "epoch", "loss"),
+      scores("Scores per epoch", "epoch", "score"), errors("Errors per epoch", "epoch", "error"),
+      perplexity("Perplexity per epoch", "epoch", "perplexity");
   scores.y_from_zero = true;
-  scores.integer_x = errors.integer_x = perplexity.integer_x = true;
-  for (auto& [k, m] : metrics) {
-    m.points = one;
-    m.color = svg::colour(
-        (k == "perplexity" ? 0 : (higher_is_better(k) ? scores : errors).lines.size()) + 2);
-    (k == "perplexity" ? perplexity : higher_is_better(k) ? scores : errors).lines.push_back(m);
+  for (auto* chart : {&loss, &scores, &errors, &perplexity}) chart->integer_x = true;
+  std::map<const svg::LineChart*, size_t> measures;  // per chart, for the next colour
+  for (const auto& k : names) {
+    auto& chart = k == "loss"           ? loss
+                  : k == "perplexity"   ? perplexity
+                  : higher_is_better(k) ? scores
+                                        : errors;
+    const auto colour = svg::colour(measures[&chart]++);
+    for (auto* line : {&lines[k].first, &lines[k].second})
+      if (!line->x.empty()) {
+        line->color = colour;
+        chart.lines.push_back(*line);
+      }
   }
-  for (const auto* chart : {&scores, &errors, &perplexity})
+  std::string body;
+  for (const auto* chart : {&loss, &scores, &errors, &perplexity})
     if (!chart->lines.empty()) body += svg::line_chart(*chart);
-  if (val.x.empty())
+  body +=
+      "<p class=\"note\">Training figures are those of the training batches as they were "
+      "trained (dropout and augmentation on, the weights changing), as Keras reports them; the "
+      "Results table has the final model's figures on every split.</p>";
+  if (!any_val)
     body +=
         "<p class=\"note\">No validation split: set <code>validation_fraction</code> in "
-        "[data] to see the validation curves beside the training loss.</p>";
+        "[data] to see the validation curves beside the training ones.</p>";
   return section("Curves", body);
 }
 

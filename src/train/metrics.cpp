@@ -67,92 +67,113 @@ void classification_scores(Metrics& m) {
   }
 }
 
-// outputs (N, T, V) logits, y (N, T) target ids, -1 at padding: accuracy of the most likely
-// token and perplexity exp(mean cross-entropy) over the steps that have a target.
-void language_model_scores(Metrics& m, TensorView<const float> outputs, TensorView<const float> y) {
-  const int64_t steps = y.numel(), v = steps ? outputs.numel() / steps : 0;
-  REDES_CHECK(steps == 0 || outputs.numel() == steps * v, ShapeError,
-              "metrics: outputs " + outputs.shape().str() +
-                  " do not hold one logit per token for targets " + y.shape().str());
-  double nll = 0;
-  int64_t counted = 0, correct = 0;
-  for (int64_t i = 0; i < steps; ++i) {
-    if (y[i] < 0) continue;
-    const float* row = outputs.data() + i * v;
-    const auto truth = static_cast<int64_t>(y[i]);
-    REDES_CHECK(truth < v, ShapeError,
-                "token id " + std::to_string(truth) + " outside 0.." + std::to_string(v - 1));
-    const float top = *std::max_element(row, row + v);
-    double z = 0;
-    for (int64_t j = 0; j < v; ++j) z += std::exp(double(row[j]) - top);
-    nll += top + std::log(z) - row[truth];
-    correct += std::max_element(row, row + v) - row == truth;
-    ++counted;
-  }
-  m.values["accuracy"] = counted ? double(correct) / counted : 0.0;
-  m.values["perplexity"] = counted ? std::exp(nll / counted) : 0.0;
-}
-
 }  // namespace
 
-Metrics compute_metrics(Task task, TensorView<const float> outputs, TensorView<const float> y,
-                        double loss) {
-  Metrics m;
-  m.loss = loss;
+void MetricsAccumulator::add(TensorView<const float> outputs, TensorView<const float> y) {
   const int64_t n = outputs.dim(0);
   REDES_CHECK(y.rank() >= 1 && y.dim(0) == n, ShapeError,
               "metrics: outputs " + outputs.shape().str() + " and targets " + y.shape().str() +
                   " differ in N");
-  switch (task) {
+  switch (task_) {
     case Task::regression:
     case Task::forecast: {  // forecast: in the scaled units the network sees
       REDES_CHECK(outputs.numel() == y.numel(), ShapeError,
                   "metrics: outputs " + outputs.shape().str() + " and targets " + y.shape().str() +
                       " differ");
-      double se = 0, ae = 0;
       for (int64_t i = 0; i < outputs.numel(); ++i) {
         const double d = double(outputs[i]) - y[i];
-        se += d * d, ae += std::abs(d);
+        squared_ += d * d, absolute_ += std::abs(d);
       }
-      const double count = std::max<int64_t>(outputs.numel(), 1);
-      m.values["rmse"] = std::sqrt(se / count);
-      m.values["mae"] = ae / count;
+      count_ += outputs.numel();
       break;
     }
     case Task::binary: {
       REDES_CHECK(outputs.numel() == n && y.numel() == n, ShapeError,
                   "binary metrics need one logit per sample, got " + outputs.shape().str());
-      m.confusion.assign(2, std::vector<int64_t>(2, 0));
-      std::vector<float> score(outputs.begin(), outputs.end());
-      std::vector<int> label(n);
+      confusion_.resize(2, std::vector<int64_t>(2, 0));
       for (int64_t i = 0; i < n; ++i) {
-        label[i] = y[i] > 0.5f;
-        m.confusion[label[i]][outputs[i] >= 0.0f] += 1;  // logit >= 0 <=> probability >= 0.5
+        const int label = y[i] > 0.5f;
+        confusion_[label][outputs[i] >= 0.0f] += 1;  // logit >= 0 <=> probability >= 0.5
+        scores_.push_back(outputs[i]);
+        labels_.push_back(label);
       }
-      classification_scores(m);
-      if (auto auc = roc_auc(score, label)) m.values["roc_auc"] = *auc;
       break;
     }
     case Task::multiclass: {
       const int64_t k = outputs.numel() / std::max<int64_t>(n, 1);
-      m.confusion.assign(k, std::vector<int64_t>(k, 0));
+      REDES_CHECK(confusion_.empty() || static_cast<int64_t>(confusion_.size()) == k, ShapeError,
+                  "metrics: " + std::to_string(k) + " class scores per sample after " +
+                      std::to_string(confusion_.size()));
+      confusion_.resize(k, std::vector<int64_t>(k, 0));
       for (int64_t i = 0; i < n; ++i) {
         const float* row = outputs.data() + i * k;
         const int64_t pred = std::max_element(row, row + k) - row;
-        const int64_t truth = static_cast<int64_t>(y[i]);
+        const auto truth = static_cast<int64_t>(y[i]);
         REDES_CHECK(
             truth >= 0 && truth < k, ShapeError,
             "class index " + std::to_string(truth) + " outside 0.." + std::to_string(k - 1));
-        m.confusion[truth][pred] += 1;
+        confusion_[truth][pred] += 1;
       }
-      classification_scores(m);
       break;
     }
+    case Task::language_model: {
+      // outputs (N, T, V) logits, y (N, T) target ids, -1 at padding: accuracy of the most
+      // likely token and perplexity exp(mean cross-entropy) over the steps with a target.
+      const int64_t steps = y.numel(), v = steps ? outputs.numel() / steps : 0;
+      REDES_CHECK(steps == 0 || outputs.numel() == steps * v, ShapeError,
+                  "metrics: outputs " + outputs.shape().str() +
+                      " do not hold one logit per token for targets " + y.shape().str());
+      for (int64_t i = 0; i < steps; ++i) {
+        if (y[i] < 0) continue;
+        const float* row = outputs.data() + i * v;
+        const auto truth = static_cast<int64_t>(y[i]);
+        REDES_CHECK(truth < v, ShapeError,
+                    "token id " + std::to_string(truth) + " outside 0.." + std::to_string(v - 1));
+        const float top = *std::max_element(row, row + v);
+        double z = 0;
+        for (int64_t j = 0; j < v; ++j) z += std::exp(double(row[j]) - top);
+        nll_ += top + std::log(z) - row[truth];
+        correct_ += std::max_element(row, row + v) - row == truth;
+        ++count_;
+      }
+      break;
+    }
+  }
+}
+
+Metrics MetricsAccumulator::result(double loss) const {
+  Metrics m;
+  m.loss = loss;
+  switch (task_) {
+    case Task::regression:
+    case Task::forecast: {
+      const double count = std::max<int64_t>(count_, 1);
+      m.values["rmse"] = std::sqrt(squared_ / count);
+      m.values["mae"] = absolute_ / count;
+      break;
+    }
+    case Task::binary:
+      m.confusion = confusion_.empty() ? std::vector<std::vector<int64_t>>(2, {0, 0}) : confusion_;
+      classification_scores(m);
+      if (auto auc = roc_auc(scores_, labels_)) m.values["roc_auc"] = *auc;
+      break;
+    case Task::multiclass:
+      m.confusion = confusion_;
+      classification_scores(m);
+      break;
     case Task::language_model:
-      language_model_scores(m, outputs, y);
+      m.values["accuracy"] = count_ ? double(correct_) / count_ : 0.0;
+      m.values["perplexity"] = count_ ? std::exp(nll_ / count_) : 0.0;
       break;
   }
   return m;
+}
+
+Metrics compute_metrics(Task task, TensorView<const float> outputs, TensorView<const float> y,
+                        double loss) {
+  MetricsAccumulator all(task);
+  all.add(outputs, y);
+  return all.result(loss);
 }
 
 }  // namespace redes

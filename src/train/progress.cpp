@@ -23,20 +23,23 @@ std::string clock_text(double s) {
   return buf;
 }
 
+// As Keras prints it: the loss and the main score of the training batches, then of the
+// validation set.
 std::string epoch_line(const EpochLog& log, int epochs) {
   char buf[128];
-  std::snprintf(buf, sizeof buf, "epoch %d/%d  loss %.4f", log.epoch, epochs, log.train_loss);
+  std::snprintf(buf, sizeof buf, "epoch %d/%d", log.epoch, epochs);
   std::string line = buf;
-  if (log.val) {
-    std::snprintf(buf, sizeof buf, "  val_loss %.4f", log.val->loss);
+  const auto add = [&](const char* prefix, const Metrics& m) {
+    std::snprintf(buf, sizeof buf, "  %sloss %.4f", prefix, m.loss);
     line += buf;
-    for (const char* k : {"accuracy", "rmse"}) {
-      auto it = log.val->values.find(k);
-      if (it == log.val->values.end()) continue;
-      std::snprintf(buf, sizeof buf, "  val_%s %.4f", k, it->second);
-      line += buf;
-    }
-  }
+    for (const char* k : {"accuracy", "rmse"})
+      if (const auto it = m.values.find(k); it != m.values.end()) {
+        std::snprintf(buf, sizeof buf, "  %s%s %.4f", prefix, k, it->second);
+        line += buf;
+      }
+  };
+  add("", log.train);
+  if (log.val) add("val_", *log.val);
   std::snprintf(buf, sizeof buf, "  lr %.3g  %.3gs", log.lr, log.seconds);
   return line + buf;
 }

@@ -54,26 +54,39 @@ void write_text(const fs::path& path, const std::string& text) {
 }
 
 std::string metrics_csv(const std::vector<EpochLog>& logs) {
+  // The metric names in their first-seen order; a split's columns exist when any epoch has it.
   std::vector<std::string> names;
-  for (const auto& l : logs)
-    if (l.val)
-      for (const auto& [k, v] : l.val->values)
-        if (std::find(names.begin(), names.end(), k) == names.end()) names.push_back(k);
+  const auto note = [&](const Metrics& m) {
+    for (const auto& [k, v] : m.values)
+      if (std::find(names.begin(), names.end(), k) == names.end()) names.push_back(k);
+  };
+  bool any_val = false;
+  for (const auto& l : logs) {
+    note(l.train);
+    if (l.val) note(*l.val), any_val = true;
+  }
   std::ostringstream os;
   os.precision(9);
-  os << "epoch,train_loss" << (logs.empty() || !logs[0].val ? "" : ",val_loss");
-  for (const auto& n : names) os << ",val_" << n;
+  os << "epoch";
+  for (const char* split : {"train_", "val_"}) {
+    if (split[0] == 'v' && !any_val) continue;
+    os << "," << split << "loss";
+    for (const auto& n : names) os << "," << split << n;
+  }
   os << ",lr,seconds\n";
-  for (const auto& l : logs) {
-    os << l.epoch << "," << l.train_loss;
-    if (l.val) {
-      os << "," << l.val->loss;
-      for (const auto& n : names) {
-        auto it = l.val->values.find(n);
-        os << ",";
-        if (it != l.val->values.end()) os << it->second;
-      }
+  const auto cells = [&](const Metrics* m) {
+    os << ",";
+    if (m) os << m->loss;
+    for (const auto& n : names) {
+      os << ",";
+      if (!m) continue;
+      if (const auto it = m->values.find(n); it != m->values.end()) os << it->second;
     }
+  };
+  for (const auto& l : logs) {
+    os << l.epoch;
+    cells(&l.train);
+    if (any_val) cells(l.val ? &*l.val : nullptr);
     os << "," << l.lr << "," << l.seconds << "\n";
   }
   return os.str();
@@ -119,7 +132,7 @@ nlohmann::json train_run(const Config& config, const std::string& out, Progress&
   // the gap between train and validation measures overfitting; epoch_loss is the last epoch's
   // mean while training, as metrics.csv has it.
   summary["train"] = trainer.evaluate(*data.train).to_json();
-  summary["train"]["epoch_loss"] = logs.empty() ? 0.0 : logs.back().train_loss;
+  summary["train"]["epoch_loss"] = logs.empty() ? 0.0 : logs.back().train.loss;
   if (data.val) summary["validation"] = trainer.evaluate(*data.val).to_json();
   if (!data.classes.empty()) summary["classes"] = data.classes;
 

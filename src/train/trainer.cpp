@@ -69,6 +69,7 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
     const double t0 = now_seconds();
     if (train_.shuffle) rng.shuffle(order);
     double loss_sum = 0;
+    MetricsAccumulator train_metrics(task_);
     for (int64_t b = 0; b < batches; ++b) {
       const int64_t lo = b * bs, hi = std::min(n, lo + bs);
       train.gather(std::span<const int64_t>(order.data() + lo, hi - lo), xb, yb, true);
@@ -79,6 +80,7 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
                   "the training loss became " + std::to_string(l) + " at epoch " +
                       std::to_string(epoch) + ", batch " + std::to_string(b + 1) +
                       ": lower the learning rate or clip the gradients");
+      train_metrics.add(out, yb.view());
       grad.resize(out.shape());
       grad.fill(0.0f);
       loss_.backward(out, yb.view(), 1.0f, grad.view());
@@ -96,7 +98,7 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
     }
     EpochLog log;
     log.epoch = epoch;
-    log.train_loss = loss_sum / n;
+    log.train = train_metrics.result(loss_sum / n);
     log.lr = optimizer_->lr();
     if (val && val->size() > 0) log.val = evaluate(*val);
     log.seconds = now_seconds() - t0;
@@ -122,7 +124,7 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
     } else {
       best_epoch_ = epoch;
     }
-    const double metric = log.val ? log.val->loss : log.train_loss;
+    const double metric = log.val ? log.val->loss : log.train.loss;
     optimizer_->set_lr(schedule.step(metric));
   }
   if (es.enabled && es.restore_best && !best_weights.empty()) {

@@ -72,6 +72,8 @@ TEST_F(Cli, TrainEvalPredictEndToEnd) {
   // 30 epochs -> a header and 30 rows.
   const std::string metrics = slurp(dir_ / "run/metrics.csv");
   EXPECT_EQ(std::count(metrics.begin(), metrics.end(), '\n'), 31);
+  // The training batches' metrics beside the loss, as Keras logs them.
+  EXPECT_TRUE(metrics.starts_with("epoch,train_loss,train_accuracy,")) << metrics.substr(0, 80);
   // Plain progress (not a terminal): one line per epoch.
   EXPECT_NE(r.err.find("epoch 30/30"), std::string::npos) << r.err;
 

@@ -141,7 +141,7 @@ TEST_F(ReportCli, CompareTwoRuns) {
   EXPECT_GE(count(page, "stroke-dasharray"), 2u);  // the validation curve and its legend
   for (const char* s : {"plain", "dropout", "test accuracy", "test loss", "validation loss",
                         "train loss", "seconds per epoch", "parameters",
-                        "validation loss - training loss", "Validation accuracy per epoch"})
+                        "validation loss - training loss", "accuracy per epoch (solid: training"})
     EXPECT_NE(page.find(s), std::string::npos) << s;
   EXPECT_EQ(page.find("<script"), std::string::npos);
   EXPECT_EQ(page.find("src=\"http"), std::string::npos);
@@ -163,8 +163,8 @@ TEST_F(ReportCli, CompareTwoRuns) {
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_EQ(r.out, "compare.html\n");
   const std::string one = slurp(dir_ / "compare.html");
-  EXPECT_NE(one.find("Validation f1 per epoch"), std::string::npos);
-  EXPECT_EQ(one.find("Validation accuracy per epoch"), std::string::npos);
+  EXPECT_NE(one.find(">f1 per epoch"), std::string::npos);
+  EXPECT_EQ(one.find(">accuracy per epoch"), std::string::npos);
   expect_clear_error(redes("compare plain dropout --metric nope"), "--metric nope", "f1");
 }
 

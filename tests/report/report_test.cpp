@@ -100,7 +100,8 @@ TEST(RunReport, BinaryReportHasCurvesConfusionAndRoc) {
   for (int e = 1; e <= 3; ++e) {
     EpochLog l;
     l.epoch = e;
-    l.train_loss = 1.0 / e;
+    l.train.loss = 1.0 / e;
+    l.train.values["accuracy"] = 0.6 + 0.1 * e;
     Metrics v;
     v.loss = 1.2 / e;
     v.values["accuracy"] = 0.5 + 0.1 * e;
@@ -116,9 +117,9 @@ TEST(RunReport, BinaryReportHasCurvesConfusionAndRoc) {
   const std::string html = run_report_html(r);
   EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
   EXPECT_TRUE(balanced(html));
-  for (const char* part : {"Loss per epoch", "Validation scores per epoch", "Confusion matrix",
-                           "ROC curve (test) (AUC 0.8)", "cars &amp; co", "&lt;not a tag&gt;",
-                           ">yes<", "multiply-adds"})
+  for (const char* part : {"Loss per epoch", "Scores per epoch", "training accuracy",
+                           "validation accuracy", "Confusion matrix", "ROC curve (test) (AUC 0.8)",
+                           "cars &amp; co", "&lt;not a tag&gt;", ">yes<", "multiply-adds"})
     EXPECT_NE(html.find(part), std::string::npos) << part;
   EXPECT_EQ(html.find("http://www.w3.org/2000/svg\"") == std::string::npos, false);
   EXPECT_EQ(std::regex_search(html, std::regex("(src|href)=\"https?:")), false);

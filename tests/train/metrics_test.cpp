@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "redes/train.hpp"
 
@@ -85,4 +86,36 @@ TEST(Metrics, EachTaskReportsTheMetricsItsRuleNames) {
   const Tensor steps(Shape{1, 2, 3}, {1, 0, 0, 0, 0, 1}), ids(Shape{1, 2}, {0, -1});
   EXPECT_EQ(names(compute_metrics(Task::language_model, steps.view(), ids.view(), 0)),
             listed(Task::language_model));
+}
+
+// Batch by batch equals all at once, for every task (the trainer's training metrics).
+TEST(Metrics, AccumulatedOverBatchesEqualsAllAtOnce) {
+  Rng rng(7);
+  const auto random = [&](Shape s, bool ids, int64_t classes) {
+    Tensor t(s);
+    for (int64_t i = 0; i < t.numel(); ++i)
+      t[i] = static_cast<float>(ids ? std::floor(rng.uniform() * classes) : rng.normal());
+    return t;
+  };
+  struct Case {
+    Task task;
+    Shape out, y;
+    int64_t classes;  // 0: real targets
+  };
+  for (const Case& c : {Case{Task::binary, Shape{10, 1}, Shape{10, 1}, 2},
+                        Case{Task::multiclass, Shape{10, 4}, Shape{10}, 4},
+                        Case{Task::regression, Shape{10, 1}, Shape{10, 1}, 0},
+                        Case{Task::forecast, Shape{10, 3}, Shape{10, 3}, 0},
+                        Case{Task::language_model, Shape{10, 2, 5}, Shape{10, 2}, 5}}) {
+    const Tensor out = random(c.out, false, 0), y = random(c.y, c.classes > 0, c.classes);
+    const Metrics all = compute_metrics(c.task, out.view(), y.view(), 0.5);
+    MetricsAccumulator batches(c.task);
+    const int64_t cuts[] = {0, 3, 7, 10};
+    for (int i = 0; i < 3; ++i)
+      batches.add(out.view().slice(cuts[i], cuts[i + 1]), y.view().slice(cuts[i], cuts[i + 1]));
+    const Metrics sum = batches.result(0.5);
+    EXPECT_EQ(sum.confusion, all.confusion) << name(c.task);
+    ASSERT_EQ(sum.values.size(), all.values.size()) << name(c.task);
+    for (const auto& [k, v] : all.values) EXPECT_NEAR(sum.values.at(k), v, 1e-12) << k;
+  }
 }

@@ -72,7 +72,7 @@ TEST(Trainer, LearnsTwoBlobs) {
   os.lr = 0.01;
   Fit f = fit(ts, 3, 0.0, os);
   EXPECT_GT(f.val.values["accuracy"], 0.9);
-  EXPECT_LT(f.logs.back().train_loss, f.logs.front().train_loss);
+  EXPECT_LT(f.logs.back().train.loss, f.logs.front().train.loss);
   ASSERT_EQ(f.logs.size(), 30u);
 }
 

@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
     options.train.epochs = 20;
     options.train.batch_size = 32;
     model.fit(x.view(), y.view(), options, [](const redes::EpochLog& e) {
-      std::printf("epoch %2d  loss %.4f\n", e.epoch, e.train_loss);
+      std::printf("epoch %2d  loss %.4f\n", e.epoch, e.train.loss);
     });
 
     // predict gives (N, 1): P(class 1) of every point; the class is the likelier one.
