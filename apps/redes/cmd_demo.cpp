@@ -2,6 +2,7 @@
 // pooling, computed step by step and checked against the library's own layers.
 #include <cmath>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -176,12 +177,32 @@ int demo_convolution() {
 }  // namespace
 
 Command add_demo(CLI::App& app) {
-  auto topic = std::make_shared<std::string>();
+  struct Args {
+    std::string topic, out = "runs/demo-approximation";
+    uint64_t seed = 1;
+    int restarts = 3;
+  };
+  auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("demo", "Walk through the lecture's examples step by step");
-  cmd->add_option("topic", *topic, "What to show")
+  cmd->footer(
+      "convolution: the convolution operator and pooling computed by hand, checked against the "
+      "library's layers.\napproximation: networks with one hidden layer of K = 1, 2, 4, 8, 32 "
+      "units fit sin(3x) + x/2; prints each fit's error and writes OUT/approximation.html.");
+  cmd->add_option("topic", a->topic, "What to show")
       ->required()
-      ->check(CLI::IsMember({"convolution"}));
-  return {cmd, [topic] { return demo_convolution(); }};
+      ->check(CLI::IsMember({"convolution", "approximation"}));
+  cmd->add_option("--out", a->out, "approximation: the folder of approximation.html")
+      ->capture_default_str();
+  cmd->add_option("--seed", a->seed, "approximation: the first networks' seed")
+      ->capture_default_str();
+  cmd->add_option("--restarts", a->restarts,
+                  "approximation: trainings per K from different random weights, the best kept")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  return {cmd, [a] {
+            return a->topic == "approximation" ? demo_approximation(a->out, a->seed, a->restarts)
+                                               : demo_convolution();
+          }};
 }
 
 }  // namespace redes::cli

@@ -2,7 +2,9 @@
 // it is the one chosen. One file per command (cmd_<name>.cpp).
 #pragma once
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <functional>
+#include <string>
 
 namespace redes::cli {
 
@@ -20,5 +22,8 @@ Command add_sample(CLI::App& app);    // cmd_sample.cpp
 Command add_summary(CLI::App& app);   // cmd_summary.cpp
 Command add_compare(CLI::App& app);   // cmd_compare.cpp
 Command add_augment(CLI::App& app);   // cmd_augment.cpp
+
+// The topics of `redes demo` that live in their own file (demo_<topic>.cpp).
+int demo_approximation(const std::string& out, uint64_t seed, int restarts);
 
 }  // namespace redes::cli

@@ -68,4 +68,16 @@ CompareRun read_run(const std::string& dir);
 // Self-contained XHTML like report.html.
 std::string compare_report_html(const std::vector<CompareRun>& runs);
 
+// approximation.html (`redes demo approximation`): a function of one variable and the fits of
+// networks with one hidden layer of K units. The fits' y are at the target's x.
+struct ApproximationFit {
+  int64_t units = 0;       // K
+  int64_t parameters = 0;  // of the network
+  double mse = 0;          // against the target at its x
+  std::vector<double> y;
+};
+std::string approximation_html(const std::string& function, const std::vector<double>& x,
+                               const std::vector<double>& target,
+                               const std::vector<ApproximationFit>& fits);
+
 }  // namespace redes

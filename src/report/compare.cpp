@@ -10,7 +10,6 @@
 
 #include "redes/files.hpp"
 #include "redes/report.hpp"
-#include "redes/version.hpp"
 #include "report/html.hpp"
 #include "report/svg.hpp"
 
@@ -277,12 +276,7 @@ std::string compare_report_html(const std::vector<CompareRun>& runs) {
   for (const auto& l : labels) names += (names.empty() ? "" : ", ") + l;
   const std::string title = "redes compare: " + names;
   const std::string body = figures(runs, labels) + curves(runs, labels);
-  return "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>"
-         "<meta charset=\"utf-8\"/><title>" +
-         escape(title) + "</title><style>" + html::kStyle + "</style></head>\n<body>\n<h1>" +
-         escape(title) + "</h1>\n<p class=\"note\">" + std::to_string(runs.size()) +
-         " runs, each in its own colour; written by redes " + kVersion + ".</p>\n" + body +
-         "</body>\n</html>\n";
+  return html::page(title, std::to_string(runs.size()) + " runs, each in its own colour", body);
 }
 
 }  // namespace redes

@@ -3,6 +3,7 @@
 
 #include <cstdio>
 
+#include "redes/version.hpp"
 #include "report/svg.hpp"
 
 namespace redes::html {
@@ -13,6 +14,14 @@ std::string fixed(double v, int digits) {
   char buf[48];
   std::snprintf(buf, sizeof buf, "%.*g", digits, v);
   return buf;
+}
+
+std::string page(const std::string& title, const std::string& note, const std::string& body) {
+  return "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>"
+         "<meta charset=\"utf-8\"/><title>" +
+         escape(title) + "</title><style>" + kStyle + "</style></head>\n<body>\n<h1>" +
+         escape(title) + "</h1>\n<p class=\"note\">" + escape(note) + "; written by redes " +
+         kVersion + ".</p>\n" + body + "</body>\n</html>\n";
 }
 
 std::string section(const std::string& title, const std::string& body) {

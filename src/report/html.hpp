@@ -12,6 +12,10 @@ extern const char* const kStyle;
 // v with `digits` significant digits (%g).
 std::string fixed(double v, int digits = 4);
 
+// A whole page: the title (escaped) as <title> and <h1>, a note under it (text, escaped; the
+// version of redes that wrote the page is added), then body (markup).
+std::string page(const std::string& title, const std::string& note, const std::string& body);
+
 // <section> with an <h2> title; body is markup.
 std::string section(const std::string& title, const std::string& body);
 

@@ -11,7 +11,6 @@
 #include "redes/files.hpp"
 #include "redes/report.hpp"
 #include "redes/task.hpp"
-#include "redes/version.hpp"
 #include "report/html.hpp"
 #include "report/svg.hpp"
 
@@ -353,12 +352,9 @@ std::string run_report_html(const RunReport& r) {
   if (task == Task::language_model) body += language_model(r);
   body += model_table(r);
   const std::string title = "redes run: " + s.value("name", std::string("?"));
-  return "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>"
-         "<meta charset=\"utf-8\"/><title>" +
-         escape(title) + "</title><style>" + html::kStyle + "</style></head>\n<body>\n<h1>" +
-         escape(title) + "</h1>\n<p class=\"note\">" + escape(s.value("task", std::string())) +
-         " on " + escape(s.value("kind", std::string())) + " data; written by redes " + kVersion +
-         ".</p>\n" + body + "</body>\n</html>\n";
+  return html::page(
+      title, s.value("task", std::string()) + " on " + s.value("kind", std::string()) + " data",
+      body);
 }
 
 }  // namespace redes

@@ -192,3 +192,27 @@ TEST_F(ReportCli, ErrorsAreOneLine) {
   expect_clear_error(redes("compare half"), "half/summary.json", "not valid JSON");
   EXPECT_FALSE(fs::exists(dir_ / "compare.html"));
 }
+
+// The lecture's claim 1: the error of the fit falls as K grows, and the page shows the fits.
+TEST_F(ReportCli, DemoApproximationErrorFallsWithK) {
+  auto r = redes("demo approximation --out approx --restarts 1 --seed 2");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::vector<int> units;
+  std::vector<double> errors;
+  for (std::string line; std::getline(lines, line);) {
+    int k = 0;
+    long params = 0;
+    double mse = 0;
+    if (std::sscanf(line.c_str(), " %d %ld %lf", &k, &params, &mse) == 3)
+      units.push_back(k), errors.push_back(mse);
+  }
+  ASSERT_EQ(units, (std::vector<int>{1, 2, 4, 8, 32})) << r.out;
+  for (size_t i = 1; i < errors.size(); ++i) EXPECT_LT(errors[i], errors[i - 1]) << r.out;
+  EXPECT_LT(errors.back(), 0.01) << r.out;  // K = 32 fits closely
+  const std::string page = slurp(dir_ / "approx/approximation.html");
+  EXPECT_EQ(unbalanced_tags(page), "");
+  EXPECT_EQ(count(page, "<svg"), 2u);
+  for (const char* s : {"target f(x)", "K = 1", "K = 32", "mean squared error"})
+    EXPECT_NE(page.find(s), std::string::npos) << s;
+}
