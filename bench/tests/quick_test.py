@@ -76,6 +76,13 @@ def main():
         if not with_torch and (m["runs"]["pytorch_found"] or m["runs"]["pytorch_best"]):
             fail(f"{name}: PyTorch runs without PyTorch", output)
 
+    if "convnet-fashion" in res["models"]:
+        a = res.get("augmentation", {})
+        secs = a.get("seconds_per_epoch", {})
+        if not all(len(secs.get(side, [])) >= 2 and min(secs[side]) > 0 for side in ("without", "with")):
+            fail(f"the augmentation cost is not measured twice on each side: {a}", output)
+        if "with/without" not in r.stdout:
+            fail("the augmentation cost is not in the table", output)
     if "redes/best" not in r.stdout or "start-up" not in r.stdout:
         fail("the table (header 'redes/best', section 'start-up') is not on standard output", output)
     ratio_lines = [l for l in r.stdout.splitlines() if l.rstrip().endswith("x")]

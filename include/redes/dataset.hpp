@@ -18,6 +18,9 @@ class Dataset {
   virtual Shape target_shape() const = 0;  // per sample: (1) or () for class indices
   // Fills x and y with the samples rows (in that order). training: augmentation may apply.
   virtual void gather(std::span<const int64_t> rows, Tensor& x, Tensor& y, bool training) const = 0;
+  // Whether gathering a training batch costs enough (augmentation) that the trainer should
+  // gather the next one on another thread while the current one trains.
+  virtual bool worth_prefetching() const { return false; }
 };
 
 // A dataset held as float tensors (tables, windows of a series).

@@ -88,6 +88,7 @@ class ImageDataset : public Dataset {
   Shape sample_shape() const override { return Shape{set_->channels, set_->height, set_->width}; }
   Shape target_shape() const override { return Shape{}; }
   void gather(std::span<const int64_t> rows, Tensor& x, Tensor& y, bool training) const override;
+  bool worth_prefetching() const override { return augment_.any(); }
 
  private:
   std::shared_ptr<const ImageSet> set_;

@@ -10,6 +10,9 @@ int num_threads();
 // the default (all cores), whose sums may round differently. Model's predict, evaluate and fit
 // call this first, so that they run with the count set_num_threads chose, from any thread.
 void use_chosen_num_threads();
+// OpenMP regions started from the calling thread run on it alone: for work beside the
+// threads of a computation (the trainer's batch prefetch), not in their place.
+void use_one_thread_here();
 
 // How libgomp's threads wait between parallel regions (a training step of LeNet-5 has about
 // fifteen). libgomp's default spins for up to ~3 ms: on a busy machine the spinning threads

@@ -31,6 +31,8 @@ void use_chosen_num_threads() {
   if (n > 0 && omp_get_max_threads() != n) omp_set_num_threads(n);
 }
 
+void use_one_thread_here() { omp_set_num_threads(1); }
+
 namespace {
 
 // The tasks runnable right now besides this one, from the fourth field of /proc/loadavg

@@ -1,10 +1,17 @@
 // The training loop: shuffled mini-batches, one optimizer step per batch, an evaluation on
 // the validation set after each epoch, the schedule, and early stopping.
+//
+// When the training set says gathering is costly (augmentation), batch b + 1 is gathered on
+// another thread while batch b trains, into the other of two buffers. The gathers still run
+// one after the other in batch order, so a dataset's random draws are the same as without
+// the prefetch: the results do not change, only the time.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <future>
 #include <numeric>
 
+#include "redes/threads.hpp"
 #include "redes/train.hpp"
 
 namespace redes {
@@ -58,7 +65,20 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
   Rng dropout_rng = rng.split();
   std::vector<int64_t> order(n);
   std::iota(order.begin(), order.end(), 0);
-  Tensor xb, yb, grad;
+  Tensor grad;
+  Tensor xs[2], ys[2];  // batch b is in buffer b % 2
+  const auto gather = [&](int64_t b) {
+    const int64_t lo = b * bs, hi = std::min(n, lo + bs);
+    train.gather(std::span<const int64_t>(order.data() + lo, hi - lo), xs[b % 2], ys[b % 2], true);
+  };
+  const bool prefetch = train.worth_prefetching() && batches > 1;
+  const auto gather_aside = [&](int64_t b) {
+    return std::async(std::launch::async, [&gather, b] {
+      use_one_thread_here();
+      gather(b);
+    });
+  };
+  std::future<void> next;  // after what it uses: destroyed (waited for) first
 
   std::vector<EpochLog> logs;
   std::vector<float> best_weights;
@@ -70,9 +90,16 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
     if (train_.shuffle) rng.shuffle(order);
     double loss_sum = 0;
     MetricsAccumulator train_metrics(task_);
+    if (prefetch) next = gather_aside(0);
     for (int64_t b = 0; b < batches; ++b) {
       const int64_t lo = b * bs, hi = std::min(n, lo + bs);
-      train.gather(std::span<const int64_t>(order.data() + lo, hi - lo), xb, yb, true);
+      if (prefetch) {
+        next.get();
+        if (b + 1 < batches) next = gather_aside(b + 1);
+      } else {
+        gather(b);
+      }
+      const Tensor &xb = xs[b % 2], &yb = ys[b % 2];
       graph_.zero_grad();
       auto out = graph_.forward(xb.view(), true, dropout_rng);
       const float l = loss_.forward(out, yb.view());

@@ -1,7 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
+#include <memory>
+#include <thread>
 
+#include "redes/images.hpp"
 #include "redes/train.hpp"
 
 using namespace redes;
@@ -141,4 +145,65 @@ TEST(Trainer, DivergingLossIsAClearError) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("learning rate"), std::string::npos) << e.what();
   }
+}
+
+// With augmentation the next batch is gathered on another thread while one trains: the
+// weights come out bit-identical to gathering each batch in turn on the training thread.
+namespace {
+
+class Forwarding : public Dataset {
+ public:
+  Forwarding(const Dataset& d, bool prefetch) : d_(d), prefetch_(prefetch) {}
+  int64_t size() const override { return d_.size(); }
+  Shape sample_shape() const override { return d_.sample_shape(); }
+  Shape target_shape() const override { return d_.target_shape(); }
+  void gather(std::span<const int64_t> rows, Tensor& x, Tensor& y, bool training) const override {
+    if (training && std::this_thread::get_id() != main_) ++aside_;
+    d_.gather(rows, x, y, training);
+  }
+  bool worth_prefetching() const override { return prefetch_; }
+  mutable std::atomic<int> aside_{0};  // training batches gathered off the training thread
+
+ private:
+  const Dataset& d_;
+  bool prefetch_;
+  std::thread::id main_ = std::this_thread::get_id();
+};
+
+}  // namespace
+
+TEST(Trainer, PrefetchedAugmentedBatchesTrainTheSame) {
+  auto set = std::make_shared<ImageSet>();
+  set->source = "test-images";
+  set->channels = 1, set->height = set->width = 6;
+  Rng pixels(5);
+  for (int i = 0; i < 40; ++i) {
+    for (int p = 0; p < 36; ++p)
+      set->pixels.push_back(static_cast<uint8_t>(pixels.uniform() * 256));
+    set->labels.push_back(i % 3);
+  }
+  std::vector<int64_t> rows(40);
+  for (int i = 0; i < 40; ++i) rows[i] = i;
+  AugmentSpec augment;
+  augment.rotate_degrees = 15, augment.shift_pixels = 1, augment.noise_std = 0.05;
+  augment.flip_horizontal = true;
+  std::vector<float> weights[2];
+  for (bool prefetch : {false, true}) {
+    ImageDataset images(set, rows, {0.5}, {0.25}, augment, 9);
+    Forwarding train(images, prefetch);
+    Graph g({spec("conv2d", "conv", {{"filters", 2}, {"kernel", 3}}), spec("relu", "act"),
+             spec("flatten", "flat"), spec("linear", "out", {{"units", 3}})},
+            Shape{1, 6, 6});
+    Rng rng(3);
+    Rng init = rng.split();
+    g.init(init);
+    auto loss = make_loss<float>(LossSpec{"softmax_cross_entropy"});
+    TrainSpec ts;
+    ts.epochs = 3, ts.batch_size = 8;
+    Trainer t(g, *loss, OptimizerSpec{}, ScheduleSpec{}, ts, Task::multiclass);
+    t.fit(train, nullptr, rng, nullptr);
+    weights[prefetch].assign(g.values().begin(), g.values().end());
+    EXPECT_EQ(train.aside_ > 0, prefetch);
+  }
+  EXPECT_EQ(weights[0], weights[1]);
 }
