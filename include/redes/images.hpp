@@ -16,7 +16,9 @@ namespace redes {
 // Data augmentation, applied to each training image with a fresh random draw
 // (the lecture's rotation, noise, shifts and flips).
 struct AugmentSpec {
-  double rotate_degrees = 0;     // rotate by a uniform angle in [-r, r] (bilinear, zero fill)
+  double rotate_degrees = 0;     // rotate by a uniform angle in [-r, r] (zero fill)
+  bool rotate_nearest = false;   // rotate from the nearest pixel (torchvision's default), not
+                                 // by bilinear interpolation (Keras' default), which blurs
   int64_t shift_pixels = 0;      // shift left/right and up/down by a uniform integer in [-s, s]
   bool flip_horizontal = false;  // mirror left-right with probability 1/2
   bool flip_vertical = false;    // mirror up-down with probability 1/2

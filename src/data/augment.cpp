@@ -1,7 +1,8 @@
 // Data augmentation of one image (the lecture's rotation, noise, shifts left and right, flips).
 //
 // augment_image draws its random parameters from rng in a fixed order, whatever is enabled:
-//   1. the angle, uniform in [-rotate_degrees, rotate_degrees] (when rotate_degrees > 0);
+//   1. the angle, uniform in [-rotate_degrees, rotate_degrees] (when rotate_degrees > 0),
+//      applied by bilinear interpolation or, with rotate_nearest, from the nearest pixel;
 //   2. dx then dy, uniform integers in [-shift_pixels, shift_pixels] (when shift_pixels > 0);
 //   3. the horizontal flip, then the vertical flip, each with probability 1/2 (when enabled);
 //   4. one standard normal per value, channel by channel, row by row, two at a time by the
@@ -44,7 +45,8 @@ float* scratch_copy(const float* x, int64_t n) {
 
 }  // namespace
 
-void rotate(float* x, int64_t channels, int64_t height, int64_t width, double degrees, float fill) {
+void rotate(float* x, int64_t channels, int64_t height, int64_t width, double degrees, float fill,
+            bool nearest) {
   // The source, padded with one pixel of fill on every side: a sample point whose four
   // neighbours touch the image then never needs a bounds check (its neighbours outside the
   // image are the padding), and one whose neighbours all lie outside is the fill.
@@ -67,6 +69,13 @@ void rotate(float* x, int64_t channels, int64_t height, int64_t width, double de
       const double dx = ox - cx;
       const double sx = cx + cos_a * dx - sin_a * dy, sy = cy + sin_a * dx + cos_a * dy;
       float* out = x + oy * width + ox;
+      if (nearest) {  // the padded index of the nearest pixel: 0 or W + 1 is the fill
+        const double rx = std::round(sx) + 1, ry = std::round(sy) + 1;
+        const bool inside = rx >= 0 && rx <= width + 1 && ry >= 0 && ry <= height + 1;
+        const int64_t at = inside ? static_cast<int64_t>(ry) * pw + static_cast<int64_t>(rx) : 0;
+        for (int64_t c = 0; c < channels; ++c) out[c * plane] = src[c * pplane + at];
+        continue;
+      }
       if (!(sx > -1 && sx < width && sy > -1 && sy < height)) {  // all four neighbours outside
         for (int64_t c = 0; c < channels; ++c) out[c * plane] = fill;
         continue;
@@ -145,7 +154,8 @@ void augment_image(float* x, int64_t channels, int64_t height, int64_t width,
   const bool flip_h = spec.flip_horizontal && rng.bernoulli(0.5);
   const bool flip_v = spec.flip_vertical && rng.bernoulli(0.5);
 
-  if (degrees != 0) augment_detail::rotate(x, channels, height, width, degrees, 0.0f);
+  if (degrees != 0)
+    augment_detail::rotate(x, channels, height, width, degrees, 0.0f, spec.rotate_nearest);
   if (dx != 0 || dy != 0) augment_detail::shift(x, channels, height, width, dx, dy, 0.0f);
   if (flip_h) augment_detail::flip_horizontal(x, channels, height, width);
   if (flip_v) augment_detail::flip_vertical(x, channels, height, width);

@@ -9,8 +9,10 @@
 namespace redes::augment_detail {
 
 // Rotates counter-clockwise (as displayed, rows going down) by `degrees` about the image
-// centre ((H - 1) / 2, (W - 1) / 2), with bilinear interpolation.
-void rotate(float* x, int64_t channels, int64_t height, int64_t width, double degrees, float fill);
+// centre ((H - 1) / 2, (W - 1) / 2), with bilinear interpolation, or with nearest: each
+// output pixel takes the value of the source pixel nearest to where it comes from (no blur).
+void rotate(float* x, int64_t channels, int64_t height, int64_t width, double degrees, float fill,
+            bool nearest = false);
 // Moves the content dx columns right and dy rows down (negative: left, up).
 void shift(float* x, int64_t channels, int64_t height, int64_t width, int64_t dx, int64_t dy,
            float fill);

@@ -21,6 +21,9 @@ AugmentSpec parse_augment(Section& data) {
   if (!t) return a;
   Section s(*t, "[data.augment]", data.path());
   s.read("rotate_degrees", a.rotate_degrees, 0, false, 180);
+  std::string interpolation = "bilinear";
+  s.read_choice("interpolation", interpolation, {"bilinear", "nearest"});
+  a.rotate_nearest = interpolation == "nearest";
   if (auto shift = s.integer("shift_pixels", 0, 1 << 16)) a.shift_pixels = *shift;
   s.read("flip_horizontal", a.flip_horizontal);
   s.read("flip_vertical", a.flip_vertical);

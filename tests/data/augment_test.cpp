@@ -2,6 +2,7 @@
 // of augment_image (order, ranges, probabilities, noise level, determinism).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <set>
@@ -110,6 +111,31 @@ TEST(Augment, RotateInterpolatesAndFillsCorners) {
   const double a = 3.0 * M_PI / 180.0;
   const double sx = 2 - std::cos(a) + std::sin(a), sy = 2 - std::sin(a) - std::cos(a);
   EXPECT_NEAR(r[1 * 5 + 1], 10 * sy + sx + 1, 1e-4);
+}
+
+TEST(Augment, NearestRotationMovesPixelsWithoutBlur) {
+  const int c = 2, n = 5;
+  const auto in = ramp(c, n, n);
+  auto out = in;
+  ad::rotate(out.data(), c, n, n, 90.0, 0.0f, true);  // right angles: the same as bilinear
+  for (int k = 0; k < c; ++k)
+    for (int y = 0; y < n; ++y)
+      for (int x = 0; x < n; ++x) EXPECT_EQ(at(out, n, n, k, y, x), at(in, n, n, k, x, n - 1 - y));
+  // Any angle: each value is an input value of its channel or the fill; the centre stays.
+  out = in;
+  ad::rotate(out.data(), c, n, n, 17.0, -1.0f, true);
+  for (int k = 0; k < c; ++k)
+    for (int i = 0; i < n * n; ++i) {
+      const float v = out[k * n * n + i];
+      const bool found =
+          v == -1.0f || std::find(in.begin() + k * n * n, in.begin() + (k + 1) * n * n, v) !=
+                            in.begin() + (k + 1) * n * n;
+      EXPECT_TRUE(found) << v;
+    }
+  EXPECT_EQ(at(out, n, n, 1, 2, 2), at(in, n, n, 1, 2, 2));
+  // Row 0, column 1 (dx = -1, dy = -2) comes from sx = 2 - cos + 2 sin = 1.63 and
+  // sy = 2 - sin - 2 cos = -0.20 at 17 degrees: the nearest pixel is row 0, column 2.
+  EXPECT_EQ(at(out, n, n, 0, 0, 1), at(in, n, n, 0, 0, 2));
 }
 
 // A plain bilinear rotation, written independently of the fast one: every neighbour is

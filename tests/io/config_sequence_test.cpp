@@ -1,5 +1,5 @@
-// [data] kinds "series" and "text": their keys become the specs, their tasks and losses
-// match, and mistakes are ConfigErrors naming the file and the line.
+// [data] kinds "series", "text" and the augmentation of "images": their keys become the specs,
+// their tasks and losses match, and mistakes are ConfigErrors naming the file and the line.
 #include <gtest/gtest.h>
 
 #include "redes/config.hpp"
@@ -146,6 +146,28 @@ TEST(ConfigText, MistakesNameTheLine) {
   EXPECT_NE(msg.find("/cfg/run.toml:3: [data] kind \"text\" needs task = \"language_model\""),
             std::string::npos)
       << msg;
+}
+
+TEST(ConfigImages, ReadsTheAugmentation) {
+  const std::string head = R"(task = "multiclass"
+[data]
+kind = "images"
+format = "idx"
+train_images = "a"
+train_labels = "b"
+test_images = "c"
+test_labels = "d"
+[data.augment]
+rotate_degrees = 5
+)";
+  Config c = parse_config(head + "interpolation = \"nearest\"\n" + kLayers, "/cfg/run.toml");
+  EXPECT_EQ(c.images.augment.rotate_degrees, 5);
+  EXPECT_TRUE(c.images.augment.rotate_nearest);
+  c = parse_config(head + kLayers, "/cfg/run.toml");
+  EXPECT_FALSE(c.images.augment.rotate_nearest);  // bilinear unless asked
+  const std::string e = error_of(head + "interpolation = \"cubic\"\n" + kLayers);
+  EXPECT_NE(e.find("/cfg/run.toml:11"), std::string::npos) << e;
+  EXPECT_NE(e.find("nearest"), std::string::npos) << e;
 }
 
 }  // namespace
