@@ -1,24 +1,19 @@
-// The model file: "REDESMDL", u32 version, u64 header length, JSON header, u64 weight count,
-// float32 weights, u32 CRC-32 of everything before it; all little endian.
-//
-// The reader trusts nothing: every length is checked against the file size before it is
-// used, so a damaged or hostile file gives a ModelFileError, never a crash, a hang or a huge
-// allocation. The order of the checks gives the most useful message: magic, version, sizes
-// (truncation), checksum (corruption), then the meaning of the header.
+// The model file: a tagged file (io/tagged_file.hpp) "REDESMDL" whose floats are the weights
+// and buffers in Graph::state() order. The container's checks come first (magic, version,
+// truncation, corruption), then the meaning of the header.
 #include "redes/model_file.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <algorithm>
-#include <bit>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <memory>
 
+#include "io/tagged_file.hpp"
 #include "redes/error.hpp"
 #include "redes/files.hpp"
 
@@ -26,133 +21,11 @@ namespace redes {
 
 namespace {
 
-constexpr char kMagic[8] = {'R', 'E', 'D', 'E', 'S', 'M', 'D', 'L'};
-constexpr size_t kPrefixBytes = 8 + 4 + 8;  // magic, version, header length
-constexpr size_t kCountBytes = 8;           // weight count
-constexpr size_t kCrcBytes = 4;
-// Models here are small (a LeNet has 60k parameters); a bigger "model" is a wrong file, and
-// reading it whole would be an absurd allocation.
-constexpr uint64_t kMaxFileBytes = uint64_t(4) << 30;
-
-void put_u32(std::string& out, uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-void put_u64(std::string& out, uint64_t v) {
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-uint32_t get_u32(const std::string& in, size_t at) {
-  uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v |= uint32_t(static_cast<unsigned char>(in[at + i])) << (8 * i);
-  return v;
-}
-uint64_t get_u64(const std::string& in, size_t at) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v |= uint64_t(static_cast<unsigned char>(in[at + i])) << (8 * i);
-  return v;
-}
-
-// zlib's crc32 takes a 32-bit length; feed it in chunks so that any size works.
-uint32_t crc32_of(const char* data, size_t n) {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  while (n > 0) {
-    const uInt chunk = static_cast<uInt>(std::min<size_t>(n, 1u << 30));
-    crc = crc32(crc, reinterpret_cast<const Bytef*>(data), chunk);
-    data += chunk;
-    n -= chunk;
-  }
-  return static_cast<uint32_t>(crc);
-}
-
-// Copies n floats between memory and little-endian bytes.
-void floats_to_le(const float* src, size_t n, char* dst) {
-  if constexpr (std::endian::native == std::endian::little) {
-    std::memcpy(dst, src, n * 4);
-  } else {
-    for (size_t i = 0; i < n; ++i) {
-      const uint32_t b = std::bit_cast<uint32_t>(src[i]);
-      for (int k = 0; k < 4; ++k) dst[4 * i + k] = static_cast<char>((b >> (8 * k)) & 0xff);
-    }
-  }
-}
-void floats_from_le(const char* src, size_t n, float* dst) {
-  if constexpr (std::endian::native == std::endian::little) {
-    std::memcpy(dst, src, n * 4);
-  } else {
-    for (size_t i = 0; i < n; ++i) {
-      uint32_t b = 0;
-      for (int k = 0; k < 4; ++k)
-        b |= uint32_t(static_cast<unsigned char>(src[4 * i + k])) << (8 * k);
-      dst[i] = std::bit_cast<float>(b);
-    }
-  }
-}
-
-std::string one_line(std::string s) {
-  for (char& c : s)
-    if (c == '\n' || c == '\r') c = ' ';
-  return s;
-}
-
-[[noreturn]] void truncated(const std::string& path, uint64_t expected, size_t actual,
-                            bool at_least) {
-  throw ModelFileError(path + ": truncated: expected " + (at_least ? "at least " : "") +
-                       std::to_string(expected) + " bytes, file has " + std::to_string(actual));
-}
-
-// The parts of a model file whose sizes and checksum are consistent.
-struct Sections {
-  std::string_view header;
-  const char* weights;
-  uint64_t weight_count;
-};
-
-Sections check_layout(const std::string& path, const std::string& bytes) {
-  const size_t size = bytes.size();
-  const size_t magic_seen = std::min(size, sizeof kMagic);
-  if (std::memcmp(bytes.data(), kMagic, magic_seen) != 0 || size == 0)
-    throw ModelFileError(path + ": not a redes model file (bad magic number)");
-  const uint64_t smallest = kPrefixBytes + kCountBytes + kCrcBytes;
-  if (size < 12) truncated(path, smallest, size, true);
-
-  const uint32_t version = get_u32(bytes, 8);
-  if (version > kModelFormatVersion)
-    throw ModelFileError(path + ": model format version " + std::to_string(version) +
-                         " is newer than this redes understands (" +
-                         std::to_string(kModelFormatVersion) + "); upgrade redes");
-  if (version == 0) throw ModelFileError(path + ": model format version 0 is not valid");
-  if (size < smallest) truncated(path, smallest, size, true);
-
-  // Compare lengths with the room left rather than adding them: a corrupted length near
-  // 2^64 would overflow a sum.
-  const uint64_t header_len = get_u64(bytes, 12);
-  if (header_len > size - smallest) {
-    if (header_len > size)
-      throw ModelFileError(path + ": header length " + std::to_string(header_len) +
-                           " is larger than the file (" + std::to_string(size) +
-                           " bytes): the file is truncated or corrupted");
-    truncated(path, smallest + header_len, size, true);
-  }
-  const size_t count_at = kPrefixBytes + header_len;
-  const uint64_t count = get_u64(bytes, count_at);
-  const uint64_t room = size - smallest - header_len;
-  if (count > room / 4) {
-    if (count > size)
-      throw ModelFileError(path + ": weight count " + std::to_string(count) +
-                           " is larger than the file (" + std::to_string(size) +
-                           " bytes): the file is truncated or corrupted");
-    truncated(path, smallest + header_len + 4 * count, size, false);
-  }
-  const uint64_t expected = smallest + header_len + 4 * count;
-  if (size != expected)
-    throw ModelFileError(path + ": " + std::to_string(size - expected) +
-                         " unexpected bytes after the checksum (expected " +
-                         std::to_string(expected) + " bytes): the file is corrupted");
-
-  if (crc32_of(bytes.data(), size - kCrcBytes) != get_u32(bytes, size - kCrcBytes))
-    throw ModelFileError(path + ": checksum mismatch: the file is corrupted");
-  return {std::string_view(bytes).substr(kPrefixBytes, header_len),
-          bytes.data() + count_at + kCountBytes, count};
-}
+constexpr tagged::Kind kModelFile = {{'R', 'E', 'D', 'E', 'S', 'M', 'D', 'L'},
+                                     kModelFormatVersion,
+                                     "a redes model file",
+                                     "model format"};
+using tagged::one_line;
 
 // numel that saturates at UINT64_MAX instead of overflowing (the dims come from a file).
 uint64_t numel_saturating(const Shape& s) {
@@ -255,38 +128,19 @@ void save_model(const std::string& path, const Model& model) {
   }
   header["preprocessing"] = model.prep.columns.empty() ? nlohmann::json() : model.prep.to_json();
   header["meta"] = model.meta;
-  // Invalid UTF-8 in a name or meta value must not make saving fail after hours of training.
-  const std::string text = header.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-
-  std::string bytes;
-  bytes.reserve(kPrefixBytes + text.size() + kCountBytes + 4 * count + kCrcBytes);
-  bytes.append(kMagic, sizeof kMagic);
-  put_u32(bytes, kModelFormatVersion);
-  put_u64(bytes, text.size());
-  bytes += text;
-  put_u64(bytes, count);
   // Parameter by parameter through their own pointers, in state() order; the loader fills
   // them the same way, so the file does not depend on how the arena is laid out.
-  for (const auto& p : g.state()) {
-    const size_t at = bytes.size();
-    bytes.resize(at + 4 * static_cast<size_t>(p.param->numel()));
-    floats_to_le(p.param->value, static_cast<size_t>(p.param->numel()), bytes.data() + at);
-  }
-  put_u32(bytes, crc32_of(bytes.data(), bytes.size()));
-  write_file_atomic(path, bytes);
+  std::vector<std::span<const float>> blocks;
+  for (const auto& p : g.state())
+    blocks.emplace_back(p.param->value, static_cast<size_t>(p.param->numel()));
+  write_file_atomic(path, tagged::pack(kModelFile, header, blocks));
 }
 
 Model load_model(const std::string& path) {
-  const std::string bytes = read_file<ModelFileError>(path, kMaxFileBytes, "a redes model file");
-  const Sections sec = check_layout(path, bytes);
-
-  nlohmann::json h;
-  try {
-    h = nlohmann::json::parse(sec.header);
-  } catch (const nlohmann::json::exception& e) {
-    throw ModelFileError(path + ": bad header: " + one_line(e.what()));
-  }
-  if (!h.is_object()) throw ModelFileError(path + ": bad header: not a JSON object");
+  const std::string bytes =
+      read_file<ModelFileError>(path, tagged::kMaxFileBytes, "a redes model file");
+  const tagged::Sections sec = tagged::check_layout(path, bytes, kModelFile);
+  const nlohmann::json h = tagged::parse_header(path, sec.header);
   using vt = nlohmann::json::value_t;
   const auto& format = field(path, h, "format", vt::string, "a string");
   if (format.get<std::string>() != "redes-model")
@@ -326,23 +180,23 @@ Model load_model(const std::string& path) {
                            " must be {\"name\": ..., \"shape\": [...]}");
     ParamEntry e{p["name"].get<std::string>(), shape_from_json(path, p["shape"], what + ".shape")};
     const uint64_t n = numel_saturating(e.shape);
-    if (n > sec.weight_count - listed)
+    if (n > sec.count - listed)
       throw ModelFileError(path + ": bad header: the parameters listed need more than the " +
-                           std::to_string(sec.weight_count) + " weights stored");
+                           std::to_string(sec.count) + " weights stored");
     listed += n;
     entries.push_back(std::move(e));
   }
-  if (listed != sec.weight_count)
+  if (listed != sec.count)
     throw ModelFileError(path + ": bad header: the parameters listed need " +
                          std::to_string(listed) + " weights, the file stores " +
-                         std::to_string(sec.weight_count));
+                         std::to_string(sec.count));
 
   Model model;
   try {
     const uint64_t needed = weights_needed(specs, input);
-    if (needed > sec.weight_count)
+    if (needed > sec.count)
       throw ModelFileError(path + ": the layers need " + std::to_string(needed) +
-                           " weights, the file stores " + std::to_string(sec.weight_count));
+                           " weights, the file stores " + std::to_string(sec.count));
     model.graph = std::make_unique<Graph>(std::move(specs), input);
   } catch (const ModelFileError&) {
     throw;
@@ -362,10 +216,10 @@ Model load_model(const std::string& path) {
                            " " + want.param->shape.str() + " in the layers but " + entries[i].name +
                            " " + entries[i].shape.str() + " in the file");
   }
-  const char* src = sec.weights;
+  const char* src = sec.floats;
   for (const auto& p : params) {
     const size_t n = static_cast<size_t>(p.param->numel());
-    floats_from_le(src, n, p.param->value);
+    tagged::floats_from_le(src, n, p.param->value);
     src += 4 * n;
   }
 
