@@ -1,7 +1,12 @@
-// redes train CONFIG: train the model a config describes and write a run folder.
+// redes train CONFIG: train the model a config describes and write a run folder; --resume
+// goes on with an interrupted run. SIGINT and SIGTERM stop the training after the current
+// batch with a checkpoint (a second one ends the process at once).
+#include <atomic>
+#include <csignal>
 #include <cstdio>
 
 #include "commands.hpp"
+#include "redes/error.hpp"
 #include "redes/run.hpp"
 
 namespace redes::cli {
@@ -9,14 +14,38 @@ namespace redes::cli {
 namespace {
 
 struct TrainArgs {
-  std::string config;
+  std::string config, resume;
   TrainOverrides overrides;
   bool quiet = false;
 };
 
-int run_train(const TrainArgs& a) {
+std::atomic<bool> stop_requested{false};
+
+extern "C" void request_stop(int) {
+  stop_requested.store(true);
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+}
+
+int run_train(TrainArgs a) {
+  if (!a.resume.empty()) {
+    if (!a.overrides.out.empty() && a.overrides.out != a.resume)
+      throw ConfigError("--out " + a.overrides.out + " and --resume " + a.resume +
+                        " name different run folders");
+    a.overrides.out = a.resume;
+    a.overrides.control.resume = true;
+  }
+  a.overrides.control.stop = &stop_requested;
+  std::signal(SIGINT, request_stop);
+  std::signal(SIGTERM, request_stop);
   auto progress = make_console_progress(a.quiet);
-  const auto summary = train_config(a.config, a.overrides, *progress);
+  nlohmann::json summary;
+  try {
+    summary = train_config(a.config, a.overrides, *progress);
+  } catch (const Interrupted& e) {
+    std::fprintf(stderr, "redes: %s\n", e.what());
+    return 130;
+  }
   std::printf("%s: %s, %d epochs (%.3g s each), test", summary["name"].get<std::string>().c_str(),
               summary["task"].get<std::string>().c_str(), summary["epochs"].get<int>(),
               summary["seconds_per_epoch"].get<double>());
@@ -38,6 +67,10 @@ Command add_train(CLI::App& app) {
   cmd->add_option("--seed", a->overrides.seed,
                   "Override the seed (same seed and threads: same result)");
   cmd->add_option("--threads", a->overrides.threads, "Override the thread count (0: all cores)");
+  cmd->add_option("--resume", a->resume,
+                  "Go on with the interrupted (or finished) run in this folder: the same config, "
+                  "seed and threads end bit-identical to a run never stopped; --epochs may be "
+                  "raised");
   cmd->add_flag("--quiet,-q", a->quiet, "No progress output");
   return {cmd, [a] { return run_train(*a); }};
 }

@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "redes/tensor.hpp"
 
@@ -21,6 +22,10 @@ class Dataset {
   // Whether gathering a training batch costs enough (augmentation) that the trainer should
   // gather the next one on another thread while the current one trains.
   virtual bool worth_prefetching() const { return false; }
+  // The state of the generators gathering draws from (augmentation), for a checkpoint; empty
+  // for a dataset that draws nothing.
+  virtual std::vector<uint64_t> random_state() const { return {}; }
+  virtual void set_random_state(const std::vector<uint64_t>& /*state*/) const {}
 };
 
 // A dataset held as float tensors (tables, windows of a series).

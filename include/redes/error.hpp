@@ -21,6 +21,9 @@ struct ModelFileError : Error {  // bad magic, version, checksum or truncated mo
 struct ShapeError : Error {  // tensors whose shapes do not fit together
   using Error::Error;
 };
+struct Interrupted : Error {  // training stopped on request (SIGINT, SIGTERM) after a checkpoint
+  using Error::Error;
+};
 
 // REDES_CHECK(cond, ErrorType, message-expression): check loudly at a boundary.
 #define REDES_CHECK(cond, Type, msg)           \

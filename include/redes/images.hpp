@@ -91,6 +91,8 @@ class ImageDataset : public Dataset {
   Shape target_shape() const override { return Shape{}; }
   void gather(std::span<const int64_t> rows, Tensor& x, Tensor& y, bool training) const override;
   bool worth_prefetching() const override { return augment_.any(); }
+  std::vector<uint64_t> random_state() const override { return rng_.saved(); }
+  void set_random_state(const std::vector<uint64_t>& state) const override { rng_.restore(state); }
 
  private:
   std::shared_ptr<const ImageSet> set_;

@@ -1,10 +1,12 @@
 // Optimizers over the flat parameter arena, learning-rate schedules and gradient clipping.
 // The update rules follow torch.optim exactly, so that the same steps give the same losses.
 #pragma once
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace redes {
 
@@ -31,8 +33,23 @@ class Optimizer {
   double lr() const { return lr_; }
   void set_lr(double lr) { lr_ = lr; }
 
+  // What a checkpoint keeps, to go on exactly where training stopped: the learning rate, the
+  // steps taken and the state vectors (each empty before the first step, else one value per
+  // parameter).
+  struct State {
+    double lr = 0;
+    int64_t steps = 0;
+    std::vector<std::vector<float>> vectors;
+  };
+  State state();
+  // Throws Error when s does not fit (another optimizer's state, another number of parameters).
+  void set_state(State s);
+
  protected:
+  // The optimizer's state vectors, in a fixed order.
+  virtual std::vector<std::vector<float>*> state_vectors() = 0;
   double lr_ = 1e-3;
+  int64_t steps_ = 0;  // counted by the optimizers whose update depends on it (Adam)
 };
 
 std::unique_ptr<Optimizer> make_optimizer(const OptimizerSpec& spec);
@@ -55,6 +72,16 @@ class LrSchedule {
   LrSchedule(const ScheduleSpec& spec, double base_lr, int epochs);
   double step(double metric);
   double lr() const { return lr_; }
+  // Where it is, for a checkpoint.
+  struct State {
+    int epoch = 0;
+    double lr = 0, best = 0;
+    int bad_epochs = 0;
+  };
+  State state() const { return {epoch_, lr_, best_, bad_epochs_}; }
+  void set_state(const State& s) {
+    epoch_ = s.epoch, lr_ = s.lr, best_ = s.best, bad_epochs_ = s.bad_epochs;
+  }
 
  private:
   ScheduleSpec spec_;

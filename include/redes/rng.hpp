@@ -1,9 +1,11 @@
 // A small, fully specified random generator (xoshiro256** seeded by splitmix64), so that the
 // same seed gives the same numbers on every platform and standard library.
 #pragma once
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <numeric>
+#include <stdexcept>
 #include <vector>
 
 namespace redes {
@@ -67,6 +69,19 @@ class Rng {
   }
   // An independent generator derived from this one (for a layer, a thread, a data loader).
   Rng split() { return Rng(next_u64()); }
+
+  // The whole state as six numbers (the four words, whether a normal is kept, its bits), for
+  // a checkpoint; restore(saved()) goes on with the same numbers. restore throws
+  // std::invalid_argument for anything else than six numbers.
+  std::vector<uint64_t> saved() const {
+    return {s_[0], s_[1], s_[2], s_[3], has_spare_ ? 1u : 0u, std::bit_cast<uint64_t>(spare_)};
+  }
+  void restore(const std::vector<uint64_t>& v) {
+    if (v.size() != 6) throw std::invalid_argument("a generator state is six numbers");
+    for (int i = 0; i < 4; ++i) s_[i] = v[i];
+    has_spare_ = v[4] != 0;
+    spare_ = std::bit_cast<double>(v[5]);
+  }
 
  private:
   static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }

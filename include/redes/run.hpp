@@ -1,5 +1,6 @@
 // A whole run as the CLI does it: config -> data + graph -> trainer -> run folder.
 #pragma once
+#include <atomic>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -13,11 +14,21 @@ namespace redes {
 // Trains the model a config describes and writes the run folder `out`: config.toml (the
 // config as used), model.redes, metrics.csv (one row per epoch) and summary.json.
 // Returns the summary.
-nlohmann::json train_run(const Config& config, const std::string& out, Progress& progress);
+// With resume, goes on from out's checkpoint (kCheckpointName), whose config must be this one
+// but for [train] epochs and threads (ConfigError naming the first difference). A checkpoint is
+// written at every epoch's end and as [train] checkpoint_every_batches/_seconds ask; when *stop
+// becomes true, one is written after the current batch and Interrupted is thrown.
+struct RunControl {
+  bool resume = false;
+  const std::atomic<bool>* stop = nullptr;
+};
+nlohmann::json train_run(const Config& config, const std::string& out, Progress& progress,
+                         const RunControl& control = {});
 
 // What `redes train CONFIG [--out] [--epochs] [--seed] [--threads]` may change of a config.
 struct TrainOverrides {
-  std::string out;  // the run folder; "" means runs/<name>
+  std::string out;     // the run folder; "" means runs/<name>
+  RunControl control;  // resume: go on with the run in out
   std::optional<int> epochs, threads;
   std::optional<uint64_t> seed;
 };

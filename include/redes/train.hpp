@@ -1,6 +1,7 @@
 // The trainer: shuffled mini-batches, validation, early stopping with best-weights restore,
 // learning-rate schedules, gradient clipping; and the metrics of each task.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -23,6 +24,7 @@ struct Metrics {
   std::map<std::string, double> values;  // accuracy, precision, recall, f1, roc_auc; rmse, mae
   std::vector<std::vector<int64_t>> confusion;  // classification: confusion[true][predicted]
   nlohmann::json to_json() const;
+  static Metrics from_json(const nlohmann::json& j);  // as to_json writes it
 };
 
 // outputs are the network's outputs: logits (N, 1) for binary, (N, K) for multiclass,
@@ -38,6 +40,9 @@ class MetricsAccumulator {
   explicit MetricsAccumulator(Task task) : task_(task) {}
   void add(TensorView<const float> outputs, TensorView<const float> y);
   Metrics result(double loss) const;
+  // What has been added so far, for a checkpoint; from_json(task, to_json()) goes on the same.
+  nlohmann::json to_json() const;
+  static MetricsAccumulator from_json(Task task, const nlohmann::json& j);
 
  private:
   Task task_;
@@ -56,6 +61,8 @@ struct EpochLog {
   double lr = 0;
   double seconds = 0;
   std::optional<Metrics> val;
+  nlohmann::json to_json() const;
+  static EpochLog from_json(const nlohmann::json& j);
 };
 
 // Receives progress as training goes: a live bar on a terminal, a line per epoch elsewhere.
@@ -70,6 +77,35 @@ class Progress {
 // Writes to stderr: a live bar when it is a terminal, one plain line per epoch otherwise.
 std::unique_ptr<Progress> make_console_progress(bool quiet = false);
 
+// Where a training stands, with everything it needs to go on bit for bit: what a checkpoint
+// holds besides the weights (checkpoint.hpp writes and reads it).
+struct TrainState {
+  int epoch = 1;               // the epoch in progress, 1-based
+  int64_t batch = 0;           // its batches done; 0: not begun (the order not yet shuffled for it)
+  bool finished = false;       // every epoch done, or early stopping ended the training
+  std::vector<int64_t> order;  // the training samples' order, shuffled in place each epoch
+  double loss_sum = 0;         // of this epoch's batches done, weighted by their sizes
+  nlohmann::json batch_metrics;                      // MetricsAccumulator::to_json of them
+  std::vector<uint64_t> rng, dropout_rng, data_rng;  // the generators (Rng::saved)
+  Optimizer::State optimizer;
+  LrSchedule::State schedule;
+  double best = 0;  // early stopping: the best monitored value, epochs since, the best epoch
+  int since_best = 0, best_epoch = 0;
+  std::vector<float> best_weights;  // early stopping with restore_best
+  std::vector<EpochLog> logs;       // the epochs done
+};
+
+// When the trainer hands out checkpoints, and where it resumes from.
+struct Checkpointing {
+  int64_t every_batches = 0;  // 0: at the end of each epoch only
+  double every_seconds = 0;   // 0: no checkpoints by time
+  // Called with the state at every checkpoint; the graph then holds the matching weights.
+  std::function<void(const TrainState&)> write;
+  // Polled after every batch: when set, a checkpoint is written and fit throws Interrupted.
+  const std::atomic<bool>* stop = nullptr;
+  const TrainState* resume = nullptr;  // go on from here (the graph holds its weights)
+};
+
 class Trainer {
  public:
   Trainer(Graph& graph, Loss<float>& loss, const OptimizerSpec& optimizer,
@@ -77,7 +113,10 @@ class Trainer {
   ~Trainer();
 
   // Trains for train.epochs (or until early stopping). rng drives shuffling and dropout.
-  std::vector<EpochLog> fit(const Dataset& train, const Dataset* val, Rng& rng, Progress* progress);
+  // With checkpoints: resumes from checkpoints->resume when given, and hands out checkpoints.
+  // Returns the log of every epoch, those before a resume included.
+  std::vector<EpochLog> fit(const Dataset& train, const Dataset* val, Rng& rng, Progress* progress,
+                            const Checkpointing* checkpoints = nullptr);
   // Loss and metrics over a whole dataset, in evaluation mode.
   Metrics evaluate(const Dataset& data, int64_t batch_size = 256);
   // The network's outputs for every sample, in evaluation mode: (N, output...).

@@ -16,6 +16,8 @@ class Adam : public Optimizer {
   void step(std::span<float> w, std::span<const float> g) final;
 
  protected:
+  std::vector<std::vector<float>*> state_vectors() final { return {&m_, &v_}; }
+
   // How weight_decay acts: added to the gradient (Adam) or shrinking the weights (AdamW).
   enum class Decay { l2, decoupled };
   Adam(const OptimizerSpec& spec, Decay decay, std::string_view who);
@@ -24,7 +26,6 @@ class Adam : public Optimizer {
   double beta1_, beta2_, eps_, weight_decay_;
   Decay decay_;
   std::string_view who_;
-  std::int64_t steps_ = 0;
   std::vector<float> m_, v_;  // (P) first and second moment estimates; empty until the first step
 };
 

@@ -15,6 +15,9 @@ class RmsProp final : public Optimizer {
   void step(std::span<float> w, std::span<const float> g) override;
 
  private:
+  std::vector<std::vector<float>*> state_vectors() override {
+    return {&square_avg_, &grad_avg_, &velocity_};
+  }
   double alpha_, eps_, weight_decay_, momentum_;
   bool centered_;
   std::vector<float> square_avg_;  // (P) running mean of g²; empty until the first step

@@ -15,6 +15,7 @@ class Sgd final : public Optimizer {
   void step(std::span<float> w, std::span<const float> g) override;
 
  private:
+  std::vector<std::vector<float>*> state_vectors() override { return {&velocity_}; }
   double weight_decay_, momentum_, dampening_;
   bool nesterov_;
   std::vector<float> velocity_;  // (P) momentum buffer b; empty until the first step

@@ -15,6 +15,56 @@ nlohmann::json Metrics::to_json() const {
   return j;
 }
 
+Metrics Metrics::from_json(const nlohmann::json& j) {
+  Metrics m;
+  for (const auto& [k, v] : j.items()) {
+    if (k == "loss")
+      m.loss = v.get<double>();
+    else if (k == "confusion")
+      m.confusion = v.get<std::vector<std::vector<int64_t>>>();
+    else if (v.is_number())
+      m.values[k] = v.get<double>();
+  }
+  return m;
+}
+
+nlohmann::json EpochLog::to_json() const {
+  return {{"epoch", epoch},
+          {"train", train.to_json()},
+          {"val", val ? val->to_json() : nlohmann::json()},
+          {"lr", lr},
+          {"seconds", seconds}};
+}
+
+EpochLog EpochLog::from_json(const nlohmann::json& j) {
+  EpochLog l;
+  l.epoch = j.at("epoch").get<int>();
+  l.train = Metrics::from_json(j.at("train"));
+  if (!j.at("val").is_null()) l.val = Metrics::from_json(j.at("val"));
+  l.lr = j.at("lr").get<double>();
+  l.seconds = j.at("seconds").get<double>();
+  return l;
+}
+
+nlohmann::json MetricsAccumulator::to_json() const {
+  return {{"confusion", confusion_}, {"scores", scores_},     {"labels", labels_},
+          {"squared", squared_},     {"absolute", absolute_}, {"nll", nll_},
+          {"count", count_},         {"correct", correct_}};
+}
+
+MetricsAccumulator MetricsAccumulator::from_json(Task task, const nlohmann::json& j) {
+  MetricsAccumulator a(task);
+  a.confusion_ = j.at("confusion").get<std::vector<std::vector<int64_t>>>();
+  a.scores_ = j.at("scores").get<std::vector<float>>();
+  a.labels_ = j.at("labels").get<std::vector<int>>();
+  a.squared_ = j.at("squared").get<double>();
+  a.absolute_ = j.at("absolute").get<double>();
+  a.nll_ = j.at("nll").get<double>();
+  a.count_ = j.at("count").get<int64_t>();
+  a.correct_ = j.at("correct").get<int64_t>();
+  return a;
+}
+
 namespace {
 
 // Area under the ROC curve as the Mann-Whitney statistic: the probability that a random

@@ -8,8 +8,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
+#include "redes/checkpoint.hpp"
 #include "redes/npy.hpp"
 #include "redes/report.hpp"
 #include "redes/threads.hpp"
@@ -94,7 +96,8 @@ std::string metrics_csv(const std::vector<EpochLog>& logs) {
 
 }  // namespace
 
-nlohmann::json train_run(const Config& config, const std::string& out, Progress& progress) {
+nlohmann::json train_run(const Config& config, const std::string& out, Progress& progress,
+                         const RunControl& control) {
   set_num_threads(config.threads);
   LoadedData data = load_data(config);
 
@@ -107,8 +110,30 @@ nlohmann::json train_run(const Config& config, const std::string& out, Progress&
   auto loss = make_loss<float>(config.loss);
   progress.message(data.description);
 
+  const std::string checkpoint_path = (fs::path(out) / kCheckpointName).string();
+  std::optional<Checkpoint> resumed;
+  if (control.resume) {
+    REDES_CHECK(fs::exists(checkpoint_path), Error,
+                out + ": no checkpoint to resume from (" + checkpoint_path + " is missing)");
+    resumed = load_checkpoint(checkpoint_path, *graph, &config.text);
+    progress.message("resuming " + out + " at epoch " + std::to_string(resumed->state.epoch) +
+                     ", batch " + std::to_string(resumed->state.batch));
+  } else {
+    // At the start, so that the folder says what is being trained in it.
+    fs::create_directories(out);
+    write_text(fs::path(out) / "config.toml", config.text);
+  }
+  Checkpointing checkpoints;
+  checkpoints.every_batches = config.train.checkpoint_every_batches;
+  checkpoints.every_seconds = config.train.checkpoint_every_seconds;
+  checkpoints.stop = control.stop;
+  checkpoints.resume = resumed ? &resumed->state : nullptr;
+  checkpoints.write = [&](const TrainState& st) {
+    save_checkpoint(checkpoint_path, st, *graph, config.text);
+  };
+
   Trainer trainer(*graph, *loss, config.optimizer, config.schedule, config.train, config.task);
-  const auto logs = trainer.fit(*data.train, data.val.get(), rng, &progress);
+  const auto logs = trainer.fit(*data.train, data.val.get(), rng, &progress, &checkpoints);
   const Metrics test_metrics = trainer.evaluate(*data.test);
 
   std::vector<double> seconds;
@@ -234,7 +259,13 @@ nlohmann::json train_config(const std::string& config_path, const TrainOverrides
   }
   c.text = config_as_used(c, o);
   const std::string out = o.out.empty() ? "runs/" + c.name : o.out;
-  nlohmann::json summary = train_run(c, out, progress);
+  nlohmann::json summary;
+  try {
+    summary = train_run(c, out, progress, o.control);
+  } catch (const Interrupted& e) {
+    throw Interrupted(std::string(e.what()) + "; the checkpoint is in " + out +
+                      "; to go on: redes train " + config_path + " --resume " + out);
+  }
   summary["out"] = out;
   return summary;
 }

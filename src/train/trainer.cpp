@@ -51,7 +51,7 @@ Trainer::Trainer(Graph& graph, Loss<float>& loss, const OptimizerSpec& optimizer
 Trainer::~Trainer() = default;
 
 std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng& rng,
-                                   Progress* progress) {
+                                   Progress* progress, const Checkpointing* checkpoints) {
   const auto& es = train_.early_stopping;
   REDES_CHECK(!es.enabled || val, ConfigError,
               "early stopping needs a validation set: set data.validation_fraction above 0");
@@ -63,35 +63,79 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
   const int64_t batches = (n + bs - 1) / bs;
   LrSchedule schedule(schedule_, optimizer_->lr(), train_.epochs);
   Rng dropout_rng = rng.split();
-  std::vector<int64_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
+  TrainState st;
+  st.order.resize(n);
+  std::iota(st.order.begin(), st.order.end(), 0);
+  if (checkpoints && checkpoints->resume) {
+    st = *checkpoints->resume;
+    REDES_CHECK(static_cast<int64_t>(st.order.size()) == n && st.batch >= 0 && st.batch < batches,
+                Error,
+                "the checkpoint is of a training set of " + std::to_string(st.order.size()) +
+                    " samples, this one has " + std::to_string(n));
+    rng.restore(st.rng);
+    dropout_rng.restore(st.dropout_rng);
+    train.set_random_state(st.data_rng);
+    optimizer_->set_state(st.optimizer);
+    schedule.set_state(st.schedule);
+    best_epoch_ = st.best_epoch;
+    stopped_early_ = st.finished;  // only early stopping finishes a training before its epochs
+  }
   Tensor grad;
   Tensor xs[2], ys[2];  // batch b is in buffer b % 2
   const auto gather = [&](int64_t b) {
     const int64_t lo = b * bs, hi = std::min(n, lo + bs);
-    train.gather(std::span<const int64_t>(order.data() + lo, hi - lo), xs[b % 2], ys[b % 2], true);
+    train.gather(std::span<const int64_t>(st.order.data() + lo, hi - lo), xs[b % 2], ys[b % 2],
+                 true);
   };
   const bool prefetch = train.worth_prefetching() && batches > 1;
+  // The dataset's generators as they were before the next batch was gathered: what a
+  // checkpoint after this batch must hold, whether or not that gather has already begun.
+  std::vector<uint64_t> data_rng_before_next;
   const auto gather_aside = [&](int64_t b) {
+    data_rng_before_next = train.random_state();
     return std::async(std::launch::async, [&gather, b] {
-      use_one_thread_here();
+      use_one_thread_here();  // beside the training's threads, not in their place
       gather(b);
     });
   };
   std::future<void> next;  // after what it uses: destroyed (waited for) first
 
-  std::vector<EpochLog> logs;
-  std::vector<float> best_weights;
-  double best = 0;
-  int since_best = 0;
+  // The state beyond what st keeps up to date as it goes, then the callback.
+  double last_checkpoint = now_seconds();
+  const auto checkpoint = [&](const MetricsAccumulator* batch_metrics) {
+    if (!checkpoints || !checkpoints->write) return;
+    st.batch_metrics = batch_metrics ? batch_metrics->to_json() : nlohmann::json();
+    st.rng = rng.saved();
+    st.dropout_rng = dropout_rng.saved();
+    st.data_rng = prefetch && batch_metrics ? data_rng_before_next : train.random_state();
+    st.optimizer = optimizer_->state();
+    st.schedule = schedule.state();
+    st.best_epoch = best_epoch_;
+    checkpoints->write(st);
+    last_checkpoint = now_seconds();
+  };
+  const auto stop_requested = [&] {
+    return checkpoints && checkpoints->stop && checkpoints->stop->load();
+  };
+  const auto interrupted = [&] {
+    return Interrupted("training stopped at epoch " + std::to_string(st.epoch) + ", batch " +
+                       std::to_string(st.batch) + " of " + std::to_string(batches));
+  };
+
   const double start = now_seconds();
-  for (int epoch = 1; epoch <= train_.epochs; ++epoch) {
+  const double done_at_start = double(st.epoch - 1) * batches + st.batch;
+  while (!st.finished && st.epoch <= train_.epochs) {
+    const int epoch = st.epoch;
     const double t0 = now_seconds();
-    if (train_.shuffle) rng.shuffle(order);
-    double loss_sum = 0;
     MetricsAccumulator train_metrics(task_);
-    if (prefetch) next = gather_aside(0);
-    for (int64_t b = 0; b < batches; ++b) {
+    if (st.batch == 0) {
+      if (train_.shuffle) rng.shuffle(st.order);
+      st.loss_sum = 0;
+    } else {
+      train_metrics = MetricsAccumulator::from_json(task_, st.batch_metrics);
+    }
+    if (prefetch) next = gather_aside(st.batch);
+    for (int64_t b = st.batch; b < batches; ++b) {
       const int64_t lo = b * bs, hi = std::min(n, lo + bs);
       if (prefetch) {
         next.get();
@@ -114,51 +158,70 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
       graph_.backward(grad.view());
       if (train_.clip_grad_norm > 0) clip_grad_norm(graph_.grads(), train_.clip_grad_norm);
       optimizer_->step(graph_.values(), graph_.grads());
-      loss_sum += double(l) * (hi - lo);
+      st.loss_sum += double(l) * (hi - lo);
+      st.batch = b + 1;
       if (progress) {
         const double elapsed = now_seconds() - start;
         const double done = double(epoch - 1) * batches + b + 1;
         const double total = double(train_.epochs) * batches;
-        progress->batch(epoch, train_.epochs, b + 1, batches, loss_sum / hi,
-                        hi / (now_seconds() - t0), elapsed / done * (total - done));
+        const double rate = (done - done_at_start) / std::max(elapsed, 1e-9);
+        progress->batch(epoch, train_.epochs, b + 1, batches, st.loss_sum / hi,
+                        hi / (now_seconds() - t0), (total - done) / std::max(rate, 1e-9));
       }
+      if (st.batch == batches) break;  // the epoch's end writes the checkpoint
+      const bool stop = stop_requested();
+      const bool due = (checkpoints && checkpoints->every_batches > 0 &&
+                        st.batch % checkpoints->every_batches == 0) ||
+                       (checkpoints && checkpoints->every_seconds > 0 &&
+                        now_seconds() - last_checkpoint >= checkpoints->every_seconds);
+      if (stop || due) {
+        if (prefetch) next.wait();  // data_rng_before_next is set; the gather must not race
+        checkpoint(&train_metrics);
+      }
+      if (stop) throw interrupted();
     }
     EpochLog log;
     log.epoch = epoch;
-    log.train = train_metrics.result(loss_sum / n);
+    log.train = train_metrics.result(st.loss_sum / n);
     log.lr = optimizer_->lr();
     if (val && val->size() > 0) log.val = evaluate(*val);
     log.seconds = now_seconds() - t0;
-    logs.push_back(log);
+    st.logs.push_back(log);
     if (progress) progress->epoch(log, train_.epochs);
 
     if (es.enabled) {
       const double value = monitored(es.monitor, *log.val, task_);
       const bool higher = higher_is_better(es.monitor.substr(4));
       const bool improved =
-          epoch == 1 || (higher ? value > best + es.min_delta : value < best - es.min_delta);
+          epoch == 1 || (higher ? value > st.best + es.min_delta : value < st.best - es.min_delta);
       if (improved) {
-        best = value, best_epoch_ = epoch, since_best = 0;
-        if (es.restore_best) best_weights.assign(graph_.values().begin(), graph_.values().end());
-      } else if (++since_best >= es.patience) {
+        st.best = value, best_epoch_ = epoch, st.since_best = 0;
+        if (es.restore_best) st.best_weights.assign(graph_.values().begin(), graph_.values().end());
+      } else if (++st.since_best >= es.patience) {
         stopped_early_ = true;
+        st.finished = true;
         if (progress)
           progress->message("early stopping after epoch " + std::to_string(epoch) + ": " +
                             es.monitor + " has not improved for " + std::to_string(es.patience) +
                             " epochs");
-        break;
       }
     } else {
       best_epoch_ = epoch;
     }
-    const double metric = log.val ? log.val->loss : log.train.loss;
-    optimizer_->set_lr(schedule.step(metric));
+    if (!st.finished) {
+      const double metric = log.val ? log.val->loss : log.train.loss;
+      optimizer_->set_lr(schedule.step(metric));
+    }
+    st.batch = 0;
+    st.epoch = epoch + 1;
+    checkpoint(nullptr);  // after the last epoch too: a resume with more epochs goes on from it
+    if (!st.finished && st.epoch <= train_.epochs && stop_requested()) throw interrupted();
   }
-  if (es.enabled && es.restore_best && !best_weights.empty()) {
-    std::copy(best_weights.begin(), best_weights.end(), graph_.values().begin());
+  if (es.enabled && es.restore_best && !st.best_weights.empty()) {
+    std::copy(st.best_weights.begin(), st.best_weights.end(), graph_.values().begin());
     if (progress) progress->message("restored the weights of epoch " + std::to_string(best_epoch_));
   }
-  return logs;
+  return st.logs;
 }
 
 // Runs the network over every sample in evaluation mode; collects the outputs and, when

@@ -207,3 +207,117 @@ TEST(Trainer, PrefetchedAugmentedBatchesTrainTheSame) {
   }
   EXPECT_EQ(weights[0], weights[1]);
 }
+
+// A training resumed from any of its checkpoints ends with the same weights, bit for bit, as
+// the training that was never stopped: mid-epoch and at epoch ends, with shuffling, dropout,
+// momentum, a schedule and validation (blobs), and with augmentation gathered on the prefetch
+// thread and Adam (images).
+namespace {
+
+std::vector<float> graph_state(const Graph& g) {
+  std::vector<float> v;
+  for (const auto& p : g.state())
+    v.insert(v.end(), p.param->value, p.param->value + p.param->numel());
+  return v;
+}
+
+void set_graph_state(Graph& g, const std::vector<float>& v) {
+  size_t at = 0;
+  for (const auto& p : g.state()) {
+    std::copy_n(v.data() + at, p.param->numel(), p.param->value);
+    at += p.param->numel();
+  }
+}
+
+struct Setup {
+  std::vector<LayerSpec> layers;
+  Shape input;
+  const Dataset& train;
+  const Dataset* val;
+  OptimizerSpec optimizer;
+  ScheduleSpec schedule;
+  TrainSpec ts;
+  Task task;
+  LossSpec loss;
+};
+
+void expect_resumes_bit_identical(const Setup& s) {
+  const auto run = [&](const TrainState* resume, const std::vector<float>* weights,
+                       std::vector<std::pair<TrainState, std::vector<float>>>* saved) {
+    Graph g(s.layers, s.input);
+    Rng rng(11);
+    Rng init = rng.split();
+    g.init(init);
+    if (weights) set_graph_state(g, *weights);
+    auto loss = make_loss<float>(s.loss);
+    Trainer t(g, *loss, s.optimizer, s.schedule, s.ts, s.task);
+    Checkpointing c;
+    c.every_batches = 3;
+    c.resume = resume;
+    c.write = [&](const TrainState& st) {
+      if (saved) saved->emplace_back(st, graph_state(g));
+    };
+    const auto logs = t.fit(s.train, s.val, rng, nullptr, &c);
+    return std::make_pair(graph_state(g), logs);
+  };
+  std::vector<std::pair<TrainState, std::vector<float>>> saved;
+  const auto [whole, whole_logs] = run(nullptr, nullptr, &saved);
+  ASSERT_GT(saved.size(), 4u);
+  for (size_t k = 0; k + 1 < saved.size(); ++k) {  // the last is after the last epoch
+    const auto [resumed, logs] = run(&saved[k].first, &saved[k].second, nullptr);
+    EXPECT_EQ(resumed, whole) << "resumed from checkpoint " << k << ": epoch "
+                              << saved[k].first.epoch << ", batch " << saved[k].first.batch;
+    ASSERT_EQ(logs.size(), whole_logs.size());
+    EXPECT_EQ(logs.back().train.loss, whole_logs.back().train.loss);
+    EXPECT_EQ(logs.back().val->loss, whole_logs.back().val->loss);
+  }
+}
+
+}  // namespace
+
+TEST(Trainer, ResumedFromAnyCheckpointEndsBitIdentical) {
+  const auto train = blobs(100, 1), val = blobs(40, 2);
+  OptimizerSpec sgd;
+  sgd.kind = "sgd", sgd.lr = 0.05, sgd.momentum = 0.9;
+  ScheduleSpec step;
+  step.kind = "step", step.step_size = 1, step.gamma = 0.7;
+  TrainSpec ts;
+  ts.epochs = 3, ts.batch_size = 16;
+  expect_resumes_bit_identical(
+      {mlp(0.3), Shape{2}, train, &val, sgd, step, ts, Task::binary, LossSpec{}});
+}
+
+TEST(Trainer, ResumedAugmentedTrainingEndsBitIdentical) {
+  auto set = std::make_shared<ImageSet>();
+  set->source = "test-images";
+  set->channels = 1, set->height = set->width = 6;
+  Rng pixels(5);
+  for (int i = 0; i < 40; ++i) {
+    for (int p = 0; p < 36; ++p)
+      set->pixels.push_back(static_cast<uint8_t>(pixels.uniform() * 256));
+    set->labels.push_back(i % 3);
+  }
+  std::vector<int64_t> rows(32), val_rows(8);
+  for (int i = 0; i < 32; ++i) rows[i] = i;
+  for (int i = 0; i < 8; ++i) val_rows[i] = 32 + i;
+  AugmentSpec augment;
+  augment.rotate_degrees = 15, augment.shift_pixels = 1, augment.noise_std = 0.05;
+  augment.flip_horizontal = true;
+  const ImageDataset train(set, rows, {0.5}, {0.25}, augment, 9),
+      val(set, val_rows, {0.5}, {0.25}, {}, 0);
+  ASSERT_TRUE(train.worth_prefetching());
+  TrainSpec ts;
+  ts.epochs = 3, ts.batch_size = 5;
+  expect_resumes_bit_identical(
+      {{spec("conv2d", "conv", {{"filters", 2}, {"kernel", 3}}), spec("relu", "act"),
+        spec("flatten", "flat"), spec("dropout", "drop", {{"rate", 0.2}}),
+        spec("linear", "out", {{"units", 3}})},
+       Shape{1, 6, 6},
+       train,
+       &val,
+       OptimizerSpec{},
+       ScheduleSpec{},
+       ts,
+       Task::multiclass,
+       LossSpec{"softmax_cross_entropy"}});
+}
