@@ -99,7 +99,8 @@ done
 
 train=$tmp/build-train/train
 classify=$tmp/build-classify/classify
-ldd "$train" | grep -q 'openblas-openmp/libopenblas' ||
+# grep reads all of ldd's output: under pipefail, -q's early exit can kill ldd with SIGPIPE and fail.
+ldd "$train" | grep 'openblas-openmp/libopenblas' >/dev/null ||
   fail "train does not load OpenBLAS's OpenMP build: $(ldd "$train" | grep -i blas || echo 'no libopenblas')"
 
 cd "$tmp"
@@ -159,7 +160,7 @@ run "g++ app.cpp \$(pkg-config --cflags --libs redes)" \
   g++ -std=c++20 app/app.cpp -o app/app-pc $(pkg-config --cflags --libs redes)
 (cd app && ./app-pc) >"$log" 2>&1 || fail "the pkg-config program failed: $(cat "$log")"
 grep -qF 'app: (5, 3) -> (5, 1)' "$log" || fail "the pkg-config program printed: $(cat "$log")"
-ldd app/app-pc | grep -q 'openblas-openmp/libopenblas' || fail "the pkg-config program does not load OpenBLAS's OpenMP build"
+ldd app/app-pc | grep 'openblas-openmp/libopenblas' >/dev/null || fail "the pkg-config program does not load OpenBLAS's OpenMP build"
 
 printf '%s\n' 'cmake_minimum_required(VERSION 3.20)' 'project(app LANGUAGES CXX)' \
   'find_package(redes 0.2 REQUIRED)' 'add_executable(app app.cpp)' \
