@@ -3,6 +3,7 @@
 #pragma once
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace redes {
 
@@ -24,6 +25,19 @@ struct ShapeError : Error {  // tensors whose shapes do not fit together
 struct Interrupted : Error {  // training stopped on request (SIGINT, SIGTERM) after a checkpoint
   using Error::Error;
 };
+struct Diverged : Error {  // a training loss or gradient became NaN or infinite
+  using Error::Error;
+};
+
+// Text from a file or a user (a column name, a cell, a key, a parser's description) as a
+// message shows it: line breaks become spaces, so that the message stays one line. A quoted
+// CSV field, a JSON string or a TOML key may hold several.
+inline std::string one_line(std::string_view text) {
+  std::string s(text);
+  for (char& c : s)
+    if (c == '\n' || c == '\r') c = ' ';
+  return s;
+}
 
 // REDES_CHECK(cond, ErrorType, message-expression): check loudly at a boundary.
 #define REDES_CHECK(cond, Type, msg)           \

@@ -39,7 +39,7 @@ class CsvParser {
       for (const auto& c : t.columns)
         if (c == name)
           throw DataError(source_ + ":" + std::to_string(header_line) + ": duplicate column '" +
-                          name + "'");
+                          one_line(name) + "'");
       t.columns.push_back(std::move(name));
     }
     const size_t width = t.columns.size();

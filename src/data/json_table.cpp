@@ -50,7 +50,7 @@ class TableSax : public nlohmann::json_sax<json> {
   bool start_object(std::size_t) override {
     if (depth_ == 0) return fail_top("an object");
     if (depth_ >= 2)
-      return fail("key '" + key_ + "' holds an object; values must be numbers, " +
+      return fail("key '" + one_line(key_) + "' holds an object; values must be numbers, " +
                   "strings, booleans or null");
     // A new record.
     ++depth_;
@@ -65,7 +65,7 @@ class TableSax : public nlohmann::json_sax<json> {
     col_ = it->second;
     // last_record_[c]: the last record (1-based) that had key c, to catch duplicates in O(1).
     if (last_record_.size() <= col_) last_record_.resize(col_ + 1, 0);
-    if (last_record_[col_] == records.size()) return fail("duplicate key '" + k + "'");
+    if (last_record_[col_] == records.size()) return fail("duplicate key '" + one_line(k) + "'");
     last_record_[col_] = records.size();
     return true;
   }
@@ -79,8 +79,8 @@ class TableSax : public nlohmann::json_sax<json> {
       return true;
     }
     if (depth_ == 1) return fail_element("an array");
-    return fail("key '" + key_ + "' holds an array; values must be numbers, strings, booleans " +
-                "or null");
+    return fail("key '" + one_line(key_) +
+                "' holds an array; values must be numbers, strings, booleans or null");
   }
   bool end_array() override {
     depth_ = 0;

@@ -99,7 +99,7 @@ void validate(const TableSpec& spec, Task task) {
 // regression).
 std::vector<int64_t> fit_target(Preprocessor& p, const Table& t, size_t tcol,
                                 const std::vector<int64_t>& kept) {
-  const std::string head = t.source + ": target '" + p.target + "'";
+  const std::string head = t.source + ": target '" + one_line(p.target) + "'";
   if (!is_classifier(p.task)) {
     for (int64_t r : kept) numeric_cell(t, r, tcol);  // fail now, not half way through
     return {};
@@ -127,7 +127,7 @@ std::vector<int64_t> fit_target(Preprocessor& p, const Table& t, size_t tcol,
   for (size_t i = 0; i < kept.size(); ++i) keys[i] = cell_key(t.rows[kept[i]][tcol]);
   p.classes = distinct_sorted(keys);
   if (p.classes.size() < 2)
-    throw DataError(head + " has a single class ('" + p.classes.front() +
+    throw DataError(head + " has a single class ('" + one_line(p.classes.front()) +
                     "'); a classifier needs at least 2");
   if (p.task == Task::binary && p.classes.size() > 2)
     throw DataError(head + " has " + std::to_string(p.classes.size()) + " distinct values (" +
@@ -170,7 +170,7 @@ Preprocessor::Column fit_column(const TableSpec& spec, const Table& t, size_t co
   c.name = t.columns[col];
   c.categorical = std::count(spec.categorical.begin(), spec.categorical.end(), c.name) > 0;
   const bool impute = spec.missing != "drop";
-  const std::string head = t.source + ": column '" + c.name + "'";
+  const std::string head = t.source + ": column '" + one_line(c.name) + "'";
 
   if (c.categorical) {
     std::vector<std::string> keys;

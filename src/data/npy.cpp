@@ -69,11 +69,16 @@ constexpr Dtype kDtypes[] = {
     {">i8", T::int64, 8, true, to_floats<int64_t, uint64_t>},
 };
 
-// At most 24 characters of s, quoted, with anything unprintable as '?'.
+// s with anything unprintable as '?': text from the header in a message, which is one line.
+std::string printable(std::string_view s) {
+  std::string p;
+  for (const char c : s) p += c >= 32 && c < 127 ? c : '?';
+  return p;
+}
+
+// At most 24 characters of s, quoted, printable.
 std::string quote(std::string_view s) {
-  std::string q = "\"";
-  for (const char c : s.substr(0, 24)) q += c >= 32 && c < 127 ? c : '?';
-  return q + (s.size() > 24 ? "...\"" : "\"");
+  return "\"" + printable(s.substr(0, 24)) + (s.size() > 24 ? "...\"" : "\"");
 }
 
 // What a header parser found at pos.
@@ -102,7 +107,7 @@ class HeaderParser {
       if (eat('}')) break;
       const std::string key = quoted("a key");
       skip_space();
-      if (!eat(':')) fail("expected ':' after the key '" + key + "'");
+      if (!eat(':')) fail("expected ':' after the key '" + printable(key) + "'");
       skip_space();
       if (key == "descr") {
         if (peek() == '[') throw error("structured dtypes (a list as 'descr') are not supported");
@@ -115,13 +120,13 @@ class HeaderParser {
         h.shape = shape();
         has_shape = true;
       } else {
-        throw error("unexpected key '" + key + "' (a .npy header has 'descr', 'fortran_order' " +
-                    "and 'shape')");
+        throw error("unexpected key '" + printable(key) +
+                    "' (a .npy header has 'descr', 'fortran_order' and 'shape')");
       }
       skip_space();
       if (eat(',')) continue;
       if (eat('}')) break;
-      fail("expected ',' or '}' after the value of '" + key + "'");
+      fail("expected ',' or '}' after the value of '" + printable(key) + "'");
     }
     skip_space();
     if (i_ < s_.size()) fail("unexpected text after the dict");

@@ -101,8 +101,8 @@ Preprocessor::Encoded encode_rows(const Preprocessor& p, const Table& t,
         const std::string key = cell_key(tc);
         auto it = classes.find(key);
         if (it == classes.end())
-          throw DataError(t.where(r) + ": target '" + p.target + "': unknown class '" + key +
-                          "' (classes: " + join_names(p.classes) + ")");
+          throw DataError(t.where(r) + ": target '" + one_line(p.target) + "': unknown class '" +
+                          one_line(key) + "' (classes: " + join_names(p.classes) + ")");
         y = static_cast<float>(it->second);
       }
     }
@@ -123,8 +123,8 @@ Preprocessor::Encoded encode_rows(const Preprocessor& p, const Table& t,
           // An unseen category has no input to light up; silently encoding it as all zeros
           // (sklearn's handle_unknown="ignore") would hide a data problem, so say so.
           if (it == categories[k].end())
-            throw DataError(t.where(r) + ": column '" + c.name + "': unknown category '" + key +
-                            "' (known: " + join_names(c.categories) + ")");
+            throw DataError(t.where(r) + ": column '" + one_line(c.name) + "': unknown category '" +
+                            one_line(key) + "' (known: " + join_names(c.categories) + ")");
           idx = it->second;
         }
         const int64_t n = static_cast<int64_t>(c.categories.size());
@@ -135,7 +135,7 @@ Preprocessor::Encoded encode_rows(const Preprocessor& p, const Table& t,
         const double v = missing ? c.fill : numeric_cell(t, r, cols[k]);
         const float z = static_cast<float>((v - c.mean) / c.scale);
         if (!std::isfinite(z))
-          throw DataError(t.where(r) + ": column '" + c.name + "': " + cell_key(cell) +
+          throw DataError(t.where(r) + ": column '" + one_line(c.name) + "': " + cell_key(cell) +
                           " is too large for a float input");
         xrow[o++] = z;
       }

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "data/table_detail.hpp"
 #include "redes/error.hpp"
 #include "redes/table.hpp"
 
@@ -18,16 +19,14 @@ namespace {
 // The number in a cell; a missing or text cell is a DataError at its line.
 double number_at(const Table& t, size_t row, size_t col) {
   const Cell& c = t.rows[row][col];
+  const std::string head = t.where(row) + ": column '" + one_line(t.columns[col]) + "'";
   if (const auto* d = std::get_if<double>(&c)) {
-    if (!std::isfinite(*d))
-      throw DataError(t.where(row) + ": column '" + t.columns[col] + "' is not finite");
+    if (!std::isfinite(*d)) throw DataError(head + " is not finite");
     return *d;
   }
   if (std::holds_alternative<std::monostate>(c))
-    throw DataError(t.where(row) + ": column '" + t.columns[col] +
-                    "' has no value (a series needs every row; fill or remove the gap)");
-  throw DataError(t.where(row) + ": column '" + t.columns[col] + "': '" + std::get<std::string>(c) +
-                  "' is not a number");
+    throw DataError(head + " has no value (a series needs every row; fill or remove the gap)");
+  throw DataError(head + ": '" + one_line(std::get<std::string>(c)) + "' is not a number");
 }
 
 std::string text_at(const Table& t, size_t row, size_t col) {

@@ -28,7 +28,7 @@ std::string Table::where(size_t row) const {
 size_t Table::column(const std::string& name) const {
   auto it = std::find(columns.begin(), columns.end(), name);
   if (it != columns.end()) return static_cast<size_t>(it - columns.begin());
-  throw DataError((source.empty() ? "<table>" : source) + ": no column '" + name +
+  throw DataError((source.empty() ? "<table>" : source) + ": no column '" + one_line(name) +
                   "' (columns: " + join_names(columns, 50) + ")");
 }
 
@@ -107,12 +107,13 @@ double numeric_cell(const Table& t, size_t row, size_t col) {
   const Cell& c = t.rows[row][col];
   if (auto* d = std::get_if<double>(&c)) return *d;
   const auto* text = std::get_if<std::string>(&c);
-  if (!text) throw DataError(t.where(row) + ": column '" + t.columns[col] + "' is missing");
+  const std::string column = one_line(t.columns[col]);
+  if (!text) throw DataError(t.where(row) + ": column '" + column + "' is missing");
   // Dates in a numeric column become their year: the cars data stores its model year as
   // "1970-01-01", and the year is the number the lecture's model uses.
   if (auto year = iso_date_year(*text)) return *year;
   double v;
-  const std::string head = t.where(row) + ": column '" + t.columns[col] + "': '" + *text + "' ";
+  const std::string head = t.where(row) + ": column '" + column + "': '" + one_line(*text) + "' ";
   switch (parse_number(*text, v)) {
     case NumberParse::not_finite:
       throw DataError(head + "is not a finite number (NaN and infinity are not allowed)");
@@ -149,7 +150,7 @@ void sort_categories(std::vector<std::string>& names) {
 
 std::string join_names(const std::vector<std::string>& names, size_t limit) {
   std::string s;
-  for (size_t i = 0; i < names.size() && i < limit; ++i) s += (i ? ", " : "") + names[i];
+  for (size_t i = 0; i < names.size() && i < limit; ++i) s += (i ? ", " : "") + one_line(names[i]);
   if (names.size() > limit) s += ", ... (" + std::to_string(names.size()) + " in all)";
   return s;
 }

@@ -49,7 +49,7 @@ bool category_less(const std::string& a, const std::string& b);
 // Sorted distinct names.
 void sort_categories(std::vector<std::string>& names);
 
-// "a, b, c" (at most `limit` names, then ", ...").
+// "a, b, c" (at most `limit` names, then ", ..."), each name through one_line.
 std::string join_names(const std::vector<std::string>& names, size_t limit = 20);
 
 // Encodes the given rows (indices into t) with a fitted preprocessor; Preprocessor::encode is

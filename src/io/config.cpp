@@ -32,7 +32,6 @@ namespace redes {
 namespace {
 
 using config_detail::join;
-using config_detail::one_line;
 using config_detail::resolve_path;
 using config_detail::Section;
 
@@ -313,7 +312,7 @@ Config parse_config(const std::string& text, const std::string& path) {
   if (es.enabled && !is_metric_of(c.task, es.monitor.substr(4))) {
     std::string known = "val_loss";
     for (const auto& m : metrics_of(c.task)) known += ", val_" + std::string(m);
-    throw ConfigError(path + ": [train.early_stopping] monitor '" + es.monitor +
+    throw ConfigError(path + ": [train.early_stopping] monitor '" + one_line(es.monitor) +
                       "' is not a metric of a " + std::string(name(c.task)) + " task (" + known +
                       ")");
   }

@@ -21,14 +21,6 @@
 
 namespace redes::config_detail {
 
-// toml++ descriptions are one line already; a stray newline would break the CLI's one-line
-// contract, so it is flattened anyway.
-inline std::string one_line(std::string s) {
-  for (char& c : s)
-    if (c == '\n' || c == '\r') c = ' ';
-  return s;
-}
-
 inline std::string join(const std::vector<std::string>& words) {
   std::string s;
   for (const auto& w : words) s += (s.empty() ? "" : ", ") + (w.empty() ? "\"\"" : w);
@@ -56,8 +48,9 @@ class Section {
   std::string at(const toml::node& node) const { return at(node.source()); }
   std::string at_table() const { return at(table_.source()); }
 
+  // (The problem may quote the config's own strings and keys, which TOML lets hold line breaks.)
   [[noreturn]] void fail(const toml::node& node, const std::string& problem) const {
-    throw ConfigError(at(node) + problem);
+    throw ConfigError(at(node) + one_line(problem));
   }
   [[noreturn]] void fail_missing(const std::string& key) const {
     throw ConfigError(at_table() + "missing key '" + key + "'" + in_name());
@@ -197,7 +190,7 @@ class Section {
       const std::string key(k.str());
       if (std::find(used_.begin(), used_.end(), key) != used_.end()) continue;
       throw ConfigError(at(k.source().begin.line ? k.source() : v.source()) + "unknown key '" +
-                        key + "'" + in_name());
+                        one_line(key) + "'" + in_name());
     }
   }
 

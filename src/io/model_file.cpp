@@ -25,7 +25,6 @@ constexpr tagged::Kind kModelFile = {{'R', 'E', 'D', 'E', 'S', 'M', 'D', 'L'},
                                      kModelFormatVersion,
                                      "a redes model file",
                                      "model format"};
-using tagged::one_line;
 
 // numel that saturates at UINT64_MAX instead of overflowing (the dims come from a file).
 uint64_t numel_saturating(const Shape& s) {
@@ -212,9 +211,10 @@ Model load_model(const std::string& path) {
   for (size_t i = 0; i < params.size(); ++i) {
     const auto& want = params[i];
     if (want.name != entries[i].name || want.param->shape != entries[i].shape)
-      throw ModelFileError(path + ": parameter " + std::to_string(i + 1) + " is " + want.name +
-                           " " + want.param->shape.str() + " in the layers but " + entries[i].name +
-                           " " + entries[i].shape.str() + " in the file");
+      throw ModelFileError(path + ": parameter " + std::to_string(i + 1) + " is " +
+                           one_line(want.name) + " " + want.param->shape.str() +
+                           " in the layers but " + one_line(entries[i].name) + " " +
+                           entries[i].shape.str() + " in the file");
   }
   const char* src = sec.floats;
   for (const auto& p : params) {
@@ -231,16 +231,19 @@ Model load_model(const std::string& path) {
     }
   }
   model.meta = meta_j;
-  // Version 1 recorded the kind only for images, series and text (in meta.data).
-  if (!model.meta.contains("kind")) {
-    const auto& data = model.meta.value("data", nlohmann::json::object());
-    model.meta["kind"] = data.is_object() ? data.value("kind", "table") : "table";
-  }
-  if (!model.meta.contains("task") && !model.prep.columns.empty())
-    model.meta["task"] = name(model.prep.task);
+  // What the model says of itself from meta is read once here (the task, the kind, the input
+  // shape, a series' codec, the classes), so that a malformed meta fails to load, naming the
+  // file, rather than later in summary or predict with an error that does not.
   try {
-    model.task(), model.kind();
-  } catch (const Error& e) {
+    // Version 1 recorded the kind only for images, series and text (in meta.data).
+    if (!model.meta.contains("kind")) {
+      const auto& data = model.meta.value("data", nlohmann::json::object());
+      model.meta["kind"] = data.is_object() ? data.value("kind", "table") : "table";
+    }
+    if (!model.meta.contains("task") && !model.prep.columns.empty())
+      model.meta["task"] = name(model.prep.task);
+    model.input_shape(), model.classes();
+  } catch (const std::exception& e) {
     throw ModelFileError(path + ": bad header: " + one_line(e.what()));
   }
   return model;

@@ -48,6 +48,7 @@ uint32_t crc32_of(const char* data, size_t n) {
 
 // Copies n floats between memory and little-endian bytes.
 void floats_to_le(const float* src, size_t n, char* dst) {
+  if (n == 0) return;  // an empty block's data() may be null, which memcpy must never be given
   if constexpr (std::endian::native == std::endian::little) {
     std::memcpy(dst, src, n * 4);
   } else {
@@ -147,6 +148,7 @@ nlohmann::json parse_header(const std::string& path, std::string_view header) {
 }
 
 void floats_from_le(const char* src, size_t n, float* dst) {
+  if (n == 0) return;  // (as in floats_to_le)
   if constexpr (std::endian::native == std::endian::little) {
     std::memcpy(dst, src, n * 4);
   } else {
@@ -157,12 +159,6 @@ void floats_from_le(const char* src, size_t n, float* dst) {
       dst[i] = std::bit_cast<float>(b);
     }
   }
-}
-
-std::string one_line(std::string s) {
-  for (char& c : s)
-    if (c == '\n' || c == '\r') c = ' ';
-  return s;
 }
 
 }  // namespace redes::tagged

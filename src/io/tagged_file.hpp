@@ -48,6 +48,4 @@ void floats_from_le(const char* src, size_t n, float* dst);
 // it whole would be an absurd allocation.
 inline constexpr uint64_t kMaxFileBytes = uint64_t(4) << 30;
 
-std::string one_line(std::string s);
-
 }  // namespace redes::tagged

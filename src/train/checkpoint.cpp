@@ -109,7 +109,7 @@ Checkpoint load_checkpoint(const std::string& path, Graph& graph, const std::str
       if (name != params[i].name || shape != params[i].param->shape)
         throw ModelFileError(path + ": parameter " + std::to_string(i + 1) + " is " +
                              params[i].name + " " + params[i].param->shape.str() +
-                             " in the model but " + name + " " + shape.str() +
+                             " in the model but " + one_line(name) + " " + shape.str() +
                              " in the checkpoint");
       needed += static_cast<uint64_t>(params[i].param->numel());
     }
@@ -163,12 +163,12 @@ Checkpoint load_checkpoint(const std::string& path, Graph& graph, const std::str
     for (const auto& l : h.at("logs")) st.logs.push_back(EpochLog::from_json(l));
     if (st.epoch < 1 || st.batch < 0) throw bad("epoch or batch out of range");
   } catch (const nlohmann::json::exception& e) {
-    throw bad(tagged::one_line(e.what()));
+    throw bad(one_line(e.what()));
   } catch (const ShapeError& e) {
-    throw bad(tagged::one_line(e.what()));
+    throw bad(one_line(e.what()));
   } catch (const ModelFileError& e) {
     if (std::string(e.what()).starts_with(path)) throw;
-    throw bad(tagged::one_line(e.what()));
+    throw bad(one_line(e.what()));
   }
   return c;
 }

@@ -164,6 +164,24 @@ TEST(CsvErrors, MissingColumnListsTheColumns) {
             path + ": no column 'Horsepowr' (columns: Horsepower, Weight)");
 }
 
+// A quoted name or cell may hold line breaks; the message quoting it stays one line.
+// (fuzz/fuzz_csv.cpp found the multi-line messages.)
+TEST(CsvErrors, QuotedLineBreaksDoNotBreakTheMessage) {
+  const auto dup = write_temp("dupnl.csv", "\"a\nb\",\"a\nb\"\n1,2\n");
+  EXPECT_EQ(error_of<DataError>([&] { read_table(dup); }), dup + ":1: duplicate column 'a b'");
+  const auto path = write_temp("cellnl.csv", "\"x\r\ny\",z\n\"line\nbreak\",1\n");
+  const Table t = read_table(path);
+  EXPECT_EQ(error_of<DataError>([&] { t.column("q"); }),
+            path + ": no column 'q' (columns: x  y, z)");
+  Preprocessor p;
+  p.task = Task::regression;
+  p.target = "z";
+  p.columns = {Preprocessor::Column{.name = "x\r\ny"}};
+  // (The header's own line break puts the record on line 3.)
+  EXPECT_EQ(error_of<DataError>([&] { p.encode(t, true); }),
+            path + ":3: column 'x  y': 'line break' is not a number");
+}
+
 TEST(CsvErrors, UnknownFormatIsAConfigError) {
   const auto path = write_temp("fmt.csv", "a\n1\n");
   EXPECT_CONTAINS(error_of<ConfigError>([&] { read_table(path, "xml"); }), "'xml'");

@@ -170,5 +170,83 @@ TEST(ImageFolder, MissingAndBrokenThingsAreNamed) {
   EXPECT_CONTAINS(msg, empty + ": no images");
 }
 
+// stb_image 2.27 would write past its table for a JPEG whose Huffman table declares 257 codes
+// (fuzz/fuzz_image.cpp found it); the reader refuses the file first.
+TEST(ImageFolder, JpegHuffmanTableOfMoreThan256CodesIsRefused) {
+  const auto dir = fresh_dir("huffman");
+  fs::create_directories(fs::path(dir) / "a");
+  // DHT: table class 0, id 0; 2 codes of 15 bits and 255 of 16 bits, then their 257 symbols.
+  const std::string table = std::string(15, '\0') + "\x02\xff" + std::string(257, '\x01');
+  const size_t length = 2 + table.size();
+  const std::string jpeg = std::string("\xff\xd8\xff\xc4") + static_cast<char>(length >> 8) +
+                           static_cast<char>(length & 0xff) + table + "\xff\xd9";
+  std::ofstream((fs::path(dir) / "a" / "bad.jpg").string(), std::ios::binary) << jpeg;
+  EXPECT_CONTAINS(error_of<DataError>([&] { read_image_folder(dir, {}); }),
+                  "bad.jpg: cannot decode image: corrupt JPEG (a Huffman table of more than 256 "
+                  "codes)");
+}
+
+// A 119-byte BMP whose header says 192x329216 pixels: stb would allocate 190 MB and decode zeros
+// after the data ends (fuzz/fuzz_image.cpp found it taking over 10 s).
+TEST(ImageFolder, HeaderPromisingMorePixelsThanTheFileHoldsIsRefused) {
+  const auto dir = fresh_dir("promise");
+  fs::create_directories(fs::path(dir) / "a");
+  const auto path = (fs::path(dir) / "a" / "big.bmp").string();
+  std::vector<uint8_t> flat(2 * 2 * 3, 120);
+  ASSERT_NE(stbi_write_bmp(path.c_str(), 2, 2, 3, flat.data()), 0);
+  std::string bmp;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bmp.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  ASSERT_GT(bmp.size(), 26u);
+  const auto set_i32 = [&](size_t at, uint32_t v) {
+    for (int k = 0; k < 4; ++k) bmp[at + k] = static_cast<char>(v >> (8 * k));
+  };
+  set_i32(18, 329216);  // width
+  set_i32(22, 192);     // height
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bmp;
+  const std::string expected =
+      "big.bmp: cannot decode image: its header says 192x329216 pixels, "
+      "more than a file of " +
+      std::to_string(bmp.size()) + " bytes can hold";
+  EXPECT_CONTAINS(error_of<DataError>([&] { read_image_folder(dir, {}); }), expected);
+}
+
+// A PNG whose IDAT chunk declares 2 GiB: stb would allocate them before finding the file ends
+// (fuzz/fuzz_image.cpp found it).
+TEST(ImageFolder, PngChunkLongerThanTheFileIsRefused) {
+  const auto dir = fresh_dir("chunk");
+  write_png(dir, "a", "long.png", 2, 2, 1, 0);
+  const auto path = (fs::path(dir) / "a" / "long.png").string();
+  std::string png;
+  {
+    std::ifstream in(path, std::ios::binary);
+    png.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const size_t idat = png.find("IDAT");
+  ASSERT_NE(idat, std::string::npos);
+  png.replace(idat - 4, 4, "\x7f\xff\xff\xf0");
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << png;
+  EXPECT_CONTAINS(
+      error_of<DataError>([&] { read_image_folder(dir, {}); }),
+      "long.png: cannot decode image: truncated PNG (a chunk is longer than the rest of "
+      "the file)");
+}
+
+// Only PNG, JPEG and BMP are decoded, whatever the file's name: stb's other decoders are not
+// compiled in. A GIF named .png is not an image here.
+TEST(ImageFolder, OtherFormatsAreNotDecoded) {
+  const auto dir = fresh_dir("gif");
+  fs::create_directories(fs::path(dir) / "a");
+  const std::string gif(
+      "GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00\x21\xf9\x04\x01\x00\x00\x00"
+      "\x00\x2c\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02\x44\x01\x00\x3b",
+      43);
+  std::ofstream((fs::path(dir) / "a" / "gif.png").string(), std::ios::binary) << gif;
+  EXPECT_CONTAINS(error_of<DataError>([&] { read_image_folder(dir, {}); }),
+                  "gif.png: cannot decode image");
+}
+
 }  // namespace
 }  // namespace redes

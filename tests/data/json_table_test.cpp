@@ -92,6 +92,12 @@ TEST(JsonTableErrors, DuplicateKeyAndHugeNumber) {
             big + ":1:22: malformed JSON: number overflow parsing '1e400'");
 }
 
+TEST(JsonTableErrors, KeysWithLineBreaksDoNotBreakTheMessage) {
+  const auto path = write_temp("keynl.json", R"([{"a\nb": 1, "a\nb": 2}])");
+  EXPECT_EQ(error_of<DataError>([&] { read_table(path); }),
+            path + ": record 1: duplicate key 'a b'");
+}
+
 TEST(JsonTableErrors, ManyDistinctKeysAreRefusedBeforeTheyAreAllocated) {
   // 20000 records, each with a key of its own: a 300 kB file asking for 400 M cells (16 GB).
   std::string text = "[";

@@ -268,6 +268,9 @@ TEST(NpyErrors, MissingOrUnknownKey) {
                   "no 'fortran_order' key");
   EXPECT_CONTAINS(parse_error(npy_file("{'shape': (), 'order': 'C'}", "")),
                   "bad .npy header: unexpected key 'order'");
+  // (a key with a line break, unprintable, stays on the message's one line)
+  EXPECT_CONTAINS(parse_error(npy_file("{'shape': (), 'or\nder': 'C'}", "")),
+                  "bad .npy header: unexpected key 'or?der'");
   EXPECT_CONTAINS(parse_error(npy_file("{'descr': '<f4', 'fortran_order': 0, 'shape': ()}", "")),
                   "expected True or False for 'fortran_order', found \"0");
 }

@@ -260,6 +260,12 @@ TEST(ConfigErrors, UnknownKeyNamesLineAndTable) {
             "examples/bad.toml:12: unknown key 'momentun' in [optimizer]");
   // Writing a table twice is a TOML error, reported at the second one.
   EXPECT_EQ(error_of(with_tail("[data]\n")).substr(0, 21), "examples/bad.toml:10:");
+  // A quoted key or a string may hold line breaks; the message stays one line (error_of checks).
+  EXPECT_EQ(error_of(with_tail("[train]\n\"ep\\nochs\" = 5\n")),
+            "examples/bad.toml:11: unknown key 'ep ochs' in [train]");
+  EXPECT_EQ(error_of(with_tail("[optimizer]\ntype = \"ad\\r\\nam\"\n")),
+            "examples/bad.toml:11: [optimizer] type must be one of sgd, adam, adamw, rmsprop, not "
+            "'ad  am'");
 }
 
 TEST(ConfigErrors, WrongTypes) {

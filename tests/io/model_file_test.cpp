@@ -353,8 +353,11 @@ TEST_F(ModelFile, HeadersThatLieAreErrors) {
 
   // Layers far bigger than the weights stored are refused before the graph allocates them.
   EXPECT_TRUE(
+      has(error_with([](auto& h) { h["layers"][0]["attrs"]["units"] = int64_t(1) << 30; }, w),
+          "the layers need 6442450945 weights, the file stores 31"));
+  EXPECT_TRUE(
       has(error_with([](auto& h) { h["layers"][0]["attrs"]["units"] = int64_t(1) << 40; }, w),
-          "the layers need 6597069766657 weights, the file stores 31"));
+          "'units' is 1099511627776, too large for any layer"));
 
   // Bad JSON with a correct checksum.
   std::string raw = assemble(good, w);
@@ -362,6 +365,30 @@ TEST_F(ModelFile, HeadersThatLieAreErrors) {
   set_u32(raw, raw.size() - 4,
           crc32(0, reinterpret_cast<const Bytef*>(raw.data()), raw.size() - 4));
   EXPECT_TRUE(has(load_error(raw), "bad header: [json.exception.parse_error"));
+}
+
+// What summary and predict read from meta later (the kind, a series' codec, the classes) is read
+// at load time, so that a malformed meta is a ModelFileError naming the file, not another
+// exception or a message without the file later. (fuzz/fuzz_model.cpp found both.)
+TEST_F(ModelFile, MalformedMetaFailsToLoad) {
+  const nlohmann::json good = saved_header();
+  const std::vector<float> w = saved_weights();
+  auto error_with = [&](auto change) {
+    nlohmann::json h = good;
+    change(h);
+    return load_error(assemble(h, w));
+  };
+  EXPECT_NE(error_with([](auto& h) {
+              h["meta"]["task"] = "forecast";
+              h["meta"]["kind"] = "series";
+              h["meta"]["data"] = {{"codec", {{"transform", "diff"}}}};
+            }).find("bad header: the series codec in the model file is incomplete"),
+            std::string::npos);
+  EXPECT_NE(error_with([](auto& h) {
+              h["meta"].erase("kind");
+              h["meta"]["data"] = {{"kind", 3}};
+            }).find("bad header: [json.exception.type_error"),
+            std::string::npos);
 }
 
 TEST_F(ModelFile, AtomicWriteReplacesAndLeavesNoTemporary) {
