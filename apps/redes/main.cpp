@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <new>
 
 #include "commands.hpp"
 #include "redes/error.hpp"
@@ -34,6 +35,10 @@ int main(int argc, char** argv) {
     return 1;
   } catch (const toml::parse_error& e) {
     std::fprintf(stderr, "redes: error: %s\n", e.what());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    // The graph refuses layers too large for the memory; a batch of activations still may be.
+    std::fprintf(stderr, "redes: error: out of memory (a smaller [train] batch_size may fit)\n");
     return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "redes: error: %s\n", e.what());

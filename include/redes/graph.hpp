@@ -29,6 +29,12 @@ class Graph {
   // The output of the layer called name in the last forward, (N, shape...); throws Error for
   // an unknown name.
   TensorView<const float> output_of(const std::string& name) const;
+  // Where a NaN or an infinity first appears after a forward (and a backward): the first
+  // layer, in forward order, whose parameters or output hold one, else the first, in backward
+  // order, whose output's gradient or parameters' gradient does (when backward has run since
+  // the forward); as "the output of layer 'conv1' (conv2d)", "the gradient of hidden2.weight",
+  // ...; "" when every number is finite.
+  std::string first_nonfinite() const;
 
   std::span<float> values() { return arena_.values(); }
   std::span<float> grads() { return arena_.grads(); }
@@ -71,6 +77,7 @@ class Graph {
   std::vector<NamedParam> named_, named_state_;
   TensorView<const float> last_input_;
   bool last_training_ = false;
+  bool backward_done_ = false;  // since the last forward
 };
 
 }  // namespace redes

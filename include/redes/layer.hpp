@@ -144,6 +144,7 @@ class Attrs {
 
  private:
   const nlohmann::json& get(const std::string& key);
+  int64_t checked(const std::string& key, const nlohmann::json& integer) const;
   void require(const std::string& key);  // a missing required key, or a typo of it, fails
   const LayerSpec& spec_;
   std::vector<std::string> used_;

@@ -3,7 +3,12 @@
 // gradient buffers grow to the largest batch seen and are reused: no allocation per step.
 #include "redes/graph.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cmath>
+#include <iomanip>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -17,6 +22,55 @@ std::string place_of(const LayerSpec& s) {
   auto it = s.where.find("");
   return (it != s.where.end() ? it->second + ": " : "") + "layer '" + s.name + "' (" + s.kind +
          "): ";
+}
+
+uint64_t physical_memory_bytes() {
+  return uint64_t(sysconf(_SC_PHYS_PAGES)) * uint64_t(sysconf(_SC_PAGESIZE));
+}
+
+std::string gigabytes(double bytes) {
+  std::ostringstream os;
+  os << std::fixed << std::setprecision(bytes >= 1e10 ? 0 : 1) << bytes / 1e9 << " GB";
+  return os.str();
+}
+
+// The number of elements of a shape, or nullopt when it does not fit in 63 bits.
+std::optional<uint64_t> elements(const Shape& shape) {
+  uint64_t n = 1;
+  for (int64_t d : shape.dims())
+    if (d < 0 || __builtin_mul_overflow(n, uint64_t(d), &n) || n > uint64_t(INT64_MAX))
+      return std::nullopt;
+  return n;
+}
+
+// A layer whose parameters (values and gradients, with those of the layers before it) or whose
+// output for one sample (and its gradient) would not fit in memory is a config error here, not
+// std::bad_alloc later: Attrs keeps each size below 2^31, but their products can be anything.
+void check_fits_in_memory(const LayerSpec& s, Layer<float>& layer, const Shape& out,
+                          uint64_t& params_so_far) {
+  const uint64_t memory = physical_memory_bytes();
+  // what: "its parameters need", ...
+  const auto too_large = [&](const std::string& what, std::optional<uint64_t> floats) {
+    return ConfigError(
+        place_of(s) + what + " " +
+        (floats ? gigabytes(8.0 * double(*floats)) : "more bytes than 64 bits count") +
+        " (floats and their gradients), more than this machine's " + gigabytes(double(memory)) +
+        " of memory");
+  };
+  uint64_t own = 0;
+  for (auto* p : layer.params()) {
+    const auto n = elements(p->shape);
+    if (!n || __builtin_add_overflow(own, *n, &own)) throw too_large("its parameters need", {});
+  }
+  if (8.0 * double(own) > double(memory)) throw too_large("its parameters need", own);
+  params_so_far += own;
+  if (8.0 * double(params_so_far) > double(memory))
+    throw too_large(
+        "the parameters of the layers up to this one (" + std::to_string(params_so_far) + ") need",
+        params_so_far);
+  const auto n = elements(out);
+  if (!n || 8.0 * double(*n) > double(memory))
+    throw too_large("its output for one sample " + out.str() + " needs", n);
 }
 
 }  // namespace
@@ -33,6 +87,7 @@ Graph::Graph(std::vector<LayerSpec> specs, Shape input)
   }
 
   std::vector<Param<float>*> all_params, all_buffers;
+  uint64_t params_so_far = 0;
   std::vector<NamedParam> named_buffers;
   for (size_t i = 0; i < specs_.size(); ++i) {
     const auto& s = specs_[i];
@@ -60,6 +115,7 @@ Graph::Graph(std::vector<LayerSpec> specs, Shape input)
     } catch (const ShapeError& e) {
       throw ConfigError(place_of(s) + e.what());
     }
+    check_fits_in_memory(s, *node.layer, node.shape, params_so_far);
     for (auto* p : node.layer->params()) {
       all_params.push_back(p);
       named_.push_back({s.name + "." + p->name, p});
@@ -104,6 +160,7 @@ TensorView<const float> Graph::forward(TensorView<const float> x, bool training,
   }
   last_input_ = x;
   last_training_ = training;
+  backward_done_ = false;
   return nodes_.back().out.view();
 }
 
@@ -128,12 +185,35 @@ void Graph::backward(TensorView<const float> grad_output) {
     ctx.training = last_training_;
     node.layer->backward(ctx);
   }
+  backward_done_ = true;
 }
 
 TensorView<const float> Graph::output_of(const std::string& name) const {
   for (size_t i = 0; i < specs_.size(); ++i)
     if (specs_[i].name == name) return nodes_[i].out.view();
   throw Error("the model has no layer called '" + name + "'");
+}
+
+std::string Graph::first_nonfinite() const {
+  const auto bad = [](const float* x, int64_t n) {
+    return std::any_of(x, x + n, [](float v) { return !std::isfinite(v); });
+  };
+  const auto layer = [&](size_t i) {
+    return "layer '" + specs_[i].name + "' (" + specs_[i].kind + ")";
+  };
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    for (const auto* p : nodes_[i].layer->params())
+      if (bad(p->value, p->numel())) return "the parameter " + specs_[i].name + "." + p->name;
+    if (bad(nodes_[i].out.data(), nodes_[i].out.numel())) return "the output of " + layer(i);
+  }
+  if (!backward_done_) return "";  // the gradients are not of the last forward
+  for (size_t i = nodes_.size(); i-- > 0;) {
+    if (bad(nodes_[i].grad.data(), nodes_[i].grad.numel()))
+      return "the gradient at the output of " + layer(i);
+    for (const auto* p : nodes_[i].layer->params())
+      if (bad(p->grad, p->numel())) return "the gradient of " + specs_[i].name + "." + p->name;
+  }
+  return "";
 }
 
 std::vector<Graph::LayerRow> Graph::layer_rows() const {

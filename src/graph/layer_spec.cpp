@@ -1,6 +1,7 @@
 // LayerSpec (a layer as written in a config or model file) and Attrs (typed, checked reads of
 // its attributes).
 #include <algorithm>
+#include <cstdint>
 
 #include "redes/error.hpp"
 #include "redes/layer.hpp"
@@ -68,11 +69,25 @@ void Attrs::require(const std::string& key) {
   fail(key, "missing key '" + key + "'");
 }
 
+// No size, count or index of a layer comes near 2^31; a bigger one is a typo, and products of
+// a few of them (a weight's element count) must not overflow.
+constexpr int64_t kMaxInteger = (int64_t{1} << 31) - 1;
+
+int64_t Attrs::checked(const std::string& key, const nlohmann::json& v) const {
+  const int64_t n = v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT64_MAX)
+                        ? INT64_MAX
+                        : v.get<int64_t>();
+  if (n > kMaxInteger || n < -kMaxInteger)
+    fail(key, "'" + key + "' is " + v.dump() + ", too large for any layer (at most " +
+                  std::to_string(kMaxInteger) + ")");
+  return n;
+}
+
 int64_t Attrs::integer(const std::string& key) {
   require(key);
   const auto& v = get(key);
   if (!v.is_number_integer()) fail(key, "'" + key + "' must be an integer");
-  return v.get<int64_t>();
+  return checked(key, v);
 }
 
 int64_t Attrs::integer(const std::string& key, int64_t fallback) {
@@ -109,12 +124,12 @@ std::vector<int64_t> Attrs::integers(const std::string& key, std::vector<int64_t
   const auto& v = get(key);
   // A single integer stands for the same value in every dimension (kernel = 3 -> [3, 3]).
   if (v.is_number_integer())
-    return std::vector<int64_t>(fallback.empty() ? 1 : fallback.size(), v.get<int64_t>());
+    return std::vector<int64_t>(fallback.empty() ? 1 : fallback.size(), checked(key, v));
   if (!v.is_array()) fail(key, "'" + key + "' must be an integer or a list of integers");
   std::vector<int64_t> out;
   for (const auto& e : v) {
     if (!e.is_number_integer()) fail(key, "'" + key + "' must be a list of integers");
-    out.push_back(e.get<int64_t>());
+    out.push_back(checked(key, e));
   }
   return out;
 }

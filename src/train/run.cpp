@@ -133,7 +133,14 @@ nlohmann::json train_run(const Config& config, const std::string& out, Progress&
   };
 
   Trainer trainer(*graph, *loss, config.optimizer, config.schedule, config.train, config.task);
-  const auto logs = trainer.fit(*data.train, data.val.get(), rng, &progress, &checkpoints);
+  std::vector<EpochLog> logs;
+  try {
+    logs = trainer.fit(*data.train, data.val.get(), rng, &progress, &checkpoints);
+  } catch (const Diverged& e) {
+    if (!fs::exists(checkpoint_path)) throw;
+    throw Diverged(std::string(e.what()) + " (the last good checkpoint stays in " +
+                   checkpoint_path + ")");
+  }
   const Metrics test_metrics = trainer.evaluate(*data.test);
 
   std::vector<double> seconds;

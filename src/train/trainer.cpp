@@ -8,8 +8,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <future>
 #include <numeric>
+#include <span>
 
 #include "redes/threads.hpp"
 #include "redes/train.hpp"
@@ -21,6 +23,24 @@ namespace {
 double now_seconds() {
   using clock = std::chrono::steady_clock;
   return std::chrono::duration<double>(clock::now().time_since_epoch()).count();
+}
+
+bool all_finite(std::span<const float> x) {
+  return std::all_of(x.begin(), x.end(), [](float v) { return std::isfinite(v); });
+}
+
+// "the loss is NaN", and how large the network's outputs are when they are all finite (the
+// square of 1e20 overflows a float).
+std::string loss_problem(float loss, TensorView<const float> out) {
+  std::string s = std::isnan(loss) ? "the loss is NaN" : "the loss is infinite";
+  float largest = 0;
+  for (float v : out) {
+    if (!std::isfinite(v)) return s;
+    largest = std::max(largest, std::abs(v));
+  }
+  char buf[64];
+  std::snprintf(buf, sizeof buf, " (the outputs are finite, up to %.3g in magnitude)", largest);
+  return s + buf;
 }
 
 // The monitored value of an epoch: "val_loss" or "val_<metric>".
@@ -123,6 +143,14 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
   };
 
   const double start = now_seconds();
+  // Thrown before batch b's step: the last checkpoint written stays the last good one.
+  const auto diverged = [&](const std::string& what, int64_t b) {
+    const std::string where = graph_.first_nonfinite();
+    return Diverged("training diverged at epoch " + std::to_string(st.epoch) + ", batch " +
+                    std::to_string(b + 1) + " of " + std::to_string(batches) + ": " + what +
+                    (where.empty() ? "" : "; the first NaN or infinity is in " + where) +
+                    "; lower the learning rate or clip the gradients ([train] clip_grad_norm)");
+  };
   const double done_at_start = double(st.epoch - 1) * batches + st.batch;
   while (!st.finished && st.epoch <= train_.epochs) {
     const int epoch = st.epoch;
@@ -147,15 +175,13 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
       graph_.zero_grad();
       auto out = graph_.forward(xb.view(), true, dropout_rng);
       const float l = loss_.forward(out, yb.view());
-      REDES_CHECK(std::isfinite(l), Error,
-                  "the training loss became " + std::to_string(l) + " at epoch " +
-                      std::to_string(epoch) + ", batch " + std::to_string(b + 1) +
-                      ": lower the learning rate or clip the gradients");
+      if (!std::isfinite(l)) throw diverged(loss_problem(l, out), b);
       train_metrics.add(out, yb.view());
       grad.resize(out.shape());
       grad.fill(0.0f);
       loss_.backward(out, yb.view(), 1.0f, grad.view());
       graph_.backward(grad.view());
+      if (!all_finite(graph_.grads())) throw diverged("a gradient is not finite", b);
       if (train_.clip_grad_norm > 0) clip_grad_norm(graph_.grads(), train_.clip_grad_norm);
       optimizer_->step(graph_.values(), graph_.grads());
       st.loss_sum += double(l) * (hi - lo);

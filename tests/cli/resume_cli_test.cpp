@@ -236,3 +236,22 @@ TEST_F(ResumeCli, ResumeWithAnotherConfigIsRefusedAndMoreEpochsGoOn) {
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_EQ(slurp(dir_ / "run/model.redes"), slurp(dir_ / "five/model.redes"));
 }
+
+// A learning rate that grows a thousandfold an epoch makes the LSTM forecaster diverge: the
+// error names the epoch, the batch and what went bad, and the checkpoint of the last good batch
+// stays; resumed from it, the training diverges at the same batch.
+TEST_F(ResumeCli, DivergenceNamesWhereAndKeepsTheLastGoodCheckpoint) {
+  write_series(dir_ / "series.csv", 400);
+  std::string config = series_config();
+  config.replace(config.find("[train]"), 7,
+                 "[schedule]\ntype = \"step\"\nstep_size = 1\ngamma = 1000\n[train]");
+  write(dir_ / "series.toml", config);
+  const auto r = redes("train series.toml --out run --quiet");
+  expect_clear_error(r, "the last good checkpoint stays in run/checkpoint.redes-ckpt",
+                     "training diverged at epoch ");
+  // (The mean squared error overflows on outputs that are still finite.)
+  EXPECT_NE(r.err.find("the loss is infinite (the outputs are finite, up to "), std::string::npos)
+      << r.err;
+  const auto again = redes("train series.toml --resume run --quiet");
+  EXPECT_EQ(again.err, r.err);
+}

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "redes/model_file.hpp"
+#include "redes/npy.hpp"
 #include "redes/run.hpp"
 #include "redes/threads.hpp"
 
@@ -216,6 +217,23 @@ TEST(ModelFileVersion1, TableModelLoadsAndPredictsAsItDid) {
   const Model again = Model::load(path);
   EXPECT_EQ(again.meta.at("kind"), "table");
   EXPECT_EQ(again.predict_table((kFixtures / "v1_table_input.csv").string()).values(), p.values());
+}
+
+// Version 2 (redes 0.2; tests/io/fixtures/v2_images.toml says how it was written): a convnet
+// with batchnorm's running statistics, predicting on uint8 pixels as it did.
+TEST(ModelFileVersion2, ImageModelLoadsAndPredictsAsItDid) {
+  const Model m = Model::load((kFixtures / "v2_images.redes").string());
+  EXPECT_EQ(m.task(), Task::multiclass);
+  EXPECT_EQ(m.kind(), DataKind::images);
+  EXPECT_EQ(m.input_shape(), Shape({1, 28, 28}));
+  EXPECT_EQ(m.classes().size(), 10u);
+  EXPECT_EQ(m.classes().front(), "T-shirt/top");
+  const NpyArray x = read_npy((kFixtures / "v2_images_input.npy").string());
+  ASSERT_EQ(x.shape, Shape({6, 1, 28, 28}));
+  const Tensor p = m.predict(TensorView<const uint8_t>(x.bytes.data(), x.shape));
+  const NpyArray want = read_npy((kFixtures / "v2_images_predictions.npy").string());
+  ASSERT_EQ(p.shape(), want.shape);
+  for (int64_t i = 0; i < p.numel(); ++i) EXPECT_NEAR(p[i], want.floats[i], 1e-6) << i;
 }
 
 TEST(ModelFileVersion1, SeriesModelForecastsAsItDid) {

@@ -41,6 +41,13 @@ TensorDataset blobs(int64_t n, uint64_t seed) {
   return TensorDataset(std::move(x), std::move(y));
 }
 
+std::vector<float> graph_state(const Graph& g) {
+  std::vector<float> v;
+  for (const auto& p : g.state())
+    v.insert(v.end(), p.param->value, p.param->value + p.param->numel());
+  return v;
+}
+
 struct Fit {
   std::vector<EpochLog> logs;
   std::vector<float> weights;
@@ -141,9 +148,75 @@ TEST(Trainer, DivergingLossIsAClearError) {
   Trainer t(g, *loss, os, ScheduleSpec{}, ts, Task::regression);
   try {
     t.fit(train, nullptr, rng, nullptr);
-    FAIL() << "expected an Error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("learning rate"), std::string::npos) << e.what();
+    FAIL() << "expected Diverged";
+  } catch (const Diverged& e) {
+    const std::string msg = e.what();
+    EXPECT_TRUE(msg.starts_with("training diverged at epoch ")) << msg;
+    EXPECT_NE(msg.find("the first NaN or infinity is in "), std::string::npos) << msg;
+    EXPECT_NE(msg.find("lower the learning rate"), std::string::npos) << msg;
+  }
+}
+
+namespace {
+
+// Mean squared error that goes bad at one call: its loss is NaN, or its gradient infinite.
+class FailingLoss : public Loss<float> {
+ public:
+  FailingLoss(int bad_call, bool in_gradient) : bad_call_(bad_call), in_gradient_(in_gradient) {}
+  std::string_view kind() const override { return "failing"; }
+  float forward(TensorView<const float> pred, TensorView<const float> target) override {
+    ++calls_;
+    if (calls_ == bad_call_ && !in_gradient_) return NAN;
+    return mse_->forward(pred, target);
+  }
+  void backward(TensorView<const float> pred, TensorView<const float> target, float scale,
+                TensorView<float> grad) override {
+    mse_->backward(pred, target, scale, grad);
+    if (calls_ == bad_call_ && in_gradient_) grad.data()[0] = INFINITY;
+  }
+
+ private:
+  std::unique_ptr<Loss<float>> mse_ = make_loss<float>(LossSpec{"mse", {}, 1.0});
+  int calls_ = 0, bad_call_;
+  bool in_gradient_;
+};
+
+}  // namespace
+
+// A NaN loss or an infinite gradient at epoch 2, batch 3 stops the training before that
+// batch's step, naming where the bad numbers are; the last checkpoint written is of the batch
+// before, with the weights the graph still holds.
+TEST(Trainer, NonFiniteLossOrGradientStopsBeforeTheStepAndKeepsTheLastCheckpoint) {
+  for (const bool in_gradient : {false, true}) {
+    Graph g(mlp(), Shape{2});
+    Rng rng(1);
+    Rng init = rng.split();
+    g.init(init);
+    auto train = blobs(64, 1);  // 4 batches of 16
+    TrainSpec ts;
+    ts.epochs = 3, ts.batch_size = 16;
+    FailingLoss loss(4 + 3, in_gradient);
+    Trainer t(g, loss, OptimizerSpec{}, ScheduleSpec{}, ts, Task::regression);
+    Checkpointing c;
+    c.every_batches = 1;
+    std::vector<std::pair<TrainState, std::vector<float>>> written;
+    c.write = [&](const TrainState& st) { written.emplace_back(st, graph_state(g)); };
+    try {
+      t.fit(train, nullptr, rng, nullptr, &c);
+      FAIL() << "expected Diverged";
+    } catch (const Diverged& e) {
+      const std::string msg = e.what();
+      const std::string what = in_gradient
+                                   ? "a gradient is not finite; the first NaN or infinity is in "
+                                     "the gradient at the output of layer 'out' (linear)"
+                                   : "the loss is NaN (the outputs are finite, up to ";
+      EXPECT_TRUE(msg.starts_with("training diverged at epoch 2, batch 3 of 4: " + what)) << msg;
+    }
+    ASSERT_FALSE(written.empty());
+    EXPECT_EQ(written.back().first.epoch, 2);
+    EXPECT_EQ(written.back().first.batch, 2);
+    EXPECT_EQ(written.back().second, graph_state(g));
+    for (float v : written.back().second) ASSERT_TRUE(std::isfinite(v));
   }
 }
 
@@ -213,13 +286,6 @@ TEST(Trainer, PrefetchedAugmentedBatchesTrainTheSame) {
 // momentum, a schedule and validation (blobs), and with augmentation gathered on the prefetch
 // thread and Adam (images).
 namespace {
-
-std::vector<float> graph_state(const Graph& g) {
-  std::vector<float> v;
-  for (const auto& p : g.state())
-    v.insert(v.end(), p.param->value, p.param->value + p.param->numel());
-  return v;
-}
 
 void set_graph_state(Graph& g, const std::vector<float>& v) {
   size_t at = 0;
