@@ -162,6 +162,8 @@ Checkpoint load_checkpoint(const std::string& path, Graph& graph, const std::str
     st.best_epoch = h.at("best_epoch").get<int>();
     for (const auto& l : h.at("logs")) st.logs.push_back(EpochLog::from_json(l));
     if (st.epoch < 1 || st.batch < 0) throw bad("epoch or batch out of range");
+  } catch (const toml::parse_error& e) {  // the run's config, as config_difference reads it
+    throw bad("the config is not TOML: " + one_line(e.description()));
   } catch (const nlohmann::json::exception& e) {
     throw bad(one_line(e.what()));
   } catch (const ShapeError& e) {
