@@ -30,9 +30,10 @@ struct TrainSpec {
   int batch_size = 32;
   bool shuffle = true;
   double clip_grad_norm = 0;  // 0: no clipping
-  // Checkpoints besides the one at each epoch's end (0: none): every N batches, every M seconds.
+  // Checkpoints besides the one at each epoch's end (0: none): every N batches, every M seconds
+  // (or less often when writing one takes more than 5% of M), so that a crash loses little.
   int64_t checkpoint_every_batches = 0;
-  double checkpoint_every_seconds = 0;
+  double checkpoint_every_seconds = 5;
   EarlyStoppingSpec early_stopping;
 };
 

@@ -121,7 +121,9 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
   std::future<void> next;  // after what it uses: destroyed (waited for) first
 
   // The state beyond what st keeps up to date as it goes, then the callback.
-  double last_checkpoint = now_seconds();
+  // Checkpoints by time come at most every 20 writes' time, so that writing a large model's
+  // takes at most 5% of the training.
+  double last_checkpoint = now_seconds(), write_seconds = 0;
   const auto checkpoint = [&](const MetricsAccumulator* batch_metrics) {
     if (!checkpoints || !checkpoints->write) return;
     st.batch_metrics = batch_metrics ? batch_metrics->to_json() : nlohmann::json();
@@ -131,8 +133,10 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
     st.optimizer = optimizer_->state();
     st.schedule = schedule.state();
     st.best_epoch = best_epoch_;
+    const double t = now_seconds();
     checkpoints->write(st);
     last_checkpoint = now_seconds();
+    write_seconds = last_checkpoint - t;
   };
   const auto stop_requested = [&] {
     return checkpoints && checkpoints->stop && checkpoints->stop->load();
@@ -199,7 +203,8 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
       const bool due = (checkpoints && checkpoints->every_batches > 0 &&
                         st.batch % checkpoints->every_batches == 0) ||
                        (checkpoints && checkpoints->every_seconds > 0 &&
-                        now_seconds() - last_checkpoint >= checkpoints->every_seconds);
+                        now_seconds() - last_checkpoint >=
+                            std::max(checkpoints->every_seconds, 20 * write_seconds));
       if (stop || due) {
         if (prefetch) next.wait();  // data_rng_before_next is set; the gather must not race
         checkpoint(&train_metrics);
