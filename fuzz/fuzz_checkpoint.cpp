@@ -1,11 +1,8 @@
 // Checkpoints: what `redes train CONFIG --resume RUN` does with RUN/checkpoint.redes-ckpt,
-// load_checkpoint into the graph of kConfig with kConfig to compare. As in fuzz_model, the last
-// four bytes of the input are replaced by the CRC-32 of the rest, so that mutations reach the
-// header. The seeds are checkpoints that `redes train` wrote for kConfig (after epoch 1, in the
-// middle of an epoch (stopped with SIGINT), after epoch 6 with early stopping's best weights),
-// with batchnorm's buffers and Adam's moments among the floats.
-#include <zlib.h>
-
+// load_checkpoint into the graph of kConfig with kConfig to compare, on the input with its
+// checksum made right (with_crc). The seeds are checkpoints that `redes train` wrote for
+// kConfig (after epoch 1, in the middle of an epoch (stopped with SIGINT), after epoch 6 with
+// early stopping's best weights), with batchnorm's buffers and Adam's moments among the floats.
 #include <cstdint>
 #include <string>
 
@@ -64,12 +61,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static redes::fuzz::MemFile file;
   static const std::string config_text = kConfig;
   static const redes::Config config = redes::parse_config(config_text, "fuzz.toml");
-  std::string bytes(reinterpret_cast<const char*>(data), size);
-  if (size >= 4) {
-    const uint32_t crc =
-        static_cast<uint32_t>(crc32(crc32(0L, Z_NULL, 0), data, static_cast<uInt>(size - 4)));
-    for (int k = 0; k < 4; ++k) bytes[size - 4 + k] = static_cast<char>(crc >> (8 * k));
-  }
+  const std::string bytes = redes::fuzz::with_crc(data, size);
   file.write(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
   redes::Graph graph(config.layers, redes::Shape({2}));
   redes::fuzz::expect_clean(file.path(),

@@ -3,6 +3,7 @@
 #pragma once
 #include <sys/mman.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -80,6 +81,19 @@ class ShmDir {
  private:
   std::filesystem::path path_;
 };
+
+// The bytes with their last four replaced by the CRC-32 of the rest, as the tagged files (model
+// files, checkpoints) end, so that mutations reach the header instead of stopping at the
+// checksum; the layout checks before it (magic, version, lengths) still see every mutation.
+inline std::string with_crc(const uint8_t* data, size_t size) {
+  std::string bytes(reinterpret_cast<const char*>(data), size);
+  if (size >= 4) {
+    const uint32_t crc =
+        static_cast<uint32_t>(crc32(crc32(0L, Z_NULL, 0), data, static_cast<uInt>(size - 4)));
+    for (int k = 0; k < 4; ++k) bytes[size - 4 + k] = static_cast<char>(crc >> (8 * k));
+  }
+  return bytes;
+}
 
 inline void write_file(const std::filesystem::path& path, const uint8_t* data, size_t size) {
   std::ofstream(path, std::ios::binary | std::ios::trunc)

@@ -17,9 +17,9 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("redes ") + redes::kVersion);
   app.require_subcommand(1);
   using namespace redes::cli;
-  const Command commands[] = {add_train(app),   add_eval(app),     add_predict(app),
-                              add_demo(app),    add_forecast(app), add_sample(app),
-                              add_summary(app), add_compare(app),  add_augment(app)};
+  const Command commands[] = {
+      add_train(app),  add_eval(app),    add_predict(app), add_demo(app),    add_forecast(app),
+      add_sample(app), add_summary(app), add_compare(app), add_augment(app), add_export(app)};
 
   try {
     app.parse(argc, argv);

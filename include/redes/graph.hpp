@@ -48,6 +48,9 @@ class Graph {
   int64_t num_params() const { return static_cast<int64_t>(arena_.values().size()); }
 
   const std::vector<LayerSpec>& specs() const { return specs_; }
+  // The layers in order (as specs()), and the layers each reads (-1: the model input).
+  const Layer<float>& layer(size_t i) const { return *nodes_[i].layer; }
+  const std::vector<int>& inputs_of(size_t i) const { return nodes_[i].inputs; }
   const Shape& input_shape() const { return input_; }
   const Shape& output_shape() const { return nodes_.back().shape; }
   // A row per layer: what Keras' model.summary() shows.

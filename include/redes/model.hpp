@@ -119,6 +119,8 @@ class Model {
   // predicts every row; rows with a missing value (under the "drop" policy) are left out: rows,
   // when given, receives the table row (0-based) of each prediction.
   Tensor predict_table(const std::string& path, std::vector<int64_t>* rows = nullptr) const;
+  // Images: the network's input at channel c is pixel * scale[c] + shift[c], pixels in [0, 1].
+  void image_normalisation(std::vector<float>& scale, std::vector<float>& shift) const;
   // The network's raw outputs (logits) for inputs it takes directly, (N, graph input...).
   Tensor outputs(TensorView<const float> network_inputs) const;
 

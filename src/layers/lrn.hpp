@@ -24,6 +24,9 @@ class LocalResponseNorm : public Layer<T> {
   void backward(const BackwardCtx<T>& ctx) override;
 
   int64_t size() const { return size_; }
+  double alpha() const { return alpha_; }
+  double beta() const { return beta_; }
+  double k() const { return k_; }
 
  private:
   int64_t size_;

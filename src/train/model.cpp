@@ -96,6 +96,14 @@ Tensor Model::outputs(TensorView<const float> x) const {
   });
 }
 
+void Model::image_normalisation(std::vector<float>& scale, std::vector<float>& shift) const {
+  // The stored normalisation, (x - mean) / std, per channel, on pixels in [0, 1].
+  const auto& d = data_meta(*this);
+  pixel_normalisation(input_shape()[0], d.value("mean", std::vector<double>{}),
+                      d.value("std", std::vector<double>{}), "the model", scale, shift);
+  for (float& s : scale) s *= 255.0f;
+}
+
 Tensor Model::predict(TensorView<const float> x) const {
   const Shape want = input_shape();
   check_batch(x.shape(), want, "float");
@@ -104,16 +112,13 @@ Tensor Model::predict(TensorView<const float> x) const {
     case DataKind::table:
       return outputs_to_predictions(task(), outputs(x));
     case DataKind::images: {
-      // Pixels in [0, 1]: the stored normalisation, (x - mean) / std, per channel.
-      const auto& d = data_meta(*this);
       std::vector<float> scale, shift;
-      pixel_normalisation(want[0], d.value("mean", std::vector<double>{}),
-                          d.value("std", std::vector<double>{}), "the model", scale, shift);
+      image_normalisation(scale, shift);
       const int64_t plane = want.numel() / want[0];
       Tensor in(x.shape());
       for (int64_t i = 0; i < x.numel(); ++i) {
         const int64_t c = (i / plane) % want[0];
-        in[i] = x[i] * (scale[c] * 255.0f) + shift[c];
+        in[i] = x[i] * scale[c] + shift[c];
       }
       return outputs_to_predictions(task(), outputs(in));
     }

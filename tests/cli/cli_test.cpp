@@ -204,3 +204,34 @@ TEST_F(Cli, TruncatedOrCorruptedModel) {
   write(dir_ / "text.redes", "hello, I am not a model");
   expect_clear_error(redes("predict text.redes --input d.csv"), "text.redes", "magic");
 }
+
+// redes export: the ONNX file and what it takes; a layer it cannot write, an opset out of range
+// and a missing model are one-line errors. (tests/onnx/ runs exported files in OpenCV.)
+TEST_F(Cli, ExportWritesOnnxAndSaysWhatItTakes) {
+  write_data("d.csv", 120);
+  write_config("c.toml", "d.csv");
+  ASSERT_EQ(redes("train c.toml --out run --epochs 2 --quiet").rc, 0);
+  auto r = redes("export run/model.redes -o model.onnx");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("wrote model.onnx: ONNX opset 13"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("input 'input' (N, 4): the feature values, categorical ones one-hot (x1, "
+                       "x2, color=blue, color=red)"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("output 'output' (N, 1): the probability of class 1"), std::string::npos);
+  EXPECT_GT(fs::file_size(dir_ / "model.onnx"), 100u);
+  r = redes("export run/model.redes -o model.onnx --opset 17");
+  EXPECT_EQ(r.rc, 0) << r.err;
+
+  expect_clear_error(redes("export run/model.redes -o m.onnx --opset 9"), "opset 9", "11 to 17");
+  expect_clear_error(redes("export nowhere.redes -o m.onnx"), "nowhere.redes", "cannot open");
+  write(dir_ / "lstm.toml",
+        "task = \"binary\"\n[data]\npath = \"d.csv\"\nfeatures = [\"x1\", \"x2\", \"color\"]\n"
+        "categorical = [\"color\"]\ntarget = \"y\"\n[[layers]]\ntype = \"reshape\"\n"
+        "shape = [2, 2]\n[[layers]]\ntype = \"lstm\"\nname = \"rnn\"\nunits = 3\n[[layers]]\n"
+        "type = \"linear\"\nunits = 1\n[train]\nepochs = 1\n");
+  ASSERT_EQ(redes("train lstm.toml --out lstm --quiet").rc, 0);
+  r = redes("export lstm/model.redes -o m.onnx");
+  expect_clear_error(r, "lstm/model.redes: layer 'rnn' (lstm)", "not written to ONNX yet");
+  EXPECT_FALSE(fs::exists(dir_ / "m.onnx"));
+}
