@@ -14,7 +14,9 @@ include(CMakePackageConfigHelpers)
 target_compile_features(redes INTERFACE cxx_std_20)
 
 install(TARGETS redes EXPORT redesTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
-install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/redes DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# (Not onnx.hpp: ONNX export is the CLI's, outside libredes.a; see CMakeLists.txt.)
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/redes DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
+        PATTERN "onnx.hpp" EXCLUDE)
 install(FILES ${PROJECT_BINARY_DIR}/include/redes/version.hpp
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/redes)
 

@@ -28,6 +28,7 @@
 #include "redes/error.hpp"
 #include "redes/model.hpp"
 #include "redes/npy.hpp"
+#include "redes/onnx.hpp"
 #include "redes/run.hpp"
 #include "redes/task.hpp"
 #include "redes/tensor.hpp"
@@ -370,6 +371,21 @@ PYBIND11_MODULE(redes, m) {
             without_gil([&] { self.save(p); });
           },
           py::arg("path"), "Writes the model file (atomically).")
+      .def(
+          "export_onnx",
+          [](const Model& self, const py::object& path, int opset) {
+            const std::string p = path_arg(path);
+            const redes::OnnxSummary s =
+                without_gil([&] { return redes::export_onnx(self, p, opset); });
+            py::dict d;
+            d["input"] = s.input, d["output"] = s.output;
+            d["nodes"] = s.nodes, d["initializers"] = s.initializers;
+            return d;
+          },
+          py::arg("path"), py::arg("opset") = redes::kOnnxOpsetDefault,
+          "Writes the model as an ONNX file (as `redes export`): it takes what predict takes "
+          "and returns what predict returns. Returns a dict: 'input' and 'output' (what they "
+          "are, in words), 'nodes', 'initializers'.")
       .def("__repr__", &repr)
       .def(
           "predict",

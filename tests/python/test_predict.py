@@ -167,3 +167,14 @@ def test_npy_round_trip(tmp_path):
                                   np.array([[1, -2], [3, 4]], np.float32))
     redes.write_npy(tmp_path / "s.npy", 3.5)
     assert np.load(tmp_path / "s.npy").shape == ()
+
+
+def test_export_onnx(images, tmp_path):
+    # tests/onnx runs exported files in OpenCV; here, what Python gets back.
+    s = images.model.export_onnx(tmp_path / "model.onnx")
+    assert s["input"].startswith("input 'input' (N, 1, ") and s["input"].endswith("pixels in [0, 1]")
+    assert s["output"].endswith("class probabilities")
+    assert s["nodes"] > 2 and s["initializers"] > 2
+    assert (tmp_path / "model.onnx").stat().st_size > 1000
+    with pytest.raises(ValueError, match="opset 9"):
+        images.model.export_onnx(tmp_path / "bad.onnx", opset=9)

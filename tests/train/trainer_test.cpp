@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <memory>
 #include <thread>
@@ -386,4 +387,33 @@ TEST(Trainer, ResumedAugmentedTrainingEndsBitIdentical) {
        ts,
        Task::multiclass,
        LossSpec{"softmax_cross_entropy"}});
+}
+
+// Checkpoints by time: with every_seconds tiny, one after every batch (and at each epoch's end);
+// never more often than 20 times a write's duration, so a slow write spaces them out.
+TEST(Trainer, CheckpointsByTimeAreSpacedByTheirOwnCost) {
+  const auto count_writes = [](double write_seconds) {
+    Graph g(mlp(), Shape{2});
+    Rng rng(1);
+    Rng init = rng.split();
+    g.init(init);
+    auto loss = make_loss<float>(LossSpec{});
+    auto train = blobs(64, 1);  // 4 batches of 16
+    TrainSpec ts;
+    ts.epochs = 2, ts.batch_size = 16;
+    Trainer t(g, *loss, OptimizerSpec{}, ScheduleSpec{}, ts, Task::binary);
+    Checkpointing c;
+    c.every_seconds = 1e-9;
+    int writes = 0;
+    c.write = [&](const TrainState&) {
+      ++writes;
+      std::this_thread::sleep_for(std::chrono::duration<double>(write_seconds));
+    };
+    t.fit(train, nullptr, rng, nullptr, &c);
+    return writes;
+  };
+  EXPECT_EQ(count_writes(0), 2 * 4);  // 3 within each epoch, 1 at its end
+  // A write of 50 ms: after the first (batch 1), the next by time is due 1 s later, and the
+  // batches take far less: then only the epochs' ends.
+  EXPECT_EQ(count_writes(0.05), 1 + 2);
 }
