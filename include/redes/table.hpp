@@ -74,6 +74,9 @@ struct Preprocessor {
 
   int64_t width() const;                         // number of network inputs after one-hot encoding
   std::vector<std::string> input_names() const;  // e.g. "Origin=USA", "Weight_in_lbs"
+  // The standardisation encode applies, as network input i = value * scale[i] + shift[i] of a
+  // feature value (a one-hot input passes as it is): for graphs that take raw values (ONNX).
+  void input_affine(std::vector<float>& scale, std::vector<float>& shift) const;
 
   struct Encoded {
     Tensor x;                   // (N, width)

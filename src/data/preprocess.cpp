@@ -34,6 +34,18 @@ std::vector<std::string> Preprocessor::input_names() const {
   return names;
 }
 
+void Preprocessor::input_affine(std::vector<float>& scale, std::vector<float>& shift) const {
+  scale.clear(), shift.clear();
+  for (const auto& c : columns) {
+    if (!c.categorical) {  // (v - mean) / scale, as encode_rows computes it
+      scale.push_back(static_cast<float>(1.0 / c.scale));
+      shift.push_back(static_cast<float>(-c.mean / c.scale));
+    }
+    for (size_t k = 0; k < (c.categorical ? c.categories.size() : 0); ++k)
+      scale.push_back(1.0f), shift.push_back(0.0f);
+  }
+}
+
 Preprocessor::Encoded Preprocessor::encode(const Table& table, bool need_target) const {
   std::vector<int64_t> all(table.rows.size());
   for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int64_t>(i);

@@ -47,8 +47,7 @@ std::optional<uint64_t> elements(const Shape& shape) {
 // output for one sample (and its gradient) would not fit in memory is a config error here, not
 // std::bad_alloc later: Attrs keeps each size below 2^31, but their products can be anything.
 void check_fits_in_memory(const LayerSpec& s, Layer<float>& layer, const Shape& out,
-                          uint64_t& params_so_far) {
-  const uint64_t memory = physical_memory_bytes();
+                          uint64_t memory, uint64_t& params_so_far) {
   // what: "its parameters need", ...
   const auto too_large = [&](const std::string& what, std::optional<uint64_t> floats) {
     return ConfigError(
@@ -87,6 +86,7 @@ Graph::Graph(std::vector<LayerSpec> specs, Shape input)
   }
 
   std::vector<Param<float>*> all_params, all_buffers;
+  const uint64_t memory = physical_memory_bytes();
   uint64_t params_so_far = 0;
   std::vector<NamedParam> named_buffers;
   for (size_t i = 0; i < specs_.size(); ++i) {
@@ -115,7 +115,7 @@ Graph::Graph(std::vector<LayerSpec> specs, Shape input)
     } catch (const ShapeError& e) {
       throw ConfigError(place_of(s) + e.what());
     }
-    check_fits_in_memory(s, *node.layer, node.shape, params_so_far);
+    check_fits_in_memory(s, *node.layer, node.shape, memory, params_so_far);
     for (auto* p : node.layer->params()) {
       all_params.push_back(p);
       named_.push_back({s.name + "." + p->name, p});

@@ -111,7 +111,8 @@ std::string batched(const Shape& sample) {
 // Writes the layers of the graph, one or a few nodes each.
 class LayerWriter {
  public:
-  LayerWriter(const Graph& graph, GraphWriter& w) : graph_(graph), w_(w) {
+  LayerWriter(const Graph& graph, GraphWriter& w)
+      : graph_(graph), w_(w), rows_(graph.layer_rows()) {
     for (const auto& p : graph.state()) params_[p.name] = p.param;
   }
 
@@ -257,8 +258,6 @@ class LayerWriter {
         "local_response_norm, the activations, dropout, flatten, reshape, add and concat)");
   }
 
-  void set_rows(std::vector<Graph::LayerRow> rows) { rows_ = std::move(rows); }
-
  private:
   const Param<float>& param(const LayerSpec& spec, const std::string& name) const {
     return *params_.at(spec.name + "." + name);
@@ -289,7 +288,7 @@ class LayerWriter {
   const Graph& graph_;
   GraphWriter& w_;
   std::map<std::string, const Param<float>*> params_;
-  std::vector<Graph::LayerRow> rows_;
+  const std::vector<Graph::LayerRow> rows_;  // (each layer's per-sample output shape)
 };
 
 }  // namespace
@@ -329,16 +328,10 @@ OnnxSummary export_onnx(const Model& model, const std::string& path, int opset) 
       break;
     }
     case DataKind::table: {
-      // Numeric columns standardised here, (x - mean) / scale; one-hot inputs as they are.
+      // Numeric columns standardised here; one-hot inputs as they are.
       std::vector<float> a, b;
+      model.prep.input_affine(a, b);
       std::string names;
-      for (const auto& c : model.prep.columns) {
-        const size_t n = c.categorical ? c.categories.size() : 1;
-        for (size_t k = 0; k < n; ++k) {
-          a.push_back(c.categorical ? 1.0f : float(1.0 / c.scale));
-          b.push_back(c.categorical ? 0.0f : float(-c.mean / c.scale));
-        }
-      }
       for (const auto& name : model.prep.input_names()) names += (names.empty() ? "" : ", ") + name;
       if (!model.prep.columns.empty()) {
         const int64_t f = input[0];
@@ -363,10 +356,8 @@ OnnxSummary export_onnx(const Model& model, const std::string& path, int opset) 
   }
 
   LayerWriter layers(graph, w);
-  const auto rows = graph.layer_rows();
-  layers.set_rows(rows);
-  std::vector<std::string> outputs(rows.size());
-  for (size_t i = 0; i < rows.size(); ++i) {
+  std::vector<std::string> outputs(graph.specs().size());
+  for (size_t i = 0; i < outputs.size(); ++i) {
     std::vector<std::string> in;
     for (int j : graph.inputs_of(i)) in.push_back(j < 0 ? x : outputs[j]);
     outputs[i] = layers.write(i, in);

@@ -7,25 +7,18 @@
 #include <thread>
 
 #include "redes/images.hpp"
+#include "redes/model.hpp"
 #include "redes/train.hpp"
 
 using namespace redes;
 
 namespace {
 
-LayerSpec spec(std::string kind, std::string name,
-               nlohmann::json attrs = nlohmann::json::object()) {
-  LayerSpec s;
-  s.kind = std::move(kind);
-  s.name = std::move(name);
-  s.attrs = std::move(attrs);
-  return s;
-}
-
 std::vector<LayerSpec> mlp(double dropout = 0) {
-  std::vector<LayerSpec> v{spec("linear", "fc1", {{"units", 16}}), spec("relu", "act1")};
-  if (dropout > 0) v.push_back(spec("dropout", "drop", {{"rate", dropout}}));
-  v.push_back(spec("linear", "out", {{"units", 1}}));
+  std::vector<LayerSpec> v{layer("linear", {{"units", 16}}, "fc1"),
+                           layer("relu", nlohmann::json::object(), "act1")};
+  if (dropout > 0) v.push_back(layer("dropout", {{"rate", dropout}}, "drop"));
+  v.push_back(layer("linear", {{"units", 1}}, "out"));
   return v;
 }
 
@@ -265,8 +258,10 @@ TEST(Trainer, PrefetchedAugmentedBatchesTrainTheSame) {
   for (bool prefetch : {false, true}) {
     ImageDataset images(set, rows, {0.5}, {0.25}, augment, 9);
     Forwarding train(images, prefetch);
-    Graph g({spec("conv2d", "conv", {{"filters", 2}, {"kernel", 3}}), spec("relu", "act"),
-             spec("flatten", "flat"), spec("linear", "out", {{"units", 3}})},
+    Graph g({layer("conv2d", {{"filters", 2}, {"kernel", 3}}, "conv"),
+             layer("relu", nlohmann::json::object(), "act"),
+             layer("flatten", nlohmann::json::object(), "flat"),
+             layer("linear", {{"units", 3}}, "out")},
             Shape{1, 6, 6});
     Rng rng(3);
     Rng init = rng.split();
@@ -376,9 +371,10 @@ TEST(Trainer, ResumedAugmentedTrainingEndsBitIdentical) {
   TrainSpec ts;
   ts.epochs = 3, ts.batch_size = 5;
   expect_resumes_bit_identical(
-      {{spec("conv2d", "conv", {{"filters", 2}, {"kernel", 3}}), spec("relu", "act"),
-        spec("flatten", "flat"), spec("dropout", "drop", {{"rate", 0.2}}),
-        spec("linear", "out", {{"units", 3}})},
+      {{layer("conv2d", {{"filters", 2}, {"kernel", 3}}, "conv"),
+        layer("relu", nlohmann::json::object(), "act"),
+        layer("flatten", nlohmann::json::object(), "flat"),
+        layer("dropout", {{"rate", 0.2}}, "drop"), layer("linear", {{"units", 3}}, "out")},
        Shape{1, 6, 6},
        train,
        &val,
