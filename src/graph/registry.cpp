@@ -119,7 +119,8 @@ LayerPtr<T> build_conv2d(Attrs& a) {
   o.kernel = pair_attr(a, "kernel", 1, 1);
   o.stride = pair_attr(a, "stride", 1, 1);
   o.dilation = pair_attr(a, "dilation", 1, 1);
-  // padding: an integer, a pair, "same" or "valid". Attrs reads one type per key, so the
+  // padding: an integer, a pair [h, w], four sizes [top, left, bottom, right] (ONNX's order),
+  // "same" or "valid". Attrs reads one type per key, so the
   // string form is tried first.
   if (a.has("padding")) {
     bool is_string = true;
@@ -128,17 +129,26 @@ LayerPtr<T> build_conv2d(Attrs& a) {
     } catch (const ConfigError&) {
       is_string = false;
     }
-    const std::string forms = "'padding' must be an integer, a pair [h, w], \"same\" or \"valid\"";
+    const std::string forms =
+        "'padding' must be an integer, a pair [h, w], [top, left, bottom, right], \"same\" or "
+        "\"valid\"";
     if (is_string) {
       if (o.padding_mode != "same" && o.padding_mode != "valid")
         a.fail("padding", forms + ", got \"" + o.padding_mode + "\"");
     } else {
       o.padding_mode = "explicit";
+      std::vector<int64_t> p;
       try {
-        o.padding = pair_attr(a, "padding", 0, 0);
+        p = a.integers("padding", {});
       } catch (const ConfigError&) {
         a.fail("padding", forms + " of sizes >= 0");
       }
+      if (p.size() == 1) p = {p[0], p[0]};
+      if ((p.size() != 2 && p.size() != 4) ||
+          std::any_of(p.begin(), p.end(), [](int64_t v) { return v < 0; }))
+        a.fail("padding", forms + " of sizes >= 0");
+      o.padding = {p[0], p[1]};
+      if (p.size() == 4) o.padding_end = {p[2], p[3]};
     }
   }
   if (o.padding_mode == "same" && (o.stride[0] != 1 || o.stride[1] != 1))
@@ -275,8 +285,9 @@ const std::vector<KindEntry<T>>& kind_table() {
       {"gelu", build_gelu<T>},                  // approximate ("none" | "tanh")
       {"softmax", build_plain<T, Softmax<T>>},  // over the last dimension
       {"dropout", build_dropout<T>},            // rate (0.5)
-      // conv2d: filters, kernel (int or [kh, kw]), stride (1), padding (0 | [ph, pw] | "same" |
-      // "valid"), dilation (1), groups (1), bias (true), init ("torch")
+      // conv2d: filters, kernel (int or [kh, kw]), stride (1), padding (0 | [ph, pw] | [top,
+      // left, bottom, right] | "same" | "valid"), dilation (1), groups (1), bias (true), init
+      // ("torch")
       {"conv2d", build_conv2d<T>},
       // kernel, stride (= kernel), padding (0, at most kernel / 2)
       {"max_pool2d", build_pool2d<T, MaxPool2d<T>>},

@@ -53,6 +53,8 @@ Conv2d<T>::Conv2d(Conv2dOptions options) : opt_(std::move(options)) {
               "conv2d: dilation must be positive, got " + pair_str(opt_.dilation));
   REDES_CHECK(opt_.padding[0] >= 0 && opt_.padding[1] >= 0, ConfigError,
               "conv2d: padding must not be negative, got " + pair_str(opt_.padding));
+  for (int i = 0; i < 2; ++i)
+    if (opt_.padding_end[i] < 0) opt_.padding_end[i] = opt_.padding[i];
   REDES_CHECK(
       opt_.padding_mode == "explicit" || opt_.padding_mode == "same" ||
           opt_.padding_mode == "valid",
@@ -92,8 +94,10 @@ Shape Conv2d<T>::setup(std::span<const Shape> inputs) {
     g.pad_left = total_w / 2;
     g.pad_right = total_w - g.pad_left;
   } else if (opt_.padding_mode == "explicit") {
-    g.pad_top = g.pad_bottom = opt_.padding[0];
-    g.pad_left = g.pad_right = opt_.padding[1];
+    g.pad_top = opt_.padding[0];
+    g.pad_left = opt_.padding[1];
+    g.pad_bottom = opt_.padding_end[0];
+    g.pad_right = opt_.padding_end[1];
   }
   REDES_CHECK(g.fits(), ShapeError,
               "conv2d: the " + g.str() + " does not fit: input " + x.str() + ", kernel " +

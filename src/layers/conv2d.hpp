@@ -43,6 +43,9 @@ struct Conv2dOptions {
   // stride 1 only; an odd total goes one more to the bottom/right, as PyTorch) or "valid" (0).
   std::string padding_mode = "explicit";
   std::array<int64_t, 2> padding{0, 0};  // rows added top and bottom, columns left and right
+  // Rows added at the bottom and columns at the right when they differ from padding (ONNX's
+  // asymmetric pads); -1: as padding.
+  std::array<int64_t, 2> padding_end{-1, -1};
   std::array<int64_t, 2> dilation{1, 1};
   int64_t groups = 1;
   bool bias = true;

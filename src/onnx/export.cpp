@@ -15,6 +15,7 @@
 #include "layers/activations.hpp"
 #include "layers/batchnorm.hpp"
 #include "layers/conv2d.hpp"
+#include "layers/dropout.hpp"
 #include "layers/linear.hpp"
 #include "layers/lrn.hpp"
 #include "layers/merge.hpp"
@@ -111,8 +112,8 @@ std::string batched(const Shape& sample) {
 // Writes the layers of the graph, one or a few nodes each.
 class LayerWriter {
  public:
-  LayerWriter(const Graph& graph, GraphWriter& w)
-      : graph_(graph), w_(w), rows_(graph.layer_rows()) {
+  LayerWriter(const Graph& graph, GraphWriter& w, int opset)
+      : graph_(graph), w_(w), rows_(graph.layer_rows()), opset_(opset) {
     for (const auto& p : graph.state()) params_[p.name] = p.param;
   }
 
@@ -226,8 +227,13 @@ class LayerWriter {
       attr(w_.node("Softmax", {in[0]}, out), "axis", int64_t{in_shape.rank()});
       return out;
     }
-    if (kind == "dropout") {  // the identity at inference
-      w_.node("Identity", {in[0]}, out);
+    if (const auto* d = dynamic_cast<const Dropout<float>*>(&layer)) {
+      // The identity at inference; the rate stays for a framework that trains the model further.
+      if (opset_ >= 12) {
+        w_.node("Dropout", {in[0], w_.scalar(out + ".ratio", float(d->rate()))}, out);
+      } else {
+        attr(w_.node("Dropout", {in[0]}, out), "ratio", d->rate());
+      }
       return out;
     }
     if (kind == "flatten") {
@@ -289,6 +295,7 @@ class LayerWriter {
   GraphWriter& w_;
   std::map<std::string, const Param<float>*> params_;
   const std::vector<Graph::LayerRow> rows_;  // (each layer's per-sample output shape)
+  const int opset_;
 };
 
 }  // namespace
@@ -355,7 +362,7 @@ OnnxSummary export_onnx(const Model& model, const std::string& path, int opset) 
       break;
   }
 
-  LayerWriter layers(graph, w);
+  LayerWriter layers(graph, w, opset);
   std::vector<std::string> outputs(graph.specs().size());
   for (size_t i = 0; i < outputs.size(); ++i) {
     std::vector<std::string> in;

@@ -235,3 +235,26 @@ TEST_F(Cli, ExportWritesOnnxAndSaysWhatItTakes) {
   expect_clear_error(r, "lstm/model.redes: layer 'rnn' (lstm)", "not written to ONNX yet");
   EXPECT_FALSE(fs::exists(dir_ / "m.onnx"));
 }
+
+TEST_F(Cli, ImportReadsOnnxIntoAModelFile) {
+  write_data("d.csv", 120);
+  write_config("c.toml", "d.csv");
+  ASSERT_EQ(redes("train c.toml --out run --epochs 2 --quiet").rc, 0);
+  ASSERT_EQ(redes("export run/model.redes -o model.onnx").rc, 0);
+  auto r = redes("import model.onnx -o back.redes");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("wrote back.redes from model.onnx"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("binary model on table data, samples of (4,)"), std::string::npos) << r.out;
+  r = redes("summary back.redes");
+  EXPECT_EQ(r.rc, 0) << r.err;
+  const float x[8] = {0.5f, -1.0f, 1.0f, 0.0f, 2.0f, 0.25f, 0.0f, 1.0f};
+  write(dir_ / "x.npy", redes::npy_bytes(redes::TensorView<const float>(x, redes::Shape{2, 4})));
+  r = redes("predict back.redes --input x.npy");
+  EXPECT_EQ(r.rc, 0) << r.err;
+
+  write(dir_ / "junk.onnx", "not a protobuf at all");
+  expect_clear_error(redes("import junk.onnx -o j.redes"), "junk.onnx", "not an ONNX model");
+  EXPECT_FALSE(fs::exists(dir_ / "j.redes"));
+  expect_clear_error(redes("import model.onnx -o t.redes --task forecast"), "model.onnx",
+                     "task 'forecast'");
+}

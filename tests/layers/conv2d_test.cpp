@@ -88,6 +88,13 @@ std::vector<GradCase> grad_cases() {
     add("valid, no bias", o, {2, 3, 4}, 3);
   }
   {
+    auto o = conv(2, {3, 2});
+    o.stride = {2, 1};
+    o.padding = {0, 2};
+    o.padding_end = {1, 0};
+    add("asymmetric padding (ONNX pads)", o, {2, 6, 5}, 2);
+  }
+  {
     auto o = conv(2, {3, 3});
     o.stride = {2, 3};
     o.padding = {0, 1};
@@ -283,6 +290,21 @@ TEST(Conv2d, SamePaddingPutsTheExtraAtTheBottomRight) {
   layer.setup(ins);
   const auto& g = layer.geometry();
   // Total padding 3 rows: 1 on top, 2 at the bottom; 1 column: 0 left, 1 right.
+  EXPECT_EQ(g.pad_top, 1);
+  EXPECT_EQ(g.pad_bottom, 2);
+  EXPECT_EQ(g.pad_left, 0);
+  EXPECT_EQ(g.pad_right, 1);
+}
+
+TEST(Conv2d, PaddingEndPadsTheBottomAndRightApart) {
+  auto o = conv(1, {3, 3});
+  o.padding = {1, 0};
+  o.padding_end = {2, 1};
+  Conv2d<float> layer(o);
+  const Shape ins[] = {Shape{1, 6, 6}};
+  // H: 6 + 1 + 2 - 3 + 1 = 7; W: 6 + 0 + 1 - 3 + 1 = 5
+  EXPECT_EQ(layer.setup(ins), (Shape{1, 7, 5}));
+  const auto& g = layer.geometry();
   EXPECT_EQ(g.pad_top, 1);
   EXPECT_EQ(g.pad_bottom, 2);
   EXPECT_EQ(g.pad_left, 0);

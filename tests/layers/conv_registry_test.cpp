@@ -66,6 +66,14 @@ TEST(ConvRegistry, PassesAttributesToTheLayers) {
   auto same =
       make_layer<float>(layer_spec("conv2d", {{"filters", 2}, {"kernel", 4}, {"padding", "same"}}));
   EXPECT_EQ(dynamic_cast<Conv2d<float>&>(*same).options().padding_mode, "same");
+  auto four = make_layer<float>(
+      layer_spec("conv2d", {{"filters", 2}, {"kernel", 3}, {"padding", {1, 0, 2, 1}}}));
+  EXPECT_EQ(dynamic_cast<Conv2d<float>&>(*four).options().padding, (std::array<int64_t, 2>{1, 0}));
+  EXPECT_EQ(dynamic_cast<Conv2d<float>&>(*four).options().padding_end,
+            (std::array<int64_t, 2>{2, 1}));
+  EXPECT_THROW(make_layer<float>(
+                   layer_spec("conv2d", {{"filters", 2}, {"kernel", 3}, {"padding", {1, 0, 2}}})),
+               ConfigError);
   auto pool = make_layer<float>(layer_spec("max_pool2d", {{"kernel", {3, 2}}}));
   EXPECT_EQ(dynamic_cast<MaxPool2d<float>&>(*pool).options().stride,
             (std::array<int64_t, 2>{3, 2}));  // stride defaults to the kernel

@@ -121,9 +121,10 @@ TEST(OnnxExport, DenseClassifierWithDropoutRunsTheSameInOpenCV) {
 }
 
 TEST(OnnxExport, EveryOpsetWritesTheSameNetwork) {
-  const Model m = Model::build(
-      Task::multiclass, Shape{6},
-      {layer("linear", {{"units", 8}}), layer("tanh"), layer("linear", {{"units", 4}})}, 2, 4);
+  const Model m = Model::build(Task::multiclass, Shape{6},
+                               {layer("linear", {{"units", 8}}), layer("tanh"),
+                                layer("dropout", {{"rate", 0.2}}), layer("linear", {{"units", 4}})},
+                               2, 4);
   for (int opset = kOnnxOpsetMin; opset <= kOnnxOpsetMax; ++opset)
     expect_runs_the_same(m, "opset" + std::to_string(opset), uniform(Shape{3, 6}, 4, -1, 1), opset);
   EXPECT_THROW(export_onnx(m, temp_file("bad.onnx").string(), 10), Error);
