@@ -5,6 +5,7 @@
 //   m = redes.load("runs/cars/model.redes")
 //   p = m.predict_table("new_cars.csv")        # (N, 1): P(eco-friendly)
 //   p = m.predict(x)                           # x (N, *m.input_shape); uint8 images are pixels
+//   m = redes.import_onnx("lenet5.onnx")       # a model from PyTorch, say
 //
 // Every redes::Error (ConfigError, DataError, ModelFileError, ShapeError) becomes redes.Error, a
 // subclass of ValueError, with the library's one-line message. Inputs are copied into tensors of
@@ -291,6 +292,23 @@ PYBIND11_MODULE(redes, m) {
         return without_gil([&] { return std::make_shared<Model>(Model::load(p)); });
       },
       py::arg("path"), "Loads a model file (model.redes in a run folder).");
+
+  m.def(
+      "import_onnx",
+      [](const py::object& path, std::optional<std::vector<int64_t>> input_shape,
+         const std::string& task) {
+        const std::string p = path_arg(path);
+        redes::OnnxImportOptions o;
+        if (input_shape) o.input_shape = *input_shape;
+        o.task = task;
+        return without_gil([&] { return std::make_shared<Model>(redes::import_onnx(p, o)); });
+      },
+      py::arg("path"), py::arg("input_shape") = py::none(), py::arg("task") = "",
+      "Reads an ONNX model (as `redes import`): each node becomes the redes layer that computes "
+      "the same; a node redes cannot compute raises redes.Error naming it. input_shape: the "
+      "per-sample shape when the file's is symbolic; task: 'binary', 'multiclass' or "
+      "'regression' (default: from the last node). The model predicts, trains further (fit) "
+      "and saves like any other.");
 
   m.def(
       "read_npy",

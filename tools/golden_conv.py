@@ -3,7 +3,10 @@
 
 Run by hand from the repository root, with the Python that has torch:
 
-    /usr/bin/python3 tools/golden_conv.py
+    /usr/bin/python3 tools/golden_conv.py [FIXTURE ...]
+
+With names (e.g. conv_maxpool_ceil), writes only those fixtures. PyTorch's conv2d results can
+differ by a float ulp between CPUs, so to add a case, write just the new fixtures.
 
 Same format and writer as tools/make_golden.py (imported from it); deterministic (fixed seeds,
 float32, one thread). The C++ side is tests/golden/conv_test.cpp, which builds each layer from
@@ -14,6 +17,7 @@ layer fixtures; batch norm adds buffer.<name> (the running statistics before the
 after.<name> (after it: a training forward updates them).
 """
 
+import math
 import os
 import sys
 
@@ -45,6 +49,12 @@ def conv(*args, **kwargs):
 
 def plain(f):
     return lambda x: (f(x), {})
+
+
+def pad(x, top, left, bottom, right, value):
+    """x padded as redes' padding [top, left, bottom, right] (F.pad takes the last dimension
+    first: left, right, top, bottom)."""
+    return F.pad(x, (left, right, top, bottom), value=value)
 
 
 def ties_input():
@@ -129,6 +139,64 @@ def cases():
                                     module_fn(lambda: bn.LocalResponseNorm(2), ())),
         # Shape ops.
         "conv_flatten": (randn(40, 2, 3, 2, 4), plain(lambda x: x.flatten(1))),
+        # Pooling options (appended: a case's seed is its position, so the fixtures above keep
+        # their bytes). ceil_mode: partial last windows; "dropped": ceil((7 + 2 - 2) / 4) + 1 = 3
+        # columns, but the third would start past the image and PyTorch drops it.
+        "conv_maxpool_ceil": (randn(60, 2, 3, 5, 7),
+                              plain(lambda x: F.max_pool2d(x, 2, ceil_mode=True))),
+        "conv_maxpool_ceil_pad_stride": (randn(61, 2, 2, 6, 8),
+                                         plain(lambda x: F.max_pool2d(x, 3, stride=2, padding=1,
+                                                                      ceil_mode=True))),
+        "conv_maxpool_ceil_dropped": (randn(62, 1, 2, 5, 7),
+                                      plain(lambda x: F.max_pool2d(x, 2, stride=4, padding=1,
+                                                                   ceil_mode=True))),
+        "conv_maxpool_dilation": (randn(63, 2, 2, 7, 8),
+                                  plain(lambda x: F.max_pool2d(x, 3, stride=1, padding=1,
+                                                               dilation=2))),
+        "conv_maxpool_dilation_ceil": (randn(64, 1, 2, 8, 9),
+                                       plain(lambda x: F.max_pool2d(x, (3, 2), stride=(2, 3),
+                                                                    padding=(1, 1),
+                                                                    dilation=(2, 3),
+                                                                    ceil_mode=True))),
+        "conv_maxpool_dilation_ties": (ties_input(),
+                                       plain(lambda x: F.max_pool2d(x, 2, stride=1, padding=1,
+                                                                    dilation=2,
+                                                                    ceil_mode=True))),
+        "conv_avgpool_ceil": (randn(65, 2, 2, 5, 7),
+                              plain(lambda x: F.avg_pool2d(x, 2, ceil_mode=True))),
+        "conv_avgpool_ceil_pad": (randn(66, 2, 2, 6, 6),
+                                  plain(lambda x: F.avg_pool2d(x, 3, stride=2, padding=1,
+                                                               ceil_mode=True))),
+        "conv_avgpool_ceil_pad_nocount": (randn(67, 2, 2, 6, 7),
+                                          plain(lambda x: F.avg_pool2d(x, 3, stride=2, padding=1,
+                                                                       ceil_mode=True,
+                                                                       count_include_pad=False))),
+        "conv_avgpool_pad_nocount": (randn(68, 1, 2, 5, 7),
+                                     plain(lambda x: F.avg_pool2d(x, (2, 3), stride=(1, 2),
+                                                                  padding=(1, 1),
+                                                                  count_include_pad=False))),
+        # Asymmetric pads [top, left, bottom, right]: PyTorch's pools have none, so F.pad
+        # (left, right, top, bottom) with -inf (max) or 0 (avg, count_include_pad = true), then
+        # the pool without padding. With ceil_mode only where the drop rule (measured from the
+        # top/left pad) keeps the same windows in both.
+        "conv_maxpool_asym": (randn(69, 2, 2, 6, 5),
+                              plain(lambda x: F.max_pool2d(pad(x, 1, 0, 0, 1, -math.inf), 2))),
+        "conv_maxpool_asym_stride1": (randn(70, 1, 2, 5, 6),
+                                      plain(lambda x: F.max_pool2d(pad(x, 0, 1, 1, 0, -math.inf),
+                                                                   (3, 2), stride=1))),
+        "conv_maxpool_asym_dilation": (randn(71, 1, 2, 5, 7),
+                                       plain(lambda x: F.max_pool2d(
+                                           pad(x, 0, 1, 1, 2, -math.inf), 2, stride=1,
+                                           dilation=(1, 3)))),
+        "conv_maxpool_asym_ceil": (randn(72, 1, 2, 6, 7),
+                                   plain(lambda x: F.max_pool2d(pad(x, 1, 0, 0, 1, -math.inf), 2,
+                                                                ceil_mode=True))),
+        "conv_avgpool_asym": (randn(73, 2, 2, 6, 7),
+                              plain(lambda x: F.avg_pool2d(pad(x, 0, 1, 1, 0, 0.0), 3,
+                                                           stride=2))),
+        "conv_avgpool_asym_ceil": (randn(74, 1, 2, 6, 7),
+                                   plain(lambda x: F.avg_pool2d(pad(x, 1, 0, 0, 1, 0.0), 2,
+                                                                ceil_mode=True))),
     }
 
 
@@ -148,15 +216,24 @@ def batchnorm_cases():
     }
 
 
-def main():
+def main(argv):
+    """argv: fixture names to write (all when empty). A case's seed is its position in its
+    table either way."""
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
     os.makedirs(OUT_DIR, exist_ok=True)
+    wanted = set(argv)
+    unknown = wanted - set(cases()) - set(batchnorm_cases())
+    if unknown:
+        print(f"unknown fixture(s): {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
     sizes = {}
     for i, (name, (x, fn)) in enumerate(cases().items()):
-        sizes[name] = write_fixture(name, layer_case(200 + i, x, fn))
+        if not wanted or name in wanted:
+            sizes[name] = write_fixture(name, layer_case(200 + i, x, fn))
     for i, (name, (x, make, train)) in enumerate(batchnorm_cases().items()):
-        sizes[name] = write_fixture(name, batchnorm_case(300 + i, x, make, train))
+        if not wanted or name in wanted:
+            sizes[name] = write_fixture(name, batchnorm_case(300 + i, x, make, train))
     for name, size in sizes.items():
         print(f"{name}.bin  {size} bytes")
     total = sum(sizes.values())
@@ -166,4 +243,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

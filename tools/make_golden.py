@@ -137,6 +137,17 @@ def make_layers():
         "layer_gelu_none": (act, plain(lambda x: F.gelu(x, approximate="none"))),
         "layer_gelu_tanh": (act, plain(lambda x: F.gelu(x, approximate="tanh"))),
         "layer_softmax": (logits, plain(lambda x: torch.softmax(x, dim=-1))),
+        # Added later: appended so that the cases above keep their seeds (100 + i).
+        # The act inputs hold exactly 0 (ELU's gradient there is alpha: the x <= 0 branch),
+        # -3 and 3 (hardsigmoid's boundaries, and hardtanh's max: gradient 0) and, with
+        # beta 2, threshold 10, values on both sides of softplus's threshold (x = 5).
+        "layer_elu": (act, plain(lambda x: F.elu(x, alpha=0.7))),
+        "layer_selu": (act, plain(F.selu)),
+        "layer_softplus": (act, plain(lambda x: F.softplus(x, beta=2.0, threshold=10.0))),
+        "layer_softsign": (act, plain(F.softsign)),
+        "layer_hard_sigmoid": (act, plain(F.hardsigmoid)),
+        "layer_hardtanh": (act, plain(lambda x: F.hardtanh(x, min_val=-2.0, max_val=3.0))),
+        "layer_log_softmax": (logits, plain(lambda x: F.log_softmax(x, dim=-1))),
     }
     for i, (name, (x, fn)) in enumerate(cases.items()):
         sizes[name] = write_fixture(name, layer_case(100 + i, x, fn))

@@ -49,6 +49,11 @@ struct OnnxImportOptions {
   // The per-sample input shape, for a model whose input dimensions past the batch are not
   // numbers ("N", "height"); empty: the model's own.
   std::vector<int64_t> input_shape;
+  // Where the batch is among the input's ONNX dimensions: 1 for a model exported from a
+  // recurrent network that takes (T, N, F) sequences (PyTorch's batch_first=False). The
+  // imported model takes its samples batch first, as every redes model, and gives its outputs
+  // batch first (meta "imported_from" records where ONNX had the batch of the output).
+  int64_t input_batch_axis = 0;
   // "binary", "multiclass" or "regression"; "": from the last node (a Softmax or LogSoftmax
   // over the last axis: multiclass, a Sigmoid of one value: binary, else regression). A
   // classifier's last activation is left out of the network, as redes models end in logits.

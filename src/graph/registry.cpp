@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <type_traits>
 
 #include "layers/activations.hpp"
 #include "layers/batchnorm.hpp"
@@ -66,6 +67,42 @@ LayerPtr<T> build_gelu(Attrs& a) {
     a.fail("approximate",
            "'approximate' must be \"none\" or \"tanh\", got \"" + approximate + "\"");
   return std::make_unique<GELU<T>>(approximate);
+}
+
+template <class T>
+LayerPtr<T> build_elu(Attrs& a) {
+  const double alpha = a.number("alpha", 1.0);
+  if (!std::isfinite(alpha)) a.fail("alpha", "'alpha' must be finite");
+  return std::make_unique<ELU<T>>(alpha);
+}
+
+template <class T>
+LayerPtr<T> build_softplus(Attrs& a) {
+  const double beta = a.number("beta", 1.0);
+  if (!(std::isfinite(beta) && beta > 0.0))
+    a.fail("beta", "'beta' must be positive and finite, got " + std::to_string(beta));
+  const double threshold = a.number("threshold", 20.0);
+  if (!std::isfinite(threshold)) a.fail("threshold", "'threshold' must be finite");
+  return std::make_unique<Softplus<T>>(beta, threshold);
+}
+
+template <class T>
+LayerPtr<T> build_hard_sigmoid(Attrs& a) {
+  const double alpha = a.number("alpha", 1.0 / 6), beta = a.number("beta", 0.5);
+  if (!std::isfinite(alpha)) a.fail("alpha", "'alpha' must be finite");
+  if (!std::isfinite(beta)) a.fail("beta", "'beta' must be finite");
+  return std::make_unique<HardSigmoid<T>>(alpha, beta);
+}
+
+template <class T>
+LayerPtr<T> build_hardtanh(Attrs& a) {
+  const double lo = a.number("min", -1.0), hi = a.number("max", 1.0);
+  if (!std::isfinite(lo)) a.fail("min", "'min' must be finite");
+  if (!std::isfinite(hi)) a.fail("max", "'max' must be finite");
+  if (lo > hi)
+    a.fail("max", "'max' (" + std::to_string(hi) + ") must be at least 'min' (" +
+                      std::to_string(lo) + ")");
+  return std::make_unique<Hardtanh<T>>(lo, hi);
 }
 
 template <class T>
@@ -169,9 +206,29 @@ LayerPtr<T> build_pool2d(Attrs& a) {
   require_key(a, "kernel");
   o.kernel = pair_attr(a, "kernel", 1, 1);
   o.stride = a.has("stride") ? pair_attr(a, "stride", 1, 1) : o.kernel;
-  o.padding = pair_attr(a, "padding", 0, 0);
-  if (2 * o.padding[0] > o.kernel[0] || 2 * o.padding[1] > o.kernel[1])
-    a.fail("padding", "'padding' must be at most half the kernel (as PyTorch)");
+  constexpr bool max = std::is_same_v<L, MaxPool2d<T>>;
+  if constexpr (max) o.dilation = pair_attr(a, "dilation", 1, 1);  // nn.AvgPool2d has none
+  // padding: an integer, a pair [h, w] or four sizes [top, left, bottom, right] (ONNX's order).
+  auto p = a.integers("padding", {0, 0});
+  if ((p.size() != 2 && p.size() != 4) ||
+      std::any_of(p.begin(), p.end(), [](int64_t v) { return v < 0; }))
+    a.fail("padding",
+           "'padding' must be an integer, a pair [h, w] or [top, left, bottom, right] of sizes "
+           ">= 0");
+  if (p.size() == 2) p = {p[0], p[1], p[0], p[1]};
+  o.padding = {p[0], p[1]};
+  o.padding_end = {p[2], p[3]};
+  for (int i = 0; i < 2; ++i) {
+    // PyTorch's limit where both sides match; asymmetric pads against the dilated kernel.
+    const int64_t span = o.dilation[i] * (o.kernel[i] - 1) + 1;
+    if (p[i] == p[i + 2] ? 2 * p[i] > o.kernel[i] : 2 * std::max(p[i], p[i + 2]) > span)
+      a.fail("padding", p[i] == p[i + 2]
+                            ? "'padding' must be at most half the kernel (as PyTorch)"
+                            : "asymmetric 'padding' must be at most half the dilated kernel (" +
+                                  std::to_string(span) + ") on each side");
+  }
+  o.ceil_mode = a.boolean("ceil_mode", false);
+  if constexpr (!max) o.count_include_pad = a.boolean("count_include_pad", true);
   return std::make_unique<L>(o);
 }
 
@@ -208,6 +265,25 @@ LayerPtr<T> build_reshape(Attrs& a) {
       std::all_of(shape.begin(), shape.end(), [](int64_t d) { return d > 0 || d == -1; });
   if (!ok) a.fail("shape", "'shape' must be a list of positive sizes with at most one -1");
   return std::make_unique<Reshape<T>>(shape);
+}
+
+template <class T>
+LayerPtr<T> build_slice(Attrs& a) {
+  const int64_t axis = a.integer("axis", 0);
+  const int64_t start = a.integer("start", 0);
+  const int64_t end = a.integer("end", (int64_t{1} << 31) - 1);
+  return std::make_unique<Slice<T>>(axis, start, end);
+}
+
+template <class T>
+LayerPtr<T> build_permute(Attrs& a) {
+  require_key(a, "dims");
+  std::vector<int64_t> dims = a.integers("dims", {}), sorted = dims;
+  std::sort(sorted.begin(), sorted.end());
+  for (size_t k = 0; k < sorted.size(); ++k)
+    if (sorted[k] != int64_t(k)) a.fail("dims", "'dims' must be a permutation of 0, 1, ...");
+  if (dims.empty()) a.fail("dims", "'dims' must be a permutation of 0, 1, ...");
+  return std::make_unique<Permute<T>>(std::move(dims));
 }
 
 template <class T>
@@ -277,24 +353,36 @@ LayerPtr<T> build_mask(Attrs& a) {
 template <class T>
 const std::vector<KindEntry<T>>& kind_table() {
   static const std::vector<KindEntry<T>> table = {
-      {"linear", build_linear<T>},              // units, bias (true), init ("torch")
-      {"relu", build_plain<T, ReLU<T>>},        // (none)
-      {"leaky_relu", build_leaky_relu<T>},      // negative_slope (0.01)
-      {"sigmoid", build_plain<T, Sigmoid<T>>},  // (none)
-      {"tanh", build_plain<T, Tanh<T>>},        // (none)
-      {"gelu", build_gelu<T>},                  // approximate ("none" | "tanh")
-      {"softmax", build_plain<T, Softmax<T>>},  // over the last dimension
-      {"dropout", build_dropout<T>},            // rate (0.5)
+      {"linear", build_linear<T>},                     // units, bias (true), init ("torch")
+      {"relu", build_plain<T, ReLU<T>>},               // (none)
+      {"leaky_relu", build_leaky_relu<T>},             // negative_slope (0.01)
+      {"sigmoid", build_plain<T, Sigmoid<T>>},         // (none)
+      {"tanh", build_plain<T, Tanh<T>>},               // (none)
+      {"gelu", build_gelu<T>},                         // approximate ("none" | "tanh")
+      {"elu", build_elu<T>},                           // alpha (1.0)
+      {"selu", build_plain<T, SELU<T>>},               // (none)
+      {"softplus", build_softplus<T>},                 // beta (1.0, > 0), threshold (20.0)
+      {"softsign", build_plain<T, Softsign<T>>},       // (none)
+      {"hard_sigmoid", build_hard_sigmoid<T>},         // alpha (1/6), beta (0.5)
+      {"hardtanh", build_hardtanh<T>},                 // min (-1.0), max (1.0), min <= max
+      {"softmax", build_plain<T, Softmax<T>>},         // over the last dimension
+      {"log_softmax", build_plain<T, LogSoftmax<T>>},  // over the last dimension
+      {"dropout", build_dropout<T>},                   // rate (0.5)
       // conv2d: filters, kernel (int or [kh, kw]), stride (1), padding (0 | [ph, pw] | [top,
       // left, bottom, right] | "same" | "valid"), dilation (1), groups (1), bias (true), init
       // ("torch")
       {"conv2d", build_conv2d<T>},
-      // kernel, stride (= kernel), padding (0, at most kernel / 2)
+      // max_pool2d: kernel, stride (= kernel), padding (0 | [ph, pw] | [top, left, bottom,
+      // right]; at most kernel / 2 each), dilation (1), ceil_mode (false)
       {"max_pool2d", build_pool2d<T, MaxPool2d<T>>},
-      {"avg_pool2d", build_pool2d<T, AvgPool2d<T>>},              // count_include_pad = true
+      // avg_pool2d: kernel, stride (= kernel), padding (as max_pool2d), ceil_mode (false),
+      // count_include_pad (true)
+      {"avg_pool2d", build_pool2d<T, AvgPool2d<T>>},
       {"global_avg_pool2d", build_plain<T, GlobalAvgPool2d<T>>},  // (C, H, W) -> (C)
       {"flatten", build_plain<T, Flatten<T>>},                    // (...) -> (numel)
       {"reshape", build_reshape<T>},                              // shape (one entry may be -1)
+      {"slice", build_slice<T>},      // axis (0), start (0), end (the axis' end): x[:, start:end]
+      {"permute", build_permute<T>},  // dims: the per-sample axes reordered
       {"batchnorm1d", build_batchnorm<T, 1>},  // momentum (0.1), eps (1e-5), affine (true)
       {"batchnorm2d", build_batchnorm<T, 2>},  // momentum (0.1), eps (1e-5), affine (true)
       {"local_response_norm", build_lrn<T>},   // size, alpha (1e-4), beta (0.75), k (1.0)

@@ -201,6 +201,187 @@ void GELU<T>::backward(const BackwardCtx<T>& ctx) {
   }
 }
 
+// ELU and SELU -------------------------------------------------------------------------------
+
+namespace {
+
+// scale x for x > 0, else scale alpha (exp(x) - 1): PyTorch's elu kernel (input_scale 1), with
+// expm1 for exp(x) - 1. Its gradient takes the x <= 0 branch at 0, as PyTorch's elu_backward.
+template <class T>
+void elu_forward(const ForwardCtx<T>& ctx, std::string_view kind, T alpha, T scale) {
+  const T* x = ctx.in().data();
+  T* y = ctx.out().data();
+  check_same(ctx.in(), ctx.out(), kind);
+  const T neg = alpha * scale;
+  for_each_index(ctx.in().numel(),
+                 [=](int64_t i) { y[i] = x[i] > T(0) ? scale * x[i] : neg * std::expm1(x[i]); });
+}
+
+template <class T>
+void elu_backward(const BackwardCtx<T>& ctx, T alpha, T scale) {
+  if (!ctx.wants_din()) return;
+  const T* x = ctx.in().data();
+  const T* dy = ctx.dout().data();
+  T* dx = ctx.din().data();
+  const T neg = alpha * scale;
+  for_each_index(ctx.in().numel(), [=](int64_t i) {
+    const T g = dy[i];
+    dx[i] += x[i] > T(0) ? scale * g : neg * std::exp(x[i]) * g;
+  });
+}
+
+}  // namespace
+
+template <class T>
+ELU<T>::ELU(double alpha) : alpha_(alpha) {
+  REDES_CHECK(std::isfinite(alpha_), ConfigError, "elu: alpha must be finite");
+}
+
+template <class T>
+void ELU<T>::forward(const ForwardCtx<T>& ctx) {
+  elu_forward(ctx, kind(), static_cast<T>(alpha_), T(1));
+}
+
+template <class T>
+void ELU<T>::backward(const BackwardCtx<T>& ctx) {
+  elu_backward(ctx, static_cast<T>(alpha_), T(1));
+}
+
+template <class T>
+void SELU<T>::forward(const ForwardCtx<T>& ctx) {
+  elu_forward(ctx, kind(), static_cast<T>(kAlpha), static_cast<T>(kScale));
+}
+
+template <class T>
+void SELU<T>::backward(const BackwardCtx<T>& ctx) {
+  elu_backward(ctx, static_cast<T>(kAlpha), static_cast<T>(kScale));
+}
+
+// Softplus ----------------------------------------------------------------------------------
+
+template <class T>
+Softplus<T>::Softplus(double beta, double threshold) : beta_(beta), threshold_(threshold) {
+  REDES_CHECK(std::isfinite(beta_) && beta_ > 0, ConfigError,
+              "softplus: beta must be positive and finite");
+  REDES_CHECK(std::isfinite(threshold_), ConfigError, "softplus: threshold must be finite");
+}
+
+template <class T>
+void Softplus<T>::forward(const ForwardCtx<T>& ctx) {
+  const T* x = ctx.in().data();
+  T* y = ctx.out().data();
+  const T beta = static_cast<T>(beta_), threshold = static_cast<T>(threshold_);
+  check_same(ctx.in(), ctx.out(), kind());
+  // log(1 + exp(b)) = max(b, 0) + log1p(exp(-|b|)): exp never overflows.
+  for_each_index(ctx.in().numel(), [=](int64_t i) {
+    const T b = x[i] * beta;
+    y[i] = b > threshold ? x[i] : (std::max(b, T(0)) + std::log1p(std::exp(-std::abs(b)))) / beta;
+  });
+}
+
+template <class T>
+void Softplus<T>::backward(const BackwardCtx<T>& ctx) {
+  if (!ctx.wants_din()) return;
+  const T* x = ctx.in().data();
+  const T* dy = ctx.dout().data();
+  T* dx = ctx.din().data();
+  const T beta = static_cast<T>(beta_), threshold = static_cast<T>(threshold_);
+  for_each_index(ctx.in().numel(), [=](int64_t i) {
+    const T b = x[i] * beta;
+    const T g = dy[i];
+    dx[i] += b > threshold ? g : g * sigmoid(b);
+  });
+}
+
+// Softsign ----------------------------------------------------------------------------------
+
+template <class T>
+void Softsign<T>::forward(const ForwardCtx<T>& ctx) {
+  const T* x = ctx.in().data();
+  T* y = ctx.out().data();
+  check_same(ctx.in(), ctx.out(), kind());
+  for_each_index(ctx.in().numel(), [=](int64_t i) { y[i] = x[i] / (T(1) + std::abs(x[i])); });
+}
+
+template <class T>
+void Softsign<T>::backward(const BackwardCtx<T>& ctx) {
+  if (!ctx.wants_din()) return;
+  const T* x = ctx.in().data();
+  const T* dy = ctx.dout().data();
+  T* dx = ctx.din().data();
+  for_each_index(ctx.in().numel(), [=](int64_t i) {
+    const T d = T(1) + std::abs(x[i]);
+    dx[i] += dy[i] / (d * d);
+  });
+}
+
+// HardSigmoid -------------------------------------------------------------------------------
+
+template <class T>
+HardSigmoid<T>::HardSigmoid(double alpha, double beta) : alpha_(alpha), beta_(beta) {
+  REDES_CHECK(std::isfinite(alpha_) && std::isfinite(beta_), ConfigError,
+              "hard_sigmoid: alpha and beta must be finite");
+}
+
+template <class T>
+void HardSigmoid<T>::forward(const ForwardCtx<T>& ctx) {
+  const T* x = ctx.in().data();
+  T* y = ctx.out().data();
+  const T a = static_cast<T>(alpha_), b = static_cast<T>(beta_);
+  check_same(ctx.in(), ctx.out(), kind());
+  for_each_index(ctx.in().numel(), [=](int64_t i) {
+    const T u = a * x[i] + b;
+    y[i] = u <= T(0) ? T(0) : (u >= T(1) ? T(1) : u);
+  });
+}
+
+template <class T>
+void HardSigmoid<T>::backward(const BackwardCtx<T>& ctx) {
+  if (!ctx.wants_din()) return;
+  const T* x = ctx.in().data();
+  const T* dy = ctx.dout().data();
+  T* dx = ctx.din().data();
+  const T a = static_cast<T>(alpha_), b = static_cast<T>(beta_);
+  // With the defaults u is exactly 0 at x = -3 and exactly 1 at x = 3 (in float and double),
+  // so the strict test is PyTorch's -3 < x < 3.
+  for_each_index(ctx.in().numel(), [=](int64_t i) {
+    const T u = a * x[i] + b;
+    const T g = dy[i];
+    dx[i] += u > T(0) && u < T(1) ? a * g : T(0);
+  });
+}
+
+// Hardtanh ----------------------------------------------------------------------------------
+
+template <class T>
+Hardtanh<T>::Hardtanh(double min, double max) : min_(min), max_(max) {
+  REDES_CHECK(std::isfinite(min_) && std::isfinite(max_) && min_ <= max_, ConfigError,
+              "hardtanh: min and max must be finite with min <= max");
+}
+
+template <class T>
+void Hardtanh<T>::forward(const ForwardCtx<T>& ctx) {
+  const T* x = ctx.in().data();
+  T* y = ctx.out().data();
+  const T lo = static_cast<T>(min_), hi = static_cast<T>(max_);
+  check_same(ctx.in(), ctx.out(), kind());
+  for_each_index(ctx.in().numel(),
+                 [=](int64_t i) { y[i] = x[i] < lo ? lo : (x[i] > hi ? hi : x[i]); });
+}
+
+template <class T>
+void Hardtanh<T>::backward(const BackwardCtx<T>& ctx) {
+  if (!ctx.wants_din()) return;
+  const T* x = ctx.in().data();
+  const T* dy = ctx.dout().data();
+  T* dx = ctx.din().data();
+  const T lo = static_cast<T>(min_), hi = static_cast<T>(max_);
+  for_each_index(ctx.in().numel(), [=](int64_t i) {
+    const T g = dy[i];
+    dx[i] += x[i] <= lo || x[i] >= hi ? T(0) : g;
+  });
+}
+
 // Softmax -----------------------------------------------------------------------------------
 
 template <class T>
@@ -254,6 +435,55 @@ void Softmax<T>::backward(const BackwardCtx<T>& ctx) {
   }
 }
 
+// LogSoftmax --------------------------------------------------------------------------------
+
+template <class T>
+Shape LogSoftmax<T>::setup(std::span<const Shape> inputs) {
+  require_one_input("log_softmax", inputs);
+  REDES_CHECK(inputs[0].rank() >= 1 && inputs[0][-1] > 0, ShapeError,
+              "log_softmax needs a per-sample input (..., K) with K > 0, got " + inputs[0].str());
+  return inputs[0];
+}
+
+template <class T>
+void LogSoftmax<T>::forward(const ForwardCtx<T>& ctx) {
+  check_same(ctx.in(), ctx.out(), kind());
+  const int64_t k = ctx.in().dim(-1);  // x and y are (R, K): R rows of K logits
+  const int64_t rows = ctx.in().numel() / k;
+  const T* x = ctx.in().data();
+  T* y = ctx.out().data();
+#pragma omp parallel for if (rows * k > kParallelMin)
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* xr = x + r * k;
+    T* yr = y + r * k;
+    const T m = *std::max_element(xr, xr + k);
+    T sum = T(0);
+    for (int64_t j = 0; j < k; ++j) sum += std::exp(xr[j] - m);
+    const T lse = std::log(sum);  // sum >= 1: the maximum contributes exp(0)
+    for (int64_t j = 0; j < k; ++j) yr[j] = (xr[j] - m) - lse;
+  }
+}
+
+template <class T>
+void LogSoftmax<T>::backward(const BackwardCtx<T>& ctx) {
+  if (!ctx.wants_din()) return;
+  const int64_t k = ctx.out().dim(-1);
+  const int64_t rows = ctx.out().numel() / k;
+  const T* y = ctx.out().data();
+  const T* dy = ctx.dout().data();
+  T* dx = ctx.din().data();
+#pragma omp parallel for if (rows * k > kParallelMin)
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* yr = y + r * k;
+    const T* dyr = dy + r * k;
+    T* dxr = dx + r * k;
+    // The Jacobian dy_i/dx_j = delta_ij - softmax_j, with softmax_j = exp(y_j), applied to dy.
+    T sum = T(0);
+    for (int64_t j = 0; j < k; ++j) sum += dyr[j];
+    for (int64_t j = 0; j < k; ++j) dxr[j] += dyr[j] - std::exp(yr[j]) * sum;
+  }
+}
+
 template class ElementwiseActivation<float>;
 template class ElementwiseActivation<double>;
 template class ReLU<float>;
@@ -266,7 +496,21 @@ template class Tanh<float>;
 template class Tanh<double>;
 template class GELU<float>;
 template class GELU<double>;
+template class ELU<float>;
+template class ELU<double>;
+template class SELU<float>;
+template class SELU<double>;
+template class Softplus<float>;
+template class Softplus<double>;
+template class Softsign<float>;
+template class Softsign<double>;
+template class HardSigmoid<float>;
+template class HardSigmoid<double>;
+template class Hardtanh<float>;
+template class Hardtanh<double>;
 template class Softmax<float>;
 template class Softmax<double>;
+template class LogSoftmax<float>;
+template class LogSoftmax<double>;
 
 }  // namespace redes

@@ -16,15 +16,47 @@ namespace {
 // computed the same way with any number of threads.
 constexpr int64_t kParallelMin = int64_t(1) << 15;
 
-// The window of output (oh, ow) clipped to the image: rows [h0, h1), columns [w0, w1).
-struct Window {
-  int64_t h0, h1, w0, w1;
+// The kernel taps of one output along one axis that read the image: taps [k0, k1), tap k at
+// image row (or column) start + k * dilation. Empty (k0 >= k1) when the window reads only
+// padding, which setup rules out.
+struct Taps {
+  int64_t start, k0, k1;
 };
 
-Window window_at(const Conv2dGeometry& g, int64_t oh, int64_t ow) {
-  const int64_t hs = oh * g.stride_h - g.pad_top, ws = ow * g.stride_w - g.pad_left;
-  return {std::max<int64_t>(hs, 0), std::min(hs + g.kernel_h, g.height), std::max<int64_t>(ws, 0),
-          std::min(ws + g.kernel_w, g.width)};
+Taps taps_at(int64_t o, int64_t stride, int64_t pad, int64_t kernel, int64_t dilation,
+             int64_t size) {
+  const int64_t start = o * stride - pad;
+  const int64_t k0 = start >= 0 ? 0 : (-start + dilation - 1) / dilation;           // first >= 0
+  const int64_t k1 = start >= size ? 0 : (size - start + dilation - 1) / dilation;  // < size
+  return {start, k0, std::min(k1, kernel)};
+}
+
+Taps row_taps(const Conv2dGeometry& g, int64_t oh) {
+  return taps_at(oh, g.stride_h, g.pad_top, g.kernel_h, g.dilation_h, g.height);
+}
+Taps col_taps(const Conv2dGeometry& g, int64_t ow) {
+  return taps_at(ow, g.stride_w, g.pad_left, g.kernel_w, g.dilation_w, g.width);
+}
+
+// PyTorch's pooling_output_shape_pad_lr: the number of windows along an axis of `size` with
+// `pad_l` and `pad_r` added (the padded axis holds one window: checked before).
+int64_t pool_out_size(int64_t size, int64_t kernel, int64_t pad_l, int64_t pad_r, int64_t stride,
+                      int64_t dilation, bool ceil_mode) {
+  const int64_t room = size + pad_l + pad_r - dilation * (kernel - 1) - 1;  // >= 0
+  int64_t out = (room + (ceil_mode ? stride - 1 : 0)) / stride + 1;
+  // The last window must start inside the image or the left padding.
+  if (ceil_mode && (out - 1) * stride >= size + pad_l) --out;
+  return out;
+}
+
+// Whether every window along an axis has a tap inside the image.
+bool every_window_reads_the_image(int64_t out, int64_t stride, int64_t pad, int64_t kernel,
+                                  int64_t dilation, int64_t size) {
+  for (int64_t o = 0; o < out; ++o) {
+    const Taps t = taps_at(o, stride, pad, kernel, dilation, size);
+    if (t.k0 >= t.k1) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -33,18 +65,34 @@ Window window_at(const Conv2dGeometry& g, int64_t oh, int64_t ow) {
 
 template <class T>
 Pool2d<T>::Pool2d(Pool2dOptions options) : opt_(options) {
-  for (int i = 0; i < 2; ++i)
+  for (int i = 0; i < 2; ++i) {
     if (opt_.stride[i] == 0) opt_.stride[i] = opt_.kernel[i];
+    if (opt_.padding_end[i] == -1) opt_.padding_end[i] = opt_.padding[i];
+  }
   REDES_CHECK(opt_.kernel[0] > 0 && opt_.kernel[1] > 0, ConfigError,
               "pool2d: kernel must be positive, got " + pair_str(opt_.kernel));
   REDES_CHECK(opt_.stride[0] > 0 && opt_.stride[1] > 0, ConfigError,
               "pool2d: stride must be positive, got " + pair_str(opt_.stride));
-  // PyTorch's limit: a window is never all padding, so every output reads the image.
-  REDES_CHECK(opt_.padding[0] >= 0 && opt_.padding[1] >= 0 &&
-                  2 * opt_.padding[0] <= opt_.kernel[0] && 2 * opt_.padding[1] <= opt_.kernel[1],
-              ConfigError,
-              "pool2d: padding must be between 0 and half the kernel " + pair_str(opt_.kernel) +
-                  ", got " + pair_str(opt_.padding));
+  REDES_CHECK(opt_.dilation[0] > 0 && opt_.dilation[1] > 0, ConfigError,
+              "pool2d: dilation must be positive, got " + pair_str(opt_.dilation));
+  for (int i = 0; i < 2; ++i) {
+    const int64_t begin = opt_.padding[i], end = opt_.padding_end[i];
+    if (begin == end) {
+      // PyTorch's limit (on the kernel, not its dilated extent): without dilation, a window is
+      // never all padding, so every output reads the image.
+      REDES_CHECK(begin >= 0 && 2 * begin <= opt_.kernel[i], ConfigError,
+                  "pool2d: padding must be between 0 and half the kernel " + pair_str(opt_.kernel) +
+                      ", got " + pair_str(opt_.padding));
+    } else {
+      // Asymmetric pads (ONNX): each side at most half the dilated kernel.
+      const int64_t span = opt_.dilation[i] * (opt_.kernel[i] - 1) + 1;
+      REDES_CHECK(begin >= 0 && end >= 0 && 2 * begin <= span && 2 * end <= span, ConfigError,
+                  std::string("pool2d: asymmetric padding must be between 0 and half the ") +
+                      "dilated kernel (" + std::to_string(span) + ") on each side, got " +
+                      (i == 0 ? "top " : "left ") + std::to_string(begin) +
+                      (i == 0 ? ", bottom " : ", right ") + std::to_string(end));
+    }
+  }
 }
 
 template <class T>
@@ -57,21 +105,39 @@ Shape Pool2d<T>::setup(std::span<const Shape> inputs) {
   g.kernel_w = opt_.kernel[1];
   g.stride_h = opt_.stride[0];
   g.stride_w = opt_.stride[1];
-  g.pad_top = g.pad_bottom = opt_.padding[0];
-  g.pad_left = g.pad_right = opt_.padding[1];
+  g.pad_top = opt_.padding[0];
+  g.pad_left = opt_.padding[1];
+  g.pad_bottom = opt_.padding_end[0];
+  g.pad_right = opt_.padding_end[1];
+  g.dilation_h = opt_.dilation[0];
+  g.dilation_w = opt_.dilation[1];
   REDES_CHECK(g.fits(), ShapeError,
               std::string(this->kind()) + ": the " + g.str() + " does not fit input " + x.str());
   REDES_CHECK(x[1] * x[2] <= std::numeric_limits<int32_t>::max(), ShapeError,
               std::string(this->kind()) + ": input plane " + x.str() + " too large");
+  const int64_t OH = pool_out_size(g.height, g.kernel_h, g.pad_top, g.pad_bottom, g.stride_h,
+                                   g.dilation_h, opt_.ceil_mode);
+  const int64_t OW = pool_out_size(g.width, g.kernel_w, g.pad_left, g.pad_right, g.stride_w,
+                                   g.dilation_w, opt_.ceil_mode);
+  // With dilation a window can step over the whole image (kernel 2, dilation 5, padding 1 on
+  // 4 rows reads rows -1 and 4); PyTorch returns -inf there, redes refuses the geometry.
+  REDES_CHECK(
+      every_window_reads_the_image(OH, g.stride_h, g.pad_top, g.kernel_h, g.dilation_h, g.height) &&
+          every_window_reads_the_image(OW, g.stride_w, g.pad_left, g.kernel_w, g.dilation_w,
+                                       g.width),
+      ShapeError,
+      std::string(this->kind()) + ": with the " + g.str() + " a window reads only padding");
   geom_ = g;
   channels_ = x[0];
-  return Shape{channels_, g.out_h(), g.out_w()};
+  out_h_ = OH;
+  out_w_ = OW;
+  return Shape{channels_, OH, OW};
 }
 
 template <class T>
 void Pool2d<T>::check_batch(const TensorView<const T>& x, const Shape& y, const char* what) const {
   const Shape in{channels_, geom_.height, geom_.width};
-  const Shape out{channels_, geom_.out_h(), geom_.out_w()};
+  const Shape out{channels_, out_h_, out_w_};
   REDES_CHECK(x.rank() == 4 && x.shape().sample() == in && y.rank() == 4 && y[0] == x.dim(0) &&
                   y.sample() == out,
               ShapeError,
@@ -151,17 +217,29 @@ void max_pool_2x2(const T* in, int64_t W, int64_t OH, int64_t OW, T* out, int32_
 }  // namespace
 
 template <class T>
+MaxPool2d<T>::MaxPool2d(Pool2dOptions options) : Pool2d<T>(options) {
+  REDES_CHECK(this->opt_.count_include_pad, ConfigError,
+              "max_pool2d: count_include_pad = false only applies to avg_pool2d");
+}
+
+template <class T>
 void MaxPool2d<T>::forward(const ForwardCtx<T>& ctx) {
   const auto& x = ctx.in();   // (N, C, H, W)
   const auto& y = ctx.out();  // (N, C, OH, OW)
   this->check_batch(x, y.shape(), "forward");
   const Conv2dGeometry& g = this->geom_;
   const int64_t planes = x.dim(0) * this->channels_, HW = g.height * g.width;
-  const int64_t OH = g.out_h(), OW = g.out_w(), OHW = OH * OW;
+  const int64_t OH = this->out_h_, OW = this->out_w_, OHW = OH * OW;
   if (static_cast<int64_t>(argmax_.size()) < planes * OHW) argmax_.resize(planes * OHW);
   int32_t* arg = argmax_.data();
+  // The fast path reads rows [0, 2 OH) and columns [0, 2 OW): only where every window lies
+  // inside the image (no top/left padding, no dilation, and no window of ceil_mode or of
+  // bottom/right padding past the last row or column).
   const bool two_by_two = g.kernel_h == 2 && g.kernel_w == 2 && g.stride_h == 2 &&
-                          g.stride_w == 2 && g.pad_top == 0 && g.pad_left == 0;
+                          g.stride_w == 2 && g.pad_top == 0 && g.pad_left == 0 &&
+                          g.dilation_h == 1 && g.dilation_w == 1 && 2 * OH <= g.height &&
+                          2 * OW <= g.width;
+  const int64_t dh = g.dilation_h, dw = g.dilation_w;
 #pragma omp parallel for schedule(static) if (planes * HW > kParallelMin)
   for (int64_t pl = 0; pl < planes; ++pl) {
     const T* in = x.data() + pl * HW;  // (H, W)
@@ -171,20 +249,25 @@ void MaxPool2d<T>::forward(const ForwardCtx<T>& ctx) {
       max_pool_2x2(in, g.width, OH, OW, out, am);
       continue;
     }
-    for (int64_t oh = 0; oh < OH; ++oh)
+    for (int64_t oh = 0; oh < OH; ++oh) {
+      const Taps r = row_taps(g, oh);
       for (int64_t ow = 0; ow < OW; ++ow) {
-        const Window win = window_at(g, oh, ow);
+        const Taps c = col_taps(g, ow);
         // Starting from -inf at the first inside position, as PyTorch: a window of -inf
         // still points at a real input.
         T best = -std::numeric_limits<T>::infinity();
-        int32_t at = static_cast<int32_t>(win.h0 * g.width + win.w0);
-        for (int64_t ih = win.h0; ih < win.h1; ++ih)
-          for (int64_t iw = win.w0; iw < win.w1; ++iw)
-            take_if_larger(in[ih * g.width + iw], static_cast<int32_t>(ih * g.width + iw), best,
-                           at);
+        int32_t at = static_cast<int32_t>((r.start + r.k0 * dh) * g.width + c.start + c.k0 * dw);
+        for (int64_t kh = r.k0; kh < r.k1; ++kh) {
+          const int64_t row = (r.start + kh * dh) * g.width;
+          for (int64_t kw = c.k0; kw < c.k1; ++kw) {
+            const int64_t i = row + c.start + kw * dw;
+            take_if_larger(in[i], static_cast<int32_t>(i), best, at);
+          }
+        }
         out[oh * OW + ow] = best;
         am[oh * OW + ow] = at;
       }
+    }
   }
 }
 
@@ -195,7 +278,7 @@ void MaxPool2d<T>::backward(const BackwardCtx<T>& ctx) {
   this->check_batch(ctx.in(), dy.shape(), "backward");
   const Conv2dGeometry& g = this->geom_;
   const int64_t planes = dy.dim(0) * this->channels_, HW = g.height * g.width;
-  const int64_t OHW = g.out_h() * g.out_w();
+  const int64_t OHW = this->out_h_ * this->out_w_;
   REDES_CHECK(static_cast<int64_t>(argmax_.size()) >= planes * OHW, ShapeError,
               "max_pool2d: backward of " + dy.shape().str() + " is larger than the last forward");
   const int32_t* arg = argmax_.data();
@@ -212,6 +295,32 @@ void MaxPool2d<T>::backward(const BackwardCtx<T>& ctx) {
 
 // AvgPool2d ----------------------------------------------------------------------------------
 
+namespace {
+
+// The image rows [h0, h1) of a window along one axis (dilation 1) and its share of the divisor:
+// with count_include_pad the window clipped to the padded axis [-pad_l, size + pad_r) (PyTorch
+// clips it there before it clips it to the image), else its image rows.
+struct AvgSpan {
+  int64_t h0, h1, count;
+};
+
+AvgSpan avg_span(int64_t o, int64_t stride, int64_t pad_l, int64_t pad_r, int64_t kernel,
+                 int64_t size, bool count_include_pad) {
+  const int64_t start = o * stride - pad_l;
+  const int64_t end = std::min(start + kernel, size + pad_r);
+  const int64_t h0 = std::max<int64_t>(start, 0), h1 = std::min(end, size);
+  return {h0, h1, count_include_pad ? end - start : h1 - h0};
+}
+
+}  // namespace
+
+template <class T>
+AvgPool2d<T>::AvgPool2d(Pool2dOptions options) : Pool2d<T>(options) {
+  REDES_CHECK(this->opt_.dilation[0] == 1 && this->opt_.dilation[1] == 1, ConfigError,
+              "avg_pool2d: dilation must be 1 (PyTorch's average pool has none), got " +
+                  pair_str(this->opt_.dilation));
+}
+
 template <class T>
 void AvgPool2d<T>::forward(const ForwardCtx<T>& ctx) {
   const auto& x = ctx.in();   // (N, C, H, W)
@@ -219,21 +328,24 @@ void AvgPool2d<T>::forward(const ForwardCtx<T>& ctx) {
   this->check_batch(x, y.shape(), "forward");
   const Conv2dGeometry& g = this->geom_;
   const int64_t planes = x.dim(0) * this->channels_, HW = g.height * g.width;
-  const int64_t OH = g.out_h(), OW = g.out_w(), OHW = OH * OW;
-  // count_include_pad: the divisor is the whole window, padding included.
-  const T scale = T(1) / static_cast<T>(g.kernel_h * g.kernel_w);
+  const int64_t OH = this->out_h_, OW = this->out_w_, OHW = OH * OW;
+  const bool with_pad = this->opt_.count_include_pad;
 #pragma omp parallel for schedule(static) if (planes * HW > kParallelMin)
   for (int64_t pl = 0; pl < planes; ++pl) {
     const T* in = x.data() + pl * HW;
     T* out = y.data() + pl * OHW;
-    for (int64_t oh = 0; oh < OH; ++oh)
+    for (int64_t oh = 0; oh < OH; ++oh) {
+      const AvgSpan r =
+          avg_span(oh, g.stride_h, g.pad_top, g.pad_bottom, g.kernel_h, g.height, with_pad);
       for (int64_t ow = 0; ow < OW; ++ow) {
-        const Window win = window_at(g, oh, ow);
+        const AvgSpan c =
+            avg_span(ow, g.stride_w, g.pad_left, g.pad_right, g.kernel_w, g.width, with_pad);
         T sum = T(0);
-        for (int64_t ih = win.h0; ih < win.h1; ++ih)
-          for (int64_t iw = win.w0; iw < win.w1; ++iw) sum += in[ih * g.width + iw];
-        out[oh * OW + ow] = sum * scale;
+        for (int64_t ih = r.h0; ih < r.h1; ++ih)
+          for (int64_t iw = c.h0; iw < c.h1; ++iw) sum += in[ih * g.width + iw];
+        out[oh * OW + ow] = sum / static_cast<T>(r.count * c.count);
       }
+    }
   }
 }
 
@@ -244,20 +356,24 @@ void AvgPool2d<T>::backward(const BackwardCtx<T>& ctx) {
   this->check_batch(ctx.in(), dy.shape(), "backward");
   const Conv2dGeometry& g = this->geom_;
   const int64_t planes = dy.dim(0) * this->channels_, HW = g.height * g.width;
-  const int64_t OH = g.out_h(), OW = g.out_w(), OHW = OH * OW;
-  const T scale = T(1) / static_cast<T>(g.kernel_h * g.kernel_w);
+  const int64_t OH = this->out_h_, OW = this->out_w_, OHW = OH * OW;
+  const bool with_pad = this->opt_.count_include_pad;
   T* dx = ctx.din().data();
 #pragma omp parallel for schedule(static) if (planes * HW > kParallelMin)
   for (int64_t pl = 0; pl < planes; ++pl) {
     const T* d = dy.data() + pl * OHW;
     T* dxp = dx + pl * HW;
-    for (int64_t oh = 0; oh < OH; ++oh)
+    for (int64_t oh = 0; oh < OH; ++oh) {
+      const AvgSpan r =
+          avg_span(oh, g.stride_h, g.pad_top, g.pad_bottom, g.kernel_h, g.height, with_pad);
       for (int64_t ow = 0; ow < OW; ++ow) {
-        const Window win = window_at(g, oh, ow);
-        const T share = d[oh * OW + ow] * scale;
-        for (int64_t ih = win.h0; ih < win.h1; ++ih)
-          for (int64_t iw = win.w0; iw < win.w1; ++iw) dxp[ih * g.width + iw] += share;
+        const AvgSpan c =
+            avg_span(ow, g.stride_w, g.pad_left, g.pad_right, g.kernel_w, g.width, with_pad);
+        const T share = d[oh * OW + ow] / static_cast<T>(r.count * c.count);
+        for (int64_t ih = r.h0; ih < r.h1; ++ih)
+          for (int64_t iw = c.h0; iw < c.h1; ++iw) dxp[ih * g.width + iw] += share;
       }
+    }
   }
 }
 

@@ -95,9 +95,120 @@ void Reshape<T>::backward(const BackwardCtx<T>& ctx) {
   add_through(ctx);
 }
 
+// Slice ----------------------------------------------------------------------------------------
+
+template <class T>
+Slice<T>::Slice(int64_t axis, int64_t start, int64_t end)
+    : axis_(axis), start_(start), stop_(end) {}
+
+template <class T>
+Shape Slice<T>::setup(std::span<const Shape> inputs) {
+  require_one_input("slice", inputs);
+  const Shape& x = inputs[0];
+  const int64_t r = x.rank();
+  REDES_CHECK(axis_ >= -r && axis_ < r, ShapeError,
+              "slice: axis " + std::to_string(axis_) + " is outside input " + x.str());
+  const int64_t a = axis_ < 0 ? axis_ + r : axis_;
+  const int64_t n = x[a];
+  const auto bound = [n](int64_t v) { return std::clamp(v < 0 ? v + n : v, int64_t{0}, n); };
+  begin_ = bound(start_);
+  end_ = bound(stop_);
+  REDES_CHECK(end_ > begin_, ShapeError,
+              "slice: [" + std::to_string(start_) + ", " + std::to_string(stop_) + ") of axis " +
+                  std::to_string(axis_) + " of input " + x.str() + " is empty");
+  outer_ = inner_ = 1;
+  for (int64_t k = 0; k < a; ++k) outer_ *= x[k];
+  for (int64_t k = a + 1; k < r; ++k) inner_ *= x[k];
+  size_ = n;
+  std::vector<int64_t> dims = x.dims();
+  dims[a] = end_ - begin_;
+  return Shape(std::move(dims));
+}
+
+template <class T>
+void Slice<T>::forward(const ForwardCtx<T>& ctx) {
+  const int64_t N = ctx.in().dim(0), rows = N * outer_, len = (end_ - begin_) * inner_;
+  const T* x = ctx.in().data();
+  T* y = ctx.out().data();
+  for (int64_t o = 0; o < rows; ++o)
+    std::copy(x + (o * size_ + begin_) * inner_, x + (o * size_ + begin_) * inner_ + len,
+              y + o * len);
+}
+
+template <class T>
+void Slice<T>::backward(const BackwardCtx<T>& ctx) {
+  if (!ctx.wants_din()) return;
+  const int64_t N = ctx.in().dim(0), rows = N * outer_, len = (end_ - begin_) * inner_;
+  const T* dy = ctx.dout().data();
+  T* dx = ctx.din().data();
+  for (int64_t o = 0; o < rows; ++o) {
+    T* d = dx + (o * size_ + begin_) * inner_;
+    for (int64_t k = 0; k < len; ++k) d[k] += dy[o * len + k];
+  }
+}
+
+// Permute --------------------------------------------------------------------------------------
+
+template <class T>
+Permute<T>::Permute(std::vector<int64_t> dims) : dims_(std::move(dims)) {
+  std::vector<int64_t> sorted = dims_;
+  std::sort(sorted.begin(), sorted.end());
+  bool ok = !sorted.empty();
+  for (size_t k = 0; k < sorted.size(); ++k) ok = ok && sorted[k] == int64_t(k);
+  REDES_CHECK(ok, ConfigError,
+              "permute: dims " + list_str(dims_) + " must be a permutation of 0.." +
+                  std::to_string(int64_t(dims_.size()) - 1));
+}
+
+template <class T>
+Shape Permute<T>::setup(std::span<const Shape> inputs) {
+  require_one_input("permute", inputs);
+  const Shape& x = inputs[0];
+  const auto r = int64_t(dims_.size());
+  REDES_CHECK(x.rank() == r, ShapeError,
+              "permute: dims " + list_str(dims_) + " do not fit input " + x.str());
+  std::vector<int64_t> out(static_cast<size_t>(r)), stride(static_cast<size_t>(r), 1);
+  for (int64_t k = r - 2; k >= 0; --k) stride[size_t(k)] = stride[size_t(k + 1)] * x[k + 1];
+  for (int64_t k = 0; k < r; ++k) out[size_t(k)] = x[dims_[size_t(k)]];
+  // Output entry o, at index (i_0, ..., i_r-1) of the output, reads input index i with
+  // i[dims[k]] = i_k.
+  source_.assign(static_cast<size_t>(x.numel()), 0);
+  std::vector<int64_t> idx(static_cast<size_t>(r), 0);
+  for (int64_t o = 0; o < x.numel(); ++o) {
+    int64_t at = 0;
+    for (int64_t k = 0; k < r; ++k) at += idx[size_t(k)] * stride[size_t(dims_[size_t(k)])];
+    source_[size_t(o)] = at;
+    for (int64_t k = r - 1; k >= 0 && ++idx[size_t(k)] == out[size_t(k)]; --k) idx[size_t(k)] = 0;
+  }
+  return Shape(std::move(out));
+}
+
+template <class T>
+void Permute<T>::forward(const ForwardCtx<T>& ctx) {
+  const int64_t N = ctx.in().dim(0), m = int64_t(source_.size());
+  const T* x = ctx.in().data();
+  T* y = ctx.out().data();
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t o = 0; o < m; ++o) y[n * m + o] = x[n * m + source_[size_t(o)]];
+}
+
+template <class T>
+void Permute<T>::backward(const BackwardCtx<T>& ctx) {
+  if (!ctx.wants_din()) return;
+  const int64_t N = ctx.in().dim(0), m = int64_t(source_.size());
+  const T* dy = ctx.dout().data();
+  T* dx = ctx.din().data();
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t o = 0; o < m; ++o) dx[n * m + source_[size_t(o)]] += dy[n * m + o];
+}
+
 template class Flatten<float>;
 template class Flatten<double>;
 template class Reshape<float>;
 template class Reshape<double>;
+template class Slice<float>;
+template class Slice<double>;
+template class Permute<float>;
+template class Permute<double>;
 
 }  // namespace redes

@@ -16,10 +16,14 @@
 #include "layers/batchnorm.hpp"
 #include "layers/conv2d.hpp"
 #include "layers/dropout.hpp"
+#include "layers/embedding.hpp"
 #include "layers/linear.hpp"
 #include "layers/lrn.hpp"
+#include "layers/mask.hpp"
 #include "layers/merge.hpp"
 #include "layers/pooling.hpp"
+#include "layers/recurrent.hpp"
+#include "layers/shape_ops.hpp"
 #include "redes/error.hpp"
 #include "redes/files.hpp"
 #include "redes/onnx.hpp"
@@ -60,6 +64,7 @@ class GraphWriter {
     return name;
   }
 
+  onnx::NodeProto* last() { return g_.mutable_node(g_.node_size() - 1); }
   // A node of op over inputs, named after the layer; returns its output's name.
   onnx::NodeProto& node(const std::string& op, const std::vector<std::string>& inputs,
                         const std::string& output) {
@@ -94,6 +99,13 @@ void attr(onnx::NodeProto& n, const std::string& name, const std::vector<int64_t
   for (int64_t x : v) a->add_ints(x);
 }
 
+void attr(onnx::NodeProto& n, const std::string& name, const std::string& v) {
+  auto* a = n.add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::STRING);
+  a->set_s(v);
+}
+
 void set_shape(onnx::ValueInfoProto& v, const std::string& name, const Shape& sample) {
   v.set_name(name);
   auto* t = v.mutable_type()->mutable_tensor_type();
@@ -121,8 +133,9 @@ class LayerWriter {
   std::string write(size_t i, const std::vector<std::string>& in) {
     const LayerSpec& spec = graph_.specs()[i];
     const Layer<float>& layer = graph_.layer(i);
-    const std::string out = spec.name;
     const std::string kind(layer.kind());
+    // Values are named after the layers; "output" is the graph's own.
+    const std::string out = spec.name == "output" ? "output/" + kind : spec.name;
     // The per-sample shape this layer reads (its first input).
     const int j = graph_.inputs_of(i).front();
     const Shape in_shape = j < 0 ? graph_.input_shape() : rows_[j].output;
@@ -169,15 +182,30 @@ class LayerWriter {
       return out;
     }
     if (const auto* p = dynamic_cast<const Pool2d<float>*>(&layer)) {
-      const Pool2dOptions& o = p->options();
+      const Pool2dOptions& o = p->options();  // resolved: stride and padding_end filled in
       const bool max = kind == "max_pool2d";
       auto& n = w_.node(max ? "MaxPool" : "AveragePool", {in[0]}, out);
-      const int64_t sh = o.stride[0] ? o.stride[0] : o.kernel[0];
-      const int64_t sw = o.stride[1] ? o.stride[1] : o.kernel[1];
       attr(n, "kernel_shape", std::vector<int64_t>{o.kernel[0], o.kernel[1]});
-      attr(n, "strides", std::vector<int64_t>{sh, sw});
-      attr(n, "pads", std::vector<int64_t>{o.padding[0], o.padding[1], o.padding[0], o.padding[1]});
-      if (!max) attr(n, "count_include_pad", int64_t{1});
+      attr(n, "strides", std::vector<int64_t>{o.stride[0], o.stride[1]});
+      attr(n, "pads",
+           std::vector<int64_t>{o.padding[0], o.padding[1], o.padding_end[0], o.padding_end[1]});
+      if (max && (o.dilation[0] != 1 || o.dilation[1] != 1))
+        attr(n, "dilations", std::vector<int64_t>{o.dilation[0], o.dilation[1]});
+      if (!max) attr(n, "count_include_pad", int64_t{o.count_include_pad ? 1 : 0});
+      if (o.ceil_mode) {
+        // ONNX rounds up without PyTorch's rule that drops a last window starting in the end
+        // padding: where that rule acts, the two differ.
+        const Conv2dGeometry& g = p->geometry();
+        if (p->out_h() !=
+                (g.height + g.pad_top + g.pad_bottom - g.span_h() + g.stride_h - 1) / g.stride_h +
+                    1 ||
+            p->out_w() !=
+                (g.width + g.pad_left + g.pad_right - g.span_w() + g.stride_w - 1) / g.stride_w + 1)
+          throw fail(
+              "ceil_mode drops a last window that starts in the padding (PyTorch's rule), "
+              "which ONNX's ceil_mode keeps");
+        attr(n, "ceil_mode", int64_t{1});
+      }
       return out;
     }
     if (kind == "global_avg_pool2d") {  // (N, C, H, W) -> (N, C, 1, 1) -> (N, C)
@@ -223,6 +251,51 @@ class LayerWriter {
       return out;
     }
     if (const auto* l = dynamic_cast<const GELU<float>*>(&layer)) return gelu(in[0], out, *l);
+    if (const auto* l = dynamic_cast<const ELU<float>*>(&layer)) {
+      attr(w_.node("Elu", {in[0]}, out), "alpha", l->alpha());
+      return out;
+    }
+    if (kind == "selu" || kind == "softsign") {
+      w_.node(kind == "selu" ? "Selu" : "Softsign", {in[0]}, out);
+      return out;
+    }
+    if (const auto* l = dynamic_cast<const Softplus<float>*>(&layer)) {
+      // PyTorch's: log(1 + exp(beta x)) / beta, and x itself where beta x > threshold. The two
+      // differ there by log(1 + exp(-beta x)) / beta: below float precision for a threshold of
+      // 17 or more (PyTorch's default is 20), where Softplus alone is exact; else a Where.
+      const bool plain = l->threshold() >= 17.0;
+      const auto k = [&](const std::string& what, float v) {
+        return w_.scalar(out + "." + what, v);
+      };
+      if (plain && l->beta() == 1.0) {
+        w_.node("Softplus", {in[0]}, out);
+        return out;
+      }
+      w_.node("Mul", {in[0], k("beta", float(l->beta()))}, out + "/bx");
+      w_.node("Softplus", {out + "/bx"}, out + "/softplus");
+      w_.node("Div", {out + "/softplus", out + ".beta"}, plain ? out : out + "/smooth");
+      if (plain) return out;
+      w_.node("Greater", {out + "/bx", k("threshold", float(l->threshold()))}, out + "/linear");
+      w_.node("Where", {out + "/linear", in[0], out + "/smooth"}, out);
+      return out;
+    }
+    if (const auto* l = dynamic_cast<const HardSigmoid<float>*>(&layer)) {
+      auto& n = w_.node("HardSigmoid", {in[0]}, out);
+      attr(n, "alpha", l->alpha());
+      attr(n, "beta", l->beta());
+      return out;
+    }
+    if (const auto* l = dynamic_cast<const Hardtanh<float>*>(&layer)) {
+      w_.node("Clip",
+              {in[0], w_.scalar(out + ".min", float(l->min())),
+               w_.scalar(out + ".max", float(l->max()))},
+              out);
+      return out;
+    }
+    if (kind == "log_softmax") {
+      attr(w_.node("LogSoftmax", {in[0]}, out), "axis", int64_t{in_shape.rank()});
+      return out;
+    }
     if (kind == "softmax") {  // over the last axis (the batch counts in ONNX's axes)
       attr(w_.node("Softmax", {in[0]}, out), "axis", int64_t{in_shape.rank()});
       return out;
@@ -259,14 +332,148 @@ class LayerWriter {
       attr(w_.node("Concat", in, out), "axis", c->axis() + 1);
       return out;
     }
+    if (const auto* r = dynamic_cast<const Recurrent<float>*>(&layer)) {
+      return recurrent(spec, *r, in, out, in_shape[1]);
+    }
+    if (const auto* e = dynamic_cast<const Embedding<float>*>(&layer)) {
+      // The ids (float, as redes takes them) rounded and cast, then rows of the table.
+      w_.node("Round", {in[0]}, out + "/round");
+      attr(w_.node("Cast", {out + "/round"}, out + "/ids"), "to",
+           int64_t{onnx::TensorProto::INT64});
+      w_.node("Gather",
+              {w_.floats(out + ".weight", {e->vocab(), e->dim()}, param(spec, "weight").value),
+               out + "/ids"},
+              out);
+      return out;
+    }
+    if (const auto* m = dynamic_cast<const Mask<float>*>(&layer)) {  // 1 where id != pad
+      w_.node("Round", {in[0]}, out + "/round");
+      w_.node("Equal", {out + "/round", w_.scalar(out + ".pad", float(m->pad()))}, out + "/is_pad");
+      w_.node("Not", {out + "/is_pad"}, out + "/real");
+      attr(w_.node("Cast", {out + "/real"}, out), "to", int64_t{onnx::TensorProto::FLOAT});
+      return out;
+    }
+    if (const auto* sl = dynamic_cast<const Slice<float>*>(&layer)) {
+      const int64_t axis = sl->axis() < 0 ? sl->axis() + in_shape.rank() : sl->axis();
+      w_.node("Slice",
+              {in[0], w_.int64s(out + ".starts", {sl->begin()}),
+               w_.int64s(out + ".ends", {sl->end()}), w_.int64s(out + ".axes", {axis + 1})},
+              out);
+      return out;
+    }
+    if (const auto* p = dynamic_cast<const Permute<float>*>(&layer)) {
+      std::vector<int64_t> perm{0};
+      for (int64_t d : p->dims()) perm.push_back(d + 1);
+      attr(w_.node("Transpose", {in[0]}, out), "perm", perm);
+      return out;
+    }
     throw fail(
         "not written to ONNX yet (export writes linear, conv2d, pooling, batchnorm, "
-        "local_response_norm, the activations, dropout, flatten, reshape, add and concat)");
+        "local_response_norm, the activations, dropout, flatten, reshape, slice, permute, add, "
+        "concat, lstm, gru, embedding and mask)");
   }
 
  private:
   const Param<float>& param(const LayerSpec& spec, const std::string& name) const {
     return *params_.at(spec.name + "." + name);
+  }
+
+  // One ONNX LSTM or GRU node per stacked layer, time-major as ONNX has them (layout 0, which
+  // every runtime reads): x (N, T, F) -> (T, N, F); Y (T, D, N, H) -> (T, N, D*H) between
+  // layers; the top layer's Y as (N, T, D*H), or its Y_h (D, N, H) as (N, D*H). redes' gates
+  // (LSTM i, f, g, o; GRU r, z, n) are reordered to ONNX's (LSTM i, o, f, c; GRU z, r, h), and
+  // the GRU is PyTorch's (linear_before_reset = 1). Initial states (N, L*D, H) become ONNX's
+  // (L*D, N, H), sliced per layer.
+  std::string recurrent(const LayerSpec& spec, const Recurrent<float>& r,
+                        const std::vector<std::string>& in, const std::string& out,
+                        int64_t features) {
+    const RecurrentOptions& o = r.options();
+    const bool lstm = r.kind() == "lstm";
+    const int64_t D = r.directions(), H = o.units, G = lstm ? 4 : 3;
+    const std::vector<int64_t> order = lstm ? std::vector<int64_t>{0, 3, 1, 2}  // ONNX block k
+                                            : std::vector<int64_t>{1, 0, 2};    // = redes block
+    const auto gates = [&](const Param<float>& p, int64_t cols, std::vector<float>& dst) {
+      for (int64_t k = 0; k < G; ++k)
+        dst.insert(dst.end(), p.value + order[size_t(k)] * H * cols,
+                   p.value + (order[size_t(k)] + 1) * H * cols);
+    };
+    std::string x = out + "/x";
+    attr(w_.node("Transpose", {in[0]}, x), "perm", std::vector<int64_t>{1, 0, 2});
+    // A mask (N, T) becomes sequence_lens (N): its steps of at least 0.5, counted.
+    std::string lengths;
+    const size_t last_state = o.masked ? in.size() - 1 : in.size();
+    if (o.masked) {
+      const std::string m = in.back(), half = w_.scalar(out + ".half", 0.5f);
+      if (opset_ >= 12) {
+        w_.node("GreaterOrEqual", {m, half}, out + "/real");
+      } else {
+        w_.node("Less", {m, half}, out + "/padding");
+        w_.node("Not", {out + "/padding"}, out + "/real");
+      }
+      attr(w_.node("Cast", {out + "/real"}, out + "/steps"), "to",
+           int64_t{onnx::TensorProto::INT32});
+      lengths = out + "/lengths";
+      if (opset_ >= 13) {
+        w_.node("ReduceSum", {out + "/steps", w_.int64s(out + ".axes", {1})}, lengths);
+      } else {
+        attr(w_.node("ReduceSum", {out + "/steps"}, lengths), "axes", std::vector<int64_t>{1});
+      }
+      attr(*(w_.last()), "keepdims", int64_t{0});
+    }
+    std::vector<std::string> states;  // (L*D, N, H) each
+    for (size_t k = 1; k < last_state; ++k) {
+      const std::string st = out + "/state" + std::to_string(k);
+      attr(w_.node("Transpose", {in[k]}, st), "perm", std::vector<int64_t>{1, 0, 2});
+      states.push_back(st);
+    }
+    std::string result;
+    for (int64_t l = 0; l < o.layers; ++l) {
+      const std::string node = out + "/l" + std::to_string(l);
+      const int64_t f = l == 0 ? features : D * H;
+      std::vector<float> W, R, B;
+      for (int64_t d = 0; d < D; ++d) {
+        const std::string suffix = "_l" + std::to_string(l) + (d ? "_reverse" : "");
+        gates(param(spec, "weight_ih" + suffix), f, W);
+        gates(param(spec, "weight_hh" + suffix), H, R);
+      }
+      for (int64_t d = 0; d < D; ++d) {
+        const std::string suffix = "_l" + std::to_string(l) + (d ? "_reverse" : "");
+        gates(param(spec, "bias_ih" + suffix), 1, B);
+        gates(param(spec, "bias_hh" + suffix), 1, B);
+      }
+      std::vector<std::string> ins{x, w_.floats(node + ".W", {D, G * H, f}, W),
+                                   w_.floats(node + ".R", {D, G * H, H}, R),
+                                   w_.floats(node + ".B", {D, 2 * G * H}, B), lengths};
+      for (size_t k = 0; k < states.size(); ++k) {
+        const std::string part = node + "/initial" + std::to_string(k);
+        w_.node("Slice",
+                {states[k], w_.int64s(part + ".starts", {l * D}),
+                 w_.int64s(part + ".ends", {(l + 1) * D}), w_.int64s(part + ".axes", {0})},
+                part);
+        ins.push_back(part);
+      }
+      const bool top = l + 1 == o.layers;
+      onnx::NodeProto& n = w_.node(lstm ? "LSTM" : "GRU", ins, node + "/Y");
+      n.add_output(node + "/Y_h");
+      attr(n, "hidden_size", H);
+      if (D == 2) attr(n, "direction", std::string("bidirectional"));
+      if (!lstm) attr(n, "linear_before_reset", int64_t{1});
+      if (top && !o.return_sequences) {  // Y_h (D, N, H) -> (N, D*H)
+        attr(w_.node("Transpose", {node + "/Y_h"}, node + "/h"), "perm",
+             std::vector<int64_t>{1, 0, 2});
+        w_.node("Reshape", {node + "/h", w_.int64s(node + ".shape", {0, -1})}, out);
+        result = out;
+        break;
+      }
+      // Y (T, D, N, H) -> (T, N, D, H) or, at the top, (N, T, D, H); then D*H merged.
+      const std::string t = node + "/t";
+      attr(w_.node("Transpose", {node + "/Y"}, t), "perm",
+           top ? std::vector<int64_t>{2, 0, 1, 3} : std::vector<int64_t>{0, 2, 1, 3});
+      x = top ? out : node + "/seq";
+      w_.node("Reshape", {t, w_.int64s(node + ".shape", {0, 0, -1})}, x);
+      result = x;
+    }
+    return result;
   }
 
   // 0.5 x (1 + erf(x / sqrt 2)), or the tanh form: ONNX has Gelu only from opset 20.
@@ -327,9 +534,9 @@ OnnxSummary export_onnx(const Model& model, const std::string& path, int opset) 
       std::vector<float> scale, shift;
       model.image_normalisation(scale, shift);
       const int64_t ch = input[0];
-      w.node("Mul", {x, w.floats("normalise.scale", {ch, 1, 1}, scale)}, "normalise/scaled");
-      x = w.node("Add", {"normalise/scaled", w.floats("normalise.shift", {ch, 1, 1}, shift)},
-                 "normalise")
+      w.node("Mul", {x, w.floats("input.scale", {ch, 1, 1}, scale)}, "input/scaled");
+      x = w.node("Add", {"input/scaled", w.floats("input.shift", {ch, 1, 1}, shift)},
+                 "input/normalised")
               .output(0);
       summary.input = "input 'input' " + batched(input) + ": pixels in [0, 1]";
       break;
@@ -342,9 +549,8 @@ OnnxSummary export_onnx(const Model& model, const std::string& path, int opset) 
       for (const auto& name : model.prep.input_names()) names += (names.empty() ? "" : ", ") + name;
       if (!model.prep.columns.empty()) {
         const int64_t f = input[0];
-        w.node("Mul", {x, w.floats("standardise.scale", {f}, a)}, "standardise/scaled");
-        x = w.node("Add", {"standardise/scaled", w.floats("standardise.shift", {f}, b)},
-                   "standardise")
+        w.node("Mul", {x, w.floats("input.scale", {f}, a)}, "input/scaled");
+        x = w.node("Add", {"input/scaled", w.floats("input.shift", {f}, b)}, "input/standardised")
                 .output(0);
         summary.input = "input 'input' " + batched(input) +
                         ": the feature values, categorical ones one-hot (" + names + ")";

@@ -39,12 +39,22 @@ constexpr int64_t kMaxValues = int64_t{1} << 31;
 constexpr uint64_t kMaxFileBytes = uint64_t{2} << 30;
 
 // A constant tensor: floats, or integers of any width (and booleans) as int64.
+// A ConstantOfShape whose shape holds the batch (the zero initial states PyTorch's exporter
+// writes for recurrent nodes) is a fill: no values, only `fill`, and dims with kBatch.
 struct Const {
   bool is_float = true;
   std::vector<int64_t> dims;
   std::vector<float> f;
   std::vector<int64_t> i;
+  bool is_fill = false;
+  float fill = 0;
   int64_t numel() const { return is_float ? int64_t(f.size()) : int64_t(i.size()); }
+  // Whether every value is 0 (a fill of 0, or values that are all 0).
+  bool all_zero() const {
+    if (is_fill) return fill == 0.0f;
+    return std::all_of(f.begin(), f.end(), [](float v) { return v == 0.0f; }) &&
+           std::all_of(i.begin(), i.end(), [](int64_t v) { return v == 0; });
+  }
 };
 
 // A value of the graph: a constant, or the output of layer `layer` (-1: the model input).
@@ -52,8 +62,36 @@ struct Value {
   bool is_const = false;
   Const c;
   int layer = -1;
-  Shape shape;          // per sample
+  // Per sample. It may differ from the layer's output shape in the dimensions only (a view: a
+  // Reshape, Flatten or Squeeze costs nothing until a layer needs the shape, see emit()).
+  Shape shape;
+  // Where the batch is among ONNX's dimensions: the shape with N inserted at batch_axis. Not 0
+  // around recurrent nodes, whose sequences are (T, N, F).
+  int64_t batch_axis = 0;
   bool affine = false;  // the model input after the scale and shift in front (Importer::affine_)
+  // A step of the patterns that stand for one redes layer or input:
+  //   ids:     the model input's token ids, rounded or cast (Round, Cast), before an embedding;
+  //   is_pad, not_pad: whether each id is `pad` (Equal), or is not (Not), before a Cast to float
+  //            that is the mask layer;
+  //   pad_steps, real_steps: a mask's steps below 0.5 (Less), or not (GreaterOrEqual, Not; Cast);
+  //   lengths: the real steps of each sample (ReduceSum), a recurrent node's sequence_lens, which
+  //            is redes' mask input;
+  //   gelu_*:  GELU as ONNX writes it below opset 20, x (1 + erf(x / sqrt 2)) / 2: the steps Div,
+  //            Erf, Add 1, Mul by x (the value itself), Mul by 0.5.
+  enum class Ids {
+    none,
+    ids,
+    is_pad,
+    not_pad,
+    pad_steps,
+    real_steps,
+    lengths,
+    gelu_arg,
+    gelu_erf,
+    gelu_onep,
+    gelu_half
+  } ids = Ids::none;
+  int64_t pad = 0;
 };
 
 std::string dims_str(const std::vector<int64_t>& d) {
@@ -215,6 +253,11 @@ class NodeAttrs {
     if (!a) return {};
     return {a->floats().begin(), a->floats().end()};
   }
+  std::vector<std::string> strings(const std::string& name) {
+    const auto* a = take(name, onnx::AttributeProto::STRINGS);
+    if (!a) return {};
+    return {a->strings().begin(), a->strings().end()};
+  }
   const onnx::TensorProto* tensor(const std::string& name) {
     const auto* a = take(name, onnx::AttributeProto::TENSOR);
     return a ? &a->t() : nullptr;
@@ -328,11 +371,14 @@ class Importer {
     bool known = type.tensor_type().has_shape();
     if (known) {
       const auto& shape = type.tensor_type().shape();
-      if (shape.dim_size() == 0)
-        throw OnnxUnsupported(path_ + ": input '" + one_line(input->name()) +
-                              "' is a scalar (redes needs a batch dimension first)");
-      if (shape.dim(0).has_dim_value()) batch_ = shape.dim(0).dim_value();
-      for (int k = 1; k < shape.dim_size(); ++k) {
+      const int64_t b = options_.input_batch_axis;
+      if (b < 0 || b >= shape.dim_size())
+        throw OnnxUnsupported(path_ + ": input '" + one_line(input->name()) + "' has " +
+                              std::to_string(shape.dim_size()) + " dimensions, no batch axis " +
+                              std::to_string(b));
+      if (shape.dim(int(b)).has_dim_value()) batch_ = shape.dim(int(b)).dim_value();
+      for (int k = 0; k < shape.dim_size(); ++k) {
+        if (k == b) continue;
         if (!shape.dim(k).has_dim_value() || shape.dim(k).dim_value() <= 0) known = false;
         dims.push_back(shape.dim(k).dim_value());
       }
@@ -355,6 +401,8 @@ class Importer {
     input_ = Shape(dims);
     Value v;
     v.shape = input_;
+    v.batch_axis = options_.input_batch_axis;
+    if (v.batch_axis > input_.rank()) bad_file("the input's batch axis is past its dimensions");
     values_[input->name()] = v;
   }
 
@@ -371,21 +419,37 @@ class Importer {
     if (!present(n, k)) bad_file("input " + std::to_string(k) + " is missing");
     return value(n.input(k));
   }
-  const Value& runtime(const onnx::NodeProto& n, int k) const {
+  // A value computed from the model's input, with the batch first (runtime_any: anywhere).
+  const Value& runtime_any(const onnx::NodeProto& n, int k) const {
     const Value& v = in(n, k);
     if (v.is_const)
       unsupported("input '" + n.input(k) +
-                  "' is a constant (redes computes this "
-                  "operator on the model's data only)");
+                  "' is a constant (redes computes this operator on the model's data only)");
+    if (v.ids != Value::Ids::none && v.ids != Value::Ids::ids)
+      unsupported("input '" + n.input(k) +
+                  "' is a step of a padding mask, which redes reads only in the whole pattern");
     return v;
   }
-  const Const& constant(const onnx::NodeProto& n, int k) const {
+  const Value& runtime(const onnx::NodeProto& n, int k) const {
+    const Value& v = runtime_any(n, k);
+    if (v.batch_axis != 0)
+      unsupported("input '" + n.input(k) + "' has the batch on axis " +
+                  std::to_string(v.batch_axis) + ", and redes computes this with the batch first");
+    return v;
+  }
+  // A constant input (constant_any: a fill too).
+  const Const& constant_any(const onnx::NodeProto& n, int k) const {
     const Value& v = in(n, k);
     if (!v.is_const)
       unsupported("input '" + n.input(k) +
-                  "' is computed from the model's input; redes needs "
-                  "it constant (an initializer)");
+                  "' is computed from the model's input; redes needs it constant (an "
+                  "initializer)");
     return v.c;
+  }
+  const Const& constant(const onnx::NodeProto& n, int k) const {
+    const Const& c = constant_any(n, k);
+    if (c.is_fill) unsupported("input '" + n.input(k) + "' is a constant of the batch's size");
+    return c;
   }
   const Const& floats(const onnx::NodeProto& n, int k) const {
     const Const& c = constant(n, k);
@@ -415,51 +479,97 @@ class Importer {
   }
 
   // Layers ---------------------------------------------------------------------------------
-  // Adds a layer reading the runtime values ins; its output is the node's first output.
-  // weights: the parameters as "weight", "bias", ... with their values.
+  // Adds a layer reading the runtime values ins; its output becomes the value `out` (default: the
+  // node's first output), with the batch at batch_axis. weights: the parameters as "weight",
+  // "bias", ... with their values. An input that is a view of another shape is reshaped first.
   int emit(const onnx::NodeProto& n, const std::string& kind, nlohmann::json attrs,
            const std::vector<const Value*>& ins,
-           std::map<std::string, std::vector<float>> weights = {}) {
+           std::map<std::string, std::vector<float>> weights = {}, std::string out = "",
+           int64_t batch_axis = 0) {
+    std::vector<Value> inputs;
+    for (const Value* v : ins) inputs.push_back(materialised(n, *v));
     LayerSpec s;
     s.kind = kind;
-    std::string base = layer_name(n.name().empty() ? n.output(0) : n.name());
-    s.name = base;
-    for (int k = 2; s.name == "input" || names_.count(s.name); ++k)
-      s.name = base + "_" + std::to_string(k);
-    names_.insert(s.name);
+    s.name = fresh_name(n.name().empty() ? n.output(0) : n.name());
     std::vector<Shape> shapes;
-    for (const Value* v : ins) {
-      s.inputs.push_back(v->layer < 0 ? "input" : specs_[v->layer].name);
-      shapes.push_back(v->shape);
-      if (v->layer < 0 && !affine_.scale.empty() && !v->affine)
+    for (const Value& v : inputs) {
+      s.inputs.push_back(v.layer < 0 ? "input" : specs_[size_t(v.layer)].name);
+      shapes.push_back(v.shape);
+      if (v.layer < 0 && !affine_.scale.empty() && !v.affine)
         unsupported("it reads the model input without the scale in front of the others");
-      if (v->affine) affine_.readers.push_back(int(specs_.size()));
+      if (v.affine) affine_.readers.push_back(int(specs_.size()));
     }
     s.attrs = attrs.is_null() ? nlohmann::json::object() : std::move(attrs);
-    Value out;
+    Value result;
     try {
       auto layer = make_layer<float>(s);
-      out.shape = layer->setup(shapes);
+      result.shape = layer->setup(shapes);
     } catch (const Error& e) {
       bad_file(std::string("does not fit its input: ") + e.what());
     }
     for (auto& [param, values] : weights) weights_[s.name + "." + param] = std::move(values);
     specs_.push_back(std::move(s));
-    shapes_.push_back(out.shape);
+    shapes_.push_back(result.shape);
+    result.layer = int(specs_.size()) - 1;
+    result.batch_axis = batch_axis;
+    set(out.empty() ? n.output(0) : out, result);
+    return result.layer;
+  }
+  std::string fresh_name(const std::string& onnx_name) {
+    const std::string base = layer_name(onnx_name);
+    std::string name = base;
+    for (int k = 2; name == "input" || names_.count(name); ++k)
+      name = base + "_" + std::to_string(k);
+    names_.insert(name);
+    return name;
+  }
+  // The value as a layer's output of its own shape: a view gets a reshape layer.
+  Value materialised(const onnx::NodeProto& n, const Value& v) {
+    const Shape& real = v.layer < 0 ? input_ : shapes_[size_t(v.layer)];
+    if (v.shape == real) return v;
+    LayerSpec s;
+    s.kind = "reshape";
+    s.name = fresh_name((n.name().empty() ? n.output(0) : n.name()) + "_reshape");
+    s.inputs = {v.layer < 0 ? "input" : specs_[size_t(v.layer)].name};
+    s.attrs = {{"shape", v.shape.dims()}};
+    if (v.affine) affine_.readers.push_back(int(specs_.size()));
+    specs_.push_back(std::move(s));
+    shapes_.push_back(v.shape);
+    Value out = v;
     out.layer = int(specs_.size()) - 1;
-    set(n.output(0), out);
-    return out.layer;
+    out.affine = false;
+    return out;
   }
   // A layer output is used once, by this node: its layer may take the node's work in.
   bool used_once(const std::string& name) const {
     auto it = uses_.find(name);
     return it != uses_.end() && it->second == 1;
   }
-  void reshape(const onnx::NodeProto& n, const Value& x, std::vector<int64_t> sample) {
-    if (Shape(sample) == x.shape) return alias(n, x);
+  bool used(const onnx::NodeProto& n, int k) const {
+    return k < n.output_size() && !n.output(k).empty() && uses_.count(n.output(k)) > 0;
+  }
+  // x seen as another per-sample shape of as many values: a view, no layer.
+  void reshape(const onnx::NodeProto& n, const Value& x, std::vector<int64_t> sample,
+               int64_t batch_axis = 0) {
     if (Shape(sample).numel() != x.shape.numel())
       bad_file("cannot reshape " + x.shape.str() + " to " + dims_str(sample) + " per sample");
-    emit(n, "reshape", {{"shape", sample}}, {&x});
+    Value out = x;
+    out.shape = Shape(std::move(sample));
+    out.batch_axis = batch_axis;
+    set(n.output(0), out);
+  }
+  // ONNX's dimensions of a runtime value, with kBatch where the batch is.
+  static std::vector<int64_t> full_dims(const Value& v) {
+    std::vector<int64_t> d = v.shape.dims();
+    d.insert(d.begin() + v.batch_axis, kBatch);
+    return d;
+  }
+  // The value x seen with ONNX dimensions d (one of them kBatch).
+  void set_full(const onnx::NodeProto& n, const Value& x, std::vector<int64_t> d) {
+    const auto at = std::find(d.begin(), d.end(), kBatch);
+    const int64_t axis = at - d.begin();
+    d.erase(at);
+    reshape(n, x, std::move(d), axis);
   }
 
   // Nodes ----------------------------------------------------------------------------------
@@ -467,11 +577,14 @@ class Importer {
     if (!n.domain().empty() && n.domain() != "ai.onnx")
       unsupported("the operator domain '" + n.domain() + "' is not ONNX's own");
     if (n.output_size() == 0) bad_file("the node has no output");
-    if (n.output(0).empty()) unsupported("output 0 is left out (redes computes output 0)");
     NodeAttrs a(n, bad_here(), unsupported_here());
     const std::string& op = n.op_type();
+    if (n.output(0).empty() && op != "LSTM" && op != "GRU")
+      unsupported("output 0 is left out (redes computes output 0)");
     // Constants and the shape arithmetic around Reshape.
     if (op == "Constant") return constant_node(n, a);
+    if (op == "ConstantOfShape") return constant_of_shape(n, a);
+    if (op == "LSTM" || op == "GRU") return recurrent(n, a);
     if (op == "Shape" || op == "Gather" || op == "Unsqueeze" || op == "Squeeze" || op == "Concat" ||
         op == "Cast" || op == "Identity" || op == "Slice" || op == "Transpose") {
       bool all_const = n.input_size() > 0;
@@ -483,6 +596,11 @@ class Importer {
     if (op == "MatMul") return matmul(n, a);
     if (op == "Add") return add(n, a);
     if (op == "Mul") return mul(n, a);
+    if (op == "Div" || op == "Erf") {
+      a.finish();
+      if (gelu_step(n, in(n, 0), op == "Div" ? in(n, 1) : in(n, 0))) return;
+      unsupported("a " + op + " other than a step of GELU");
+    }
     if (op == "Conv") return conv(n, a);
     if (op == "MaxPool" || op == "AveragePool") return pool(n, a);
     if (op == "GlobalAveragePool" || op == "GlobalMaxPool") {
@@ -506,19 +624,44 @@ class Importer {
       emit(n, "leaky_relu", {{"negative_slope", alpha}}, {&runtime(n, 0)});
       return;
     }
-    if (op == "Softmax") return softmax(n, a);
+    if (op == "Softmax") return softmax(n, a, "softmax");
+    if (op == "LogSoftmax") return softmax(n, a, "log_softmax");
+    if (op == "Elu") {
+      const double alpha = a.f("alpha", 1.0f);
+      a.finish();
+      emit(n, "elu", {{"alpha", alpha}}, {&runtime(n, 0)});
+      return;
+    }
+    if (op == "Selu") {  // with its own constants only
+      const double alpha = a.f("alpha", 1.67326319217681884765625f);
+      const double gamma = a.f("gamma", 1.05070102214813232421875f);
+      a.finish();
+      if (std::abs(alpha - 1.6732632423543772) > 1e-6 ||
+          std::abs(gamma - 1.0507009873554805) > 1e-6)
+        unsupported("alpha and gamma other than SELU's own (redes' selu has no attributes)");
+      emit(n, "selu", {}, {&runtime(n, 0)});
+      return;
+    }
+    if (op == "Softplus" || op == "Softsign") {
+      a.finish();
+      emit(n, op == "Softplus" ? "softplus" : "softsign", {}, {&runtime(n, 0)});
+      return;
+    }
+    if (op == "HardSigmoid") {
+      const double alpha = a.f("alpha", 0.2f), beta = a.f("beta", 0.5f);
+      a.finish();
+      emit(n, "hard_sigmoid", {{"alpha", alpha}, {"beta", beta}}, {&runtime(n, 0)});
+      return;
+    }
+    if (op == "Clip") return clip(n, a);
     if (op == "Dropout") return dropout(n, a);
     if (op == "Identity") {
       a.finish();
-      return alias(n, runtime(n, 0));
+      return alias(n, runtime_any(n, 0));
     }
-    if (op == "Cast") {  // a float input cast to float
-      const int64_t to = a.i("to", 0);
-      a.finish();
-      if (to != TensorProto::FLOAT)
-        unsupported("a cast of the model's data to type " + std::to_string(to));
-      return alias(n, runtime(n, 0));
-    }
+    if (op == "Cast" || op == "Round" || op == "Equal" || op == "Not" || op == "Less" ||
+        op == "GreaterOrEqual" || op == "ReduceSum")
+      return ids_step(n, a);
     if (op == "Flatten") {
       const Value& x = runtime(n, 0);
       const int64_t axis = a.i("axis", 1);
@@ -529,6 +672,8 @@ class Importer {
     }
     if (op == "Reshape") return reshape_node(n, a);
     if (op == "Squeeze" || op == "Unsqueeze") return squeeze(n, a);
+    if (op == "Transpose") return transpose(n, a);
+    if (op == "Slice") return slice(n, a);
     if (op == "Concat") {
       const int64_t axis = a.i("axis", 0);
       a.finish();
@@ -670,6 +815,25 @@ class Importer {
         for (int64_t k = r - 1; k >= 0 && ++idx[size_t(k)] == c.dims[size_t(k)]; --k)
           idx[size_t(k)] = 0;
       }
+    } else if (op == "Slice" && constant_any(n, 0).is_fill) {  // part of a fill: a fill
+      a.finish();
+      c = constant_any(n, 0);
+      const std::vector<int64_t> starts = ints_of(n, 1), ends = ints_of(n, 2);
+      std::vector<int64_t> axes(starts.size());
+      for (size_t k = 0; k < axes.size(); ++k) axes[k] = int64_t(k);
+      if (present(n, 3)) axes = ints_of(n, 3);
+      if (present(n, 4)) unsupported("a slice with steps of a constant of the batch's size");
+      if (axes.size() != starts.size() || ends.size() != starts.size())
+        bad_file("starts, ends and axes differ in length");
+      const auto r = int64_t(c.dims.size());
+      for (size_t k = 0; k < axes.size(); ++k) {
+        const int64_t ax = axes[k] < 0 ? axes[k] + r : axes[k];
+        if (ax < 0 || ax >= r) bad_file("axis " + std::to_string(axes[k]) + " out of range");
+        const int64_t m = c.dims[size_t(ax)];
+        if (m == kBatch) unsupported("a slice of the batch");
+        const auto clamp = [&](int64_t v) { return std::clamp(v < 0 ? v + m : v, int64_t{0}, m); };
+        c.dims[size_t(ax)] = std::max<int64_t>(0, clamp(ends[k]) - clamp(starts[k]));
+      }
     } else if (op == "Slice") {
       a.finish();
       const Const& data = constant(n, 0);
@@ -723,46 +887,320 @@ class Importer {
     std::vector<int64_t> axes = a.ints("axes", {});
     a.finish();
     if (present(n, 1)) axes = ints_of(n, 1);
-    const Value& x = runtime(n, 0);
+    const Value& x = runtime_any(n, 0);
     const bool un = n.op_type() == "Unsqueeze";
     if (!un && axes.empty()) unsupported("a Squeeze without axes (it may drop a batch of one)");
-    std::vector<int64_t> full{-1};
-    for (int64_t d : x.shape.dims()) full.push_back(d);
-    const auto r = int64_t(full.size() + (un ? axes.size() : 0));
+    std::vector<int64_t> d = full_dims(x);
+    const auto r = int64_t(d.size() + (un ? axes.size() : 0));
     for (int64_t ax : axes)
-      if (ax == 0 || ax == -r) unsupported("it changes the batch axis 0");
-    full = squeezed(full, axes, un);
-    if (full.empty() || full[0] != -1) unsupported("it changes the batch axis 0");
-    reshape(n, x, std::vector<int64_t>(full.begin() + 1, full.end()));
+      if (!un && (ax == x.batch_axis || ax == x.batch_axis - r))
+        unsupported("it squeezes the batch axis " + std::to_string(x.batch_axis));
+    set_full(n, x, squeezed(d, axes, un));
   }
 
+  // A reordering of the axes: of the batch's place only, a view; of the others, a permute layer.
+  void transpose(const onnx::NodeProto& n, NodeAttrs& a) {
+    const Value& x = runtime_any(n, 0);
+    const std::vector<int64_t> d = full_dims(x);
+    const auto r = int64_t(d.size());
+    std::vector<int64_t> perm(static_cast<size_t>(r));
+    for (int64_t k = 0; k < r; ++k) perm[size_t(k)] = r - 1 - k;
+    perm = a.ints("perm", perm);
+    a.finish();
+    std::vector<int64_t> sorted = perm;
+    std::sort(sorted.begin(), sorted.end());
+    for (int64_t k = 0; k < r; ++k)
+      if (int64_t(sorted.size()) != r || sorted[size_t(k)] != k) bad_file("perm " + dims_str(perm));
+    std::vector<int64_t> out, sample_perm;
+    int64_t batch = 0;
+    for (int64_t k = 0; k < r; ++k) {
+      const int64_t p = perm[size_t(k)];
+      out.push_back(d[size_t(p)]);
+      if (p == x.batch_axis)
+        batch = k;
+      else
+        sample_perm.push_back(p - (p > x.batch_axis ? 1 : 0));
+    }
+    bool identity = true;
+    for (size_t k = 0; k < sample_perm.size(); ++k)
+      identity = identity && sample_perm[k] == int64_t(k);
+    if (identity) return set_full(n, x, out);
+    emit(n, "permute", {{"dims", sample_perm}}, {&x}, {}, "", batch);
+  }
+
+  // Entries [begin, end) of ONNX axis `axis` of x into the value `out` (a view when it is all).
+  void slice_axis(const onnx::NodeProto& n, const Value& x, int64_t axis, int64_t begin,
+                  int64_t end, const std::string& out) {
+    if (axis == x.batch_axis) unsupported("it slices the batch axis");
+    const int64_t s_axis = axis - (axis > x.batch_axis ? 1 : 0);
+    const int64_t size = x.shape[s_axis];
+    const auto clamp = [&](int64_t v) {
+      return std::clamp(v < 0 ? v + size : v, int64_t{0}, size);
+    };
+    begin = clamp(begin);
+    end = std::max(begin, clamp(end));
+    if (begin == end) unsupported("an empty slice");
+    if (begin == 0 && end == size) return set(out, x);
+    emit(n, "slice", {{"axis", s_axis}, {"start", begin}, {"end", end}}, {&x}, {}, out,
+         x.batch_axis);
+  }
+
+  // Gather by constant indices along an axis of the model's data: a slice (indices in a row),
+  // without that axis for a single index.
+  void gather_rows(const onnx::NodeProto& n, int64_t axis) {
+    const Value& x = runtime_any(n, 0);
+    const Const& ic = constant(n, 1);
+    if (ic.is_float) bad_file("indices must be integers");
+    const auto r = int64_t(x.shape.rank() + 1);
+    if (axis < -r || axis >= r) bad_file("axis " + std::to_string(axis) + " out of range");
+    if (axis < 0) axis += r;
+    if (axis == x.batch_axis) unsupported("it gathers along the batch axis");
+    const int64_t size = x.shape[axis - (axis > x.batch_axis ? 1 : 0)];
+    std::vector<int64_t> idx = ic.i;
+    for (auto& k : idx) {
+      if (k < -size || k >= size) bad_file("index " + std::to_string(k) + " out of range");
+      if (k < 0) k += size;
+    }
+    if (idx.empty() || ic.dims.size() > 1) unsupported("indices that are not a scalar or a list");
+    for (size_t k = 1; k < idx.size(); ++k)
+      if (idx[k] != idx[0] + int64_t(k)) unsupported("indices that are not consecutive");
+    const std::string part = n.output(0) + "/slice";
+    slice_axis(n, x, axis, idx[0], idx.back() + 1, part);
+    if (!ic.dims.empty()) return alias(n, value(part));
+    const Value& sl = value(part);
+    std::vector<int64_t> d = full_dims(sl);
+    d.erase(d.begin() + axis);
+    set_full(n, sl, d);
+  }
+
+  void slice(const onnx::NodeProto& n, NodeAttrs& a) {
+    std::vector<int64_t> starts = a.ints("starts", {}), ends = a.ints("ends", {}),
+                         axes = a.ints("axes", {});  // before opset 10
+    a.finish();
+    const Value& x = runtime_any(n, 0);
+    if (present(n, 1)) starts = ints_of(n, 1);
+    if (present(n, 2)) ends = ints_of(n, 2);
+    if (present(n, 3)) axes = ints_of(n, 3);
+    if (present(n, 4))
+      for (int64_t step : ints_of(n, 4))
+        if (step != 1) unsupported("a slice with step " + std::to_string(step));
+    if (axes.empty())
+      for (size_t k = 0; k < starts.size(); ++k) axes.push_back(int64_t(k));
+    if (starts.size() != ends.size() || axes.size() != starts.size() || starts.empty())
+      bad_file("starts, ends and axes differ in length");
+    const auto r = int64_t(x.shape.rank() + 1);
+    const auto bound = [](int64_t v) {
+      return std::clamp(v, -kMaxValues, kMaxValues);  // ONNX writes INT64_MAX for "to the end"
+    };
+    Value cur = x;
+    for (size_t k = 0; k < axes.size(); ++k) {
+      int64_t ax = axes[k];
+      if (ax < -r || ax >= r) bad_file("axis " + std::to_string(ax) + " out of range");
+      if (ax < 0) ax += r;
+      const std::string out =
+          k + 1 == axes.size() ? n.output(0) : n.output(0) + "/" + std::to_string(k);
+      slice_axis(n, cur, ax, bound(starts[k]), bound(ends[k]), out);
+      cur = value(out);
+    }
+  }
+
+  void constant_of_shape(const onnx::NodeProto& n, NodeAttrs& a) {
+    Const fill;
+    fill.f = {0.0f};
+    if (const auto* t = a.tensor("value")) fill = read_tensor(*t, bad_here(), unsupported_here());
+    a.finish();
+    if (fill.numel() != 1) bad_file("a value of more than one element");
+    const std::vector<int64_t> dims = ints_of(n, 0);
+    Value v;
+    v.is_const = true;
+    v.c.is_float = fill.is_float;
+    v.c.dims = dims;
+    if (std::find(dims.begin(), dims.end(), kBatch) != dims.end()) {
+      v.c.is_fill = true;
+      v.c.fill = fill.is_float ? fill.f[0] : float(fill.i[0]);
+    } else {
+      const int64_t count = checked_numel(dims, bad_here());
+      if (fill.is_float)
+        v.c.f.assign(size_t(count), fill.f[0]);
+      else
+        v.c.i.assign(size_t(count), fill.i[0]);
+    }
+    set(n.output(0), std::move(v));
+  }
+
+  // LSTM and GRU as redes' lstm and gru: PyTorch's equations, gates reordered from ONNX's
+  // (LSTM: i, o, f, c; GRU: z, r, h) to redes' (LSTM: i, f, g, o; GRU: r, z, n).
+  void recurrent(const onnx::NodeProto& n, NodeAttrs& a) {
+    const bool lstm = n.op_type() == "LSTM";
+    int64_t hidden = a.i("hidden_size", 0);
+    const std::string direction = a.s("direction", "forward");
+    const int64_t layout = a.i("layout", 0);
+    const std::vector<std::string> acts = a.strings("activations");
+    if (!a.floats("activation_alpha").empty() || !a.floats("activation_beta").empty())
+      unsupported("activation_alpha or activation_beta (redes' cells use sigmoid and tanh)");
+    if (a.has("clip")) {
+      a.f("clip", 0);
+      unsupported("clip (redes' cells do not clip)");
+    }
+    if (lstm && a.i("input_forget", 0) != 0) unsupported("input_forget = 1");
+    const int64_t before_reset = lstm ? 1 : a.i("linear_before_reset", 0);
+    a.finish();
+    if (before_reset != 1)
+      unsupported(
+          "linear_before_reset = 0 (redes' GRU is PyTorch's, which applies the reset "
+          "gate after the hidden product: linear_before_reset = 1)");
+    if (direction == "reverse")
+      unsupported("direction 'reverse' (redes runs forward or both ways)");
+    if (direction != "forward" && direction != "bidirectional")
+      bad_file("direction '" + direction + "'");
+    const int64_t D = direction == "bidirectional" ? 2 : 1, G = lstm ? 4 : 3;
+    for (size_t k = 0; k < acts.size(); ++k) {
+      const std::string want = k % (lstm ? 3 : 2) == 0 ? "Sigmoid" : "Tanh";
+      if (acts[k] != want)
+        unsupported("activations other than " +
+                    std::string(lstm ? "Sigmoid, Tanh, Tanh" : "Sigmoid, Tanh"));
+    }
+    if (layout != 0 && layout != 1) bad_file("layout " + std::to_string(layout));
+    const int64_t batch_axis = layout == 0 ? 1 : 0;  // X (T, N, F) or (N, T, F)
+    const Value& x = runtime_any(n, 0);
+    if (x.shape.rank() != 2 || x.batch_axis != batch_axis)
+      unsupported(std::string("input X is not ") + (layout == 0 ? "(T, N, F)" : "(N, T, F)") +
+                  " with the batch at axis " + std::to_string(batch_axis) +
+                  (layout == 0 && x.batch_axis == 0
+                       ? " (a model that takes (T, N, F) sequences imports with the input's "
+                         "batch axis set to 1)"
+                       : ""));
+    const int64_t T = x.shape[0], F = x.shape[1];
+    const Const& w = floats(n, 1);
+    const Const& r = floats(n, 2);
+    if (r.dims.size() == 3 && hidden == 0) hidden = r.dims[2];
+    const int64_t H = hidden;
+    if (w.dims != std::vector<int64_t>{D, G * H, F} || r.dims != std::vector<int64_t>{D, G * H, H})
+      bad_file("W " + dims_str(w.dims) + " and R " + dims_str(r.dims) + " do not fit " +
+               std::to_string(D) + " direction(s) of hidden_size " + std::to_string(H) + " over " +
+               std::to_string(F) + " features");
+    std::vector<float> bias(size_t(D * 2 * G * H), 0.0f);
+    if (present(n, 3)) {
+      const Const& b = floats(n, 3);
+      if (b.dims != std::vector<int64_t>{D, 2 * G * H}) bad_file("B " + dims_str(b.dims));
+      bias = b.f;
+    }
+    // sequence_lens: the whole sequence (nothing to do), or the lengths of a mask (its input).
+    const Value* mask = nullptr;
+    if (present(n, 4)) {
+      const Value& lv = value(n.input(4));
+      if (!lv.is_const && lv.ids == Value::Ids::lengths && lv.shape == Shape{T}) {
+        mask = &lv;
+      } else {
+        const Const& lens = constant_any(n, 4);
+        const bool full =
+            !lens.is_fill && !lens.is_float &&
+            std::all_of(lens.i.begin(), lens.i.end(), [&](int64_t l) { return l == T; });
+        if (!full)
+          unsupported(
+              "sequence_lens other than the whole sequence or a mask's lengths (redes "
+              "marks padding with a mask input)");
+      }
+    }
+    // The initial states: none (absent or zero), or values of the model (then inputs).
+    std::vector<const Value*> ins{&x};
+    const int states = lstm ? 2 : 1;
+    int given = 0, zero = 0;
+    for (int k = 0; k < states; ++k) {
+      if (!present(n, 5 + k) ||
+          (value(n.input(5 + k)).is_const && constant_any(n, 5 + k).all_zero())) {
+        ++zero;
+        continue;
+      }
+      const Value& h = runtime_any(n, 5 + k);
+      if (h.shape != Shape{D, H} || h.batch_axis != batch_axis)
+        unsupported("an initial state that is not (D, N, H) in the layout of X");
+      ins.push_back(&h);
+      ++given;
+    }
+    if (given > 0 && zero > 0)
+      unsupported("an initial hidden state without an initial cell state, or the other way");
+    if (lstm && present(n, 7) && !constant_any(n, 7).all_zero())
+      unsupported("peepholes P (redes' LSTM has none)");
+    Value mask_input;
+    if (mask) {  // the mask itself, as the layer reads it
+      mask_input = *mask;
+      mask_input.ids = Value::Ids::none;
+      ins.push_back(&mask_input);
+    }
+    if (!used(n, 0) && !used(n, 1)) return;  // nothing reads it
+    if (used(n, 0) && used(n, 1))
+      unsupported("both Y and Y_h are read (redes' layer gives the sequence or its last state)");
+    if (lstm && used(n, 2)) unsupported("Y_c is read (redes' LSTM gives no cell state)");
+    // redes' gate j is ONNX's gate order[j].
+    const std::vector<int64_t> order =
+        lstm ? std::vector<int64_t>{0, 2, 3, 1} : std::vector<int64_t>{1, 0, 2};
+    const auto gates = [&](const float* src, int64_t cols) {
+      std::vector<float> out(size_t(G * H * cols));
+      for (int64_t j = 0; j < G; ++j)
+        std::copy(src + order[size_t(j)] * H * cols, src + (order[size_t(j)] + 1) * H * cols,
+                  out.begin() + j * H * cols);
+      return out;
+    };
+    std::map<std::string, std::vector<float>> weights;
+    for (int64_t d = 0; d < D; ++d) {
+      const std::string suffix = d ? "_l0_reverse" : "_l0";
+      weights["weight_ih" + suffix] = gates(w.f.data() + d * G * H * F, F);
+      weights["weight_hh" + suffix] = gates(r.f.data() + d * G * H * H, H);
+      weights["bias_ih" + suffix] = gates(bias.data() + d * 2 * G * H, 1);
+      weights["bias_hh" + suffix] = gates(bias.data() + d * 2 * G * H + G * H, 1);
+    }
+    const bool sequences = used(n, 0);
+    const std::string out = n.output(sequences ? 0 : 1);
+    emit(n, lstm ? "lstm" : "gru",
+         {{"units", H},
+          {"bidirectional", D == 2},
+          {"return_sequences", sequences},
+          {"initial_state", given > 0},
+          {"masked", mask != nullptr}},
+         ins, std::move(weights), out + "/redes");
+    // Y (T, D, N, H) or (N, T, D, H); Y_h (D, N, H) or (N, D, H).
+    const Value& y = value(out + "/redes");
+    Value v = y;
+    v.shape = sequences ? Shape{T, D, H} : Shape{D, H};
+    v.batch_axis = sequences ? (layout == 0 ? 2 : 0) : batch_axis;
+    set(out, v);
+  }
+
+  // A reshape that keeps the batch where it is (at axis b, after dimensions of the same
+  // product): a view of the per-sample values.
   void reshape_node(const onnx::NodeProto& n, NodeAttrs& a) {
     const bool allowzero = a.i("allowzero", 0) != 0;
-    std::vector<int64_t> shape = a.ints("shape", {});  // opset 1-4
+    std::vector<int64_t> t = a.ints("shape", {});  // opset 1-4
     a.finish();
-    const Value& x = runtime(n, 0);
-    if (present(n, 1)) shape = ints_of(n, 1);
-    if (shape.empty()) unsupported("a reshape to a scalar");
-    const std::vector<int64_t>& s = x.shape.dims();
-    std::vector<int64_t> sample;
-    for (size_t k = 1; k < shape.size(); ++k) {
-      int64_t d = shape[k];
-      if (d == 0 && !allowzero) {
-        if (k > s.size()) bad_file("a 0 in " + dims_str(shape) + " past the input's rank");
-        d = s[k - 1];
+    const Value& x = runtime_any(n, 0);
+    if (present(n, 1)) t = ints_of(n, 1);
+    const std::vector<int64_t> shape = t, in = full_dims(x);
+    const auto b = size_t(x.batch_axis);
+    if (t.size() <= b)
+      unsupported("the shape " + dims_str(shape) + " does not keep the batch at axis " +
+                  std::to_string(b));
+    for (size_t k = 0; k < t.size(); ++k) {
+      if (t[k] == 0 && !allowzero) {
+        if (k >= in.size()) bad_file("a 0 in " + dims_str(shape) + " past the input's rank");
+        t[k] = in[k];
       }
-      if (d == kBatch) unsupported("the batch moves to axis " + std::to_string(k));
-      if (d == 0 || d < -1)
-        unsupported("dimension " + std::to_string(d) + " in " + dims_str(shape));
-      sample.push_back(d);
+      if (t[k] == kBatch && k != b)
+        unsupported("the batch moves to axis " + std::to_string(k) + " in " + dims_str(shape));
+      if (k != b && (t[k] == 0 || t[k] < -1))
+        unsupported("dimension " + std::to_string(t[k]) + " in " + dims_str(shape));
     }
+    std::vector<int64_t> sample = t;
+    sample.erase(sample.begin() + int64_t(b));
     const int64_t unknown = std::count(sample.begin(), sample.end(), int64_t{-1});
     if (unknown > 1) bad_file("more than one -1 in " + dims_str(shape));
-    bool keeps_batch =
-        shape[0] == kBatch || (shape[0] == 0 && !allowzero) || (batch_ > 0 && shape[0] == batch_);
-    if (shape[0] == -1 && unknown == 0) keeps_batch = Shape(sample).numel() == x.shape.numel();
-    if (!keeps_batch)
-      unsupported("the shape " + dims_str(shape) + " does not keep the batch dimension first");
+    bool keeps_batch = t[b] == kBatch || (batch_ > 0 && t[b] == batch_);
+    if (t[b] == -1 && unknown == 0) keeps_batch = Shape(sample).numel() == x.shape.numel();
+    int64_t before = 1, before_in = 1;  // the dimensions in front of the batch
+    for (size_t k = 0; k < b; ++k) before *= t[k], before_in *= in[k];
+    if (!keeps_batch || before != before_in)
+      unsupported("the shape " + dims_str(shape) + " does not keep the batch dimension " +
+                  (b ? "at axis " + std::to_string(b) : std::string("first")));
     if (unknown == 1) {
       int64_t known = 1;
       for (int64_t d : sample)
@@ -772,7 +1210,7 @@ class Importer {
       for (auto& d : sample)
         if (d == -1) d = x.shape.numel() / known;
     }
-    reshape(n, x, sample);
+    reshape(n, x, sample, x.batch_axis);
   }
 
   void gemm(const onnx::NodeProto& n, NodeAttrs& a) {
@@ -834,6 +1272,7 @@ class Importer {
     a.finish();
     const Value& x = in(n, 0);
     const Value& y = in(n, 1);
+    if (gelu_step(n, x, y)) return;
     if (!x.is_const && !y.is_const) {
       if (x.shape != y.shape)
         unsupported("inputs " + x.shape.str() + " and " + y.shape.str() +
@@ -888,12 +1327,52 @@ class Importer {
     return fits ? c.f : std::vector<float>{};
   }
 
+  // A step of GELU's expansion (Value::Ids); false when the node is not one.
+  bool gelu_step(const onnx::NodeProto& n, const Value& x, const Value& y) {
+    using Ids = Value::Ids;
+    const std::string& op = n.op_type();
+    const auto scalar = [](const Value& v, double want) {
+      return v.is_const && !v.c.is_fill && v.c.is_float && v.c.numel() == 1 &&
+             std::abs(v.c.f[0] - want) <= 1e-6 * std::abs(want);
+    };
+    const auto same = [](const Value& a, const Value& b) {  // one value of the model
+      return !a.is_const && !b.is_const && a.layer == b.layer && a.shape == b.shape &&
+             a.batch_axis == b.batch_axis && a.affine == b.affine;
+    };
+    const auto step = [&](const Value& from, Ids to) {
+      Value v = from;
+      v.ids = to;
+      set(n.output(0), v);
+      return true;
+    };
+    if (op == "Div" && !x.is_const && x.ids == Ids::none && scalar(y, std::sqrt(2.0)))
+      return step(x, Ids::gelu_arg);
+    if (op == "Erf" && !x.is_const && x.ids == Ids::gelu_arg) return step(x, Ids::gelu_erf);
+    const Value& p = x.is_const ? y : x;  // the patterned operand, when the other is a constant
+    const Value& c = x.is_const ? x : y;
+    if (op == "Add" && p.ids == Ids::gelu_erf && scalar(c, 1.0)) return step(p, Ids::gelu_onep);
+    if (op == "Mul" && !x.is_const && !y.is_const) {
+      const Value& onep = x.ids == Ids::gelu_onep ? x : y;
+      const Value& v = x.ids == Ids::gelu_onep ? y : x;
+      if (onep.ids == Ids::gelu_onep && v.ids == Ids::none && same(onep, v))
+        return step(v, Ids::gelu_half);
+    }
+    if (op == "Mul" && p.ids == Ids::gelu_half && scalar(c, 0.5)) {
+      Value v = p;
+      v.ids = Ids::none;
+      emit(n, "gelu", {{"approximate", "none"}}, {&v});
+      return true;
+    }
+    return false;
+  }
+
   // The model input times a constant, in front of the network: the normalisation of an image
   // model, or a scaling of a table's features folded into the first linear layer (finish()).
   void mul(const onnx::NodeProto& n, NodeAttrs& a) {
     a.finish();
     const Value& x = in(n, 0);
     const Value& y = in(n, 1);
+    if (gelu_step(n, x, y)) return;
     const Value& v = x.is_const ? y : x;
     if (x.is_const != y.is_const && v.layer < 0 && !v.affine &&
         used_once(x.is_const ? n.input(1) : n.input(0))) {
@@ -984,26 +1463,37 @@ class Importer {
       if (k < 1 || k > kMaxValues) bad_file("kernel_shape " + dims_str(kernel));
     if (x.shape.rank() != 3) bad_file("input " + x.shape.str() + " is not (C, H, W)");
     const auto strides = pair(a, "strides", 1), dilations = pair(a, "dilations", 1);
-    if (dilations != std::vector<int64_t>{1, 1})
-      unsupported("dilations " + dims_str(dilations) + " (redes pools without dilation)");
+    if (!max && dilations != std::vector<int64_t>{1, 1})
+      unsupported("dilations " + dims_str(dilations) + " (redes' average pooling has none)");
     const std::vector<int64_t> p = pads(a, x.shape, kernel, strides, dilations);
     const bool ceil = a.i("ceil_mode", 0) != 0;
-    const bool count_pad = max || a.i("count_include_pad", 0) != 0;
+    const bool count_pad = !max && a.i("count_include_pad", 0) != 0;  // ONNX's default is 0
     if (max) a.i("storage_order", 0);  // only the unused indices depend on it
     a.finish();
-    if (p[0] != p[2] || p[1] != p[3])
-      unsupported("asymmetric pads " + dims_str(p) + " (redes pools pad both sides alike)");
-    if (2 * p[0] > kernel[0] || 2 * p[1] > kernel[1])
-      unsupported("pads " + dims_str(p) + " above half the kernel");
-    if (!count_pad && (p[0] || p[1]))
-      unsupported("count_include_pad = 0 with padding (redes' average counts the padding)");
-    for (int ax = 0; ax < 2 && ceil; ++ax) {  // ceil_mode only matters where a window is left
-      const int64_t room = x.shape[1 + ax] + 2 * p[ax] - kernel[ax];
-      if (room >= 0 && room % strides[ax] != 0)
-        unsupported("ceil_mode = 1 where it adds a window (redes rounds down)");
+    for (int ax = 0; ax < 2; ++ax) {
+      // PyTorch's limits, which redes keeps: half the kernel where both sides match, half the
+      // dilated kernel each where they differ.
+      const int64_t span = dilations[ax] * (kernel[ax] - 1) + 1;
+      const int64_t lo = p[ax], hi = p[ax + 2];
+      if (lo == hi ? 2 * lo > kernel[ax] : 2 * std::max(lo, hi) > span)
+        unsupported("pads " + dims_str(p) + " above half the kernel (PyTorch's limit)");
+      // With ceil_mode, PyTorch (and redes) drop a last window that would start in the padding
+      // at the end; ONNX keeps it.
+      const int64_t size = x.shape[1 + ax], room = size + lo + hi - span;
+      if (ceil && room >= 0 && (room + strides[ax] - 1) / strides[ax] * strides[ax] >= size + lo)
+        unsupported(
+            "ceil_mode = 1 with a last window in the end padding (redes drops it, as "
+            "PyTorch)");
     }
-    emit(n, max ? "max_pool2d" : "avg_pool2d",
-         {{"kernel", kernel}, {"stride", strides}, {"padding", {p[0], p[1]}}}, {&x});
+    nlohmann::json attrs = {{"kernel", kernel},
+                            {"stride", strides},
+                            {"padding", {p[0], p[1], p[2], p[3]}},
+                            {"ceil_mode", ceil}};
+    if (max)
+      attrs["dilation"] = dilations;
+    else
+      attrs["count_include_pad"] = count_pad;
+    emit(n, max ? "max_pool2d" : "avg_pool2d", attrs, {&x});
   }
 
   void batchnorm(const onnx::NodeProto& n, NodeAttrs& a) {
@@ -1044,30 +1534,54 @@ class Importer {
          {&x});
   }
 
-  void softmax(const onnx::NodeProto& n, NodeAttrs& a) {
+  // Softmax and LogSoftmax (kind softmax or log_softmax) over the last axis, or before opset 13
+  // over the axes from `axis` on, flattened.
+  void softmax(const onnx::NodeProto& n, NodeAttrs& a, const std::string& kind) {
     const Value& x = runtime(n, 0);
     const int64_t r = x.shape.rank();
     const int64_t axis = sample_axis(a.i("axis", opset_ >= 13 ? -1 : 1), r);
     a.finish();
     if (axis == r - 1) {
-      emit(n, "softmax", {}, {&x});
+      emit(n, kind, {}, {&x});
       return;
     }
-    if (opset_ >= 13) unsupported("an axis other than the last");
-    // Before opset 13, over the axes from `axis` on, flattened.
+    if (opset_ >= 13) {  // another axis: permuted to the end and back
+      std::vector<int64_t> there, back(static_cast<size_t>(r));
+      for (int64_t k = 0; k < r; ++k)
+        if (k != axis) there.push_back(k);
+      there.push_back(axis);
+      for (int64_t k = 0; k < r; ++k) back[size_t(there[size_t(k)])] = k;
+      const std::string base = n.output(0) + "/";
+      emit(n, "permute", {{"dims", there}}, {&x}, {}, base + "there");
+      emit(n, kind, {}, {&value(base + "there")}, {}, base + kind);
+      emit(n, "permute", {{"dims", back}}, {&value(base + kind)});
+      return;
+    }
     std::vector<int64_t> flat(x.shape.dims().begin(), x.shape.dims().begin() + axis);
-    int64_t rest = 1;
-    for (int64_t k = axis; k < r; ++k) rest *= x.shape[k];
-    flat.push_back(rest);
-    onnx::NodeProto step = n;
-    step.set_output(0, n.output(0) + "/flat");
-    reshape(step, x, flat);
-    step.set_name(n.name() + "/softmax");
-    step.set_output(0, n.output(0) + "/softmax");
-    const Value f = value(n.output(0) + "/flat");
-    emit(step, "softmax", {}, {&f});
-    const Value s = value(n.output(0) + "/softmax");
-    reshape(n, s, x.shape.dims());
+    flat.push_back(x.shape.numel() / Shape(flat).numel());
+    Value f = x;
+    f.shape = Shape(flat);
+    emit(n, kind, {}, {&f}, {}, n.output(0) + "/" + kind);
+    reshape(n, value(n.output(0) + "/" + kind), x.shape.dims());
+  }
+
+  // Clip as hardtanh; an open side becomes the largest float.
+  void clip(const onnx::NodeProto& n, NodeAttrs& a) {
+    double lo = a.f("min", -std::numeric_limits<float>::max());  // before opset 11
+    double hi = a.f("max", std::numeric_limits<float>::max());
+    a.finish();
+    const Value& x = runtime(n, 0);
+    const auto bound = [&](int k, double& v) {
+      if (!present(n, k)) return;
+      const Const& c = floats(n, k);
+      if (c.numel() != 1) bad_file("input " + std::to_string(k) + " is not one value");
+      v = c.f[0];
+    };
+    bound(1, lo);
+    bound(2, hi);
+    if (!(lo <= hi) || !std::isfinite(lo) || !std::isfinite(hi))
+      unsupported("min " + std::to_string(lo) + " above max " + std::to_string(hi));
+    emit(n, "hardtanh", {{"min", lo}, {"max", hi}}, {&x});
   }
 
   // A dropout layer of the same rate: the identity in inference, dropout again in fine-tuning.
@@ -1089,27 +1603,92 @@ class Importer {
     emit(n, "dropout", {{"rate", rate}}, {&runtime(n, 0)});
   }
 
+  // The steps of the patterns of Value::Ids: around token ids (the embedding layer rounds them
+  // itself), a mask layer (Equal to the pad id, Not, Cast to float), and the sequence lengths a
+  // mask stands for (GreaterOrEqual 0.5, Cast, ReduceSum over the steps).
+  void ids_step(const onnx::NodeProto& n, NodeAttrs& a) {
+    using Ids = Value::Ids;
+    const std::string& op = n.op_type();
+    const int64_t to = op == "Cast" ? a.i("to", 0) : 0;
+    const std::vector<int64_t> sum_axes =
+        op == "ReduceSum" ? a.ints("axes", {}) : std::vector<int64_t>{};
+    const int64_t keepdims = op == "ReduceSum" ? a.i("keepdims", 1) : 0;
+    if (op == "ReduceSum") a.i("noop_with_empty_axes", 0);
+    a.finish();
+    const Value& x = in(n, 0);
+    if (x.is_const) unsupported("input '" + n.input(0) + "' is a constant");
+    if (x.batch_axis != 0) unsupported("the batch is not the first axis");
+    Value v = x;
+    const auto is = [&](Ids p) { return x.ids == p; };
+    const bool input = x.layer < 0 && x.shape == input_ && !x.affine;
+    const bool int_type = to == TensorProto::INT64 || to == TensorProto::INT32;
+    const bool float_type = to == TensorProto::FLOAT || to == TensorProto::DOUBLE;
+    const auto scalar = [&] {
+      const Const& c = constant(n, 1);
+      if (c.numel() != 1) unsupported("a comparison with more than one value");
+      return c.is_float ? double(c.f[0]) : double(c.i[0]);
+    };
+    const auto step = [&](Ids p) {
+      v.ids = p;
+      alias(n, v);
+    };
+    if (op == "Cast" && float_type && is(Ids::not_pad)) {
+      v.ids = Ids::none;
+      emit(n, "mask", {{"pad", x.pad}}, {&v});
+      return;
+    }
+    if (op == "Cast" && float_type && (is(Ids::none) || is(Ids::ids))) return alias(n, x);
+    if ((op == "Round" || (op == "Cast" && int_type)) && (input || is(Ids::ids)))
+      return step(Ids::ids);
+    if (op == "Equal" && (input || is(Ids::ids))) {
+      v.pad = int64_t(std::lround(scalar()));
+      return step(Ids::is_pad);
+    }
+    if (op == "Not" && is(Ids::is_pad)) return step(Ids::not_pad);
+    // redes' mask: a step is real where the mask is at least 0.5.
+    if ((op == "GreaterOrEqual" || op == "Less") && is(Ids::none) && x.shape.rank() == 1 &&
+        scalar() == 0.5)
+      return step(op == "Less" ? Ids::pad_steps : Ids::real_steps);
+    if (op == "Not" && is(Ids::pad_steps)) return step(Ids::real_steps);
+    if (op == "Cast" && int_type && is(Ids::real_steps)) return step(Ids::real_steps);
+    if (op == "ReduceSum" && is(Ids::real_steps) && keepdims == 0) {
+      std::vector<int64_t> axes = sum_axes;
+      if (present(n, 1)) axes = ints_of(n, 1);  // opset 13
+      if (axes == std::vector<int64_t>{1} || axes == std::vector<int64_t>{-1})
+        return step(Ids::lengths);
+    }
+    unsupported("a " + op + " other than a step of token ids, of a padding mask or of its lengths");
+  }
+
   // An embedding: rows of a constant table picked by the model's ids.
   void gather(const onnx::NodeProto& n, NodeAttrs& a) {
     const int64_t axis = a.i("axis", 0);
     a.finish();
     const Value& data = in(n, 0);
-    if (!data.is_const) unsupported("a gather from the model's data (redes gathers embeddings)");
+    if (!data.is_const) {
+      if (value(n.input(1)).is_const) return gather_rows(n, axis);
+      unsupported("a gather from the model's data by computed indices");
+    }
     const Const& table = floats(n, 0);
     const Value& ids = runtime(n, 1);
     if (table.dims.size() != 2 || axis != 0)
       unsupported("a gather other than rows of a matrix (an embedding)");
-    if (ids.layer >= 0 || !input_is_ids_)
-      unsupported("a gather by values other than the model's integer input");
+    if (ids.layer >= 0)
+      unsupported("a gather by values other than the model's input (its token ids)");
     emit(n, "embedding", {{"vocab", table.dims[0]}, {"dim", table.dims[1]}}, {&ids},
          {{"weight", table.f}});
   }
 
   // The model ------------------------------------------------------------------------------
   Model finish(const std::string& output) {
-    const Value& out = value(output);
-    if (out.is_const)
+    if (value(output).is_const)
       unsupported("the graph's output '" + output + "' is a constant (folded at import)");
+    // The output as redes gives it: the batch first, in the shape of the view.
+    onnx::NodeProto last_node;
+    last_node.set_name("output");
+    last_node.add_output("output");
+    const Value out = materialised(last_node, value(output));
+    output_batch_axis_ = out.batch_axis;
     if (specs_.empty()) unsupported("the graph computes nothing (its output is its input)");
     if (out.layer != int(specs_.size()) - 1)
       unsupported("the graph's output '" + output + "' is not computed by its last node");
@@ -1120,7 +1699,7 @@ class Importer {
       return specs_.size() > 1 ? shapes_[specs_.size() - 2].rank() : input_.rank();
     };
     if (task.empty()) {
-      if (last == "softmax" && rank_before() == 1 && specs_.size() > 1)
+      if ((last == "softmax" || last == "log_softmax") && rank_before() == 1 && specs_.size() > 1)
         task = "multiclass";
       else if (last == "sigmoid" && shapes_.back() == Shape{1} && specs_.size() > 1)
         task = "binary";
@@ -1131,7 +1710,8 @@ class Importer {
       throw OnnxUnsupported(path_ + ": task '" + task +
                             "' (import makes binary, multiclass and "
                             "regression models)");
-    if ((task == "multiclass" && last == "softmax") || (task == "binary" && last == "sigmoid")) {
+    if ((task == "multiclass" && (last == "softmax" || last == "log_softmax")) ||
+        (task == "binary" && last == "sigmoid")) {
       if (specs_.size() == 1) unsupported("the model is only its activation");
       specs_.pop_back();
       shapes_.pop_back();
@@ -1171,6 +1751,9 @@ class Importer {
                {{"format", "onnx"},
                 {"producer", one_line(m_.producer_name() + " " + m_.producer_version())},
                 {"opset", opset_}}}};
+    if (options_.input_batch_axis != 0)
+      m.meta["imported_from"]["input_batch_axis"] = options_.input_batch_axis;
+    if (output_batch_axis_ != 0) m.meta["imported_from"]["output_batch_axis"] = output_batch_axis_;
     if (!data.empty()) m.meta["data"] = data;
     if (is_classifier(t)) {
       std::vector<std::string> names;
@@ -1229,6 +1812,7 @@ class Importer {
   const OnnxImportOptions& options_;
   int64_t opset_ = 0;
   int64_t batch_ = 0;  // the input's declared batch size, when it has one
+  int64_t output_batch_axis_ = 0;
   bool input_is_ids_ = false;
   Shape input_;
   const onnx::NodeProto* node_ = nullptr;  // the node being converted

@@ -225,14 +225,15 @@ TEST_F(Cli, ExportWritesOnnxAndSaysWhatItTakes) {
 
   expect_clear_error(redes("export run/model.redes -o m.onnx --opset 9"), "opset 9", "11 to 17");
   expect_clear_error(redes("export nowhere.redes -o m.onnx"), "nowhere.redes", "cannot open");
-  write(dir_ / "lstm.toml",
+  write(dir_ / "lrn.toml",
         "task = \"binary\"\n[data]\npath = \"d.csv\"\nfeatures = [\"x1\", \"x2\", \"color\"]\n"
         "categorical = [\"color\"]\ntarget = \"y\"\n[[layers]]\ntype = \"reshape\"\n"
-        "shape = [2, 2]\n[[layers]]\ntype = \"lstm\"\nname = \"rnn\"\nunits = 3\n[[layers]]\n"
+        "shape = [1, 2, 2]\n[[layers]]\ntype = \"local_response_norm\"\nname = \"lrn\"\n"
+        "size = 2\n[[layers]]\ntype = \"flatten\"\n[[layers]]\n"
         "type = \"linear\"\nunits = 1\n[train]\nepochs = 1\n");
-  ASSERT_EQ(redes("train lstm.toml --out lstm --quiet").rc, 0);
-  r = redes("export lstm/model.redes -o m.onnx");
-  expect_clear_error(r, "lstm/model.redes: layer 'rnn' (lstm)", "not written to ONNX yet");
+  ASSERT_EQ(redes("train lrn.toml --out lrn --quiet").rc, 0);
+  r = redes("export lrn/model.redes -o m.onnx");
+  expect_clear_error(r, "lrn/model.redes: layer 'lrn' (local_response_norm)", "an even size (2)");
   EXPECT_FALSE(fs::exists(dir_ / "m.onnx"));
 }
 

@@ -3,7 +3,8 @@
 //
 // Tolerance: |got - expected| <= 1e-5 + 1e-4 * |expected|. Each case is one float32 op on O(1)
 // values; PyTorch and we differ only in summation order (gemm) and in libm (expf, tanhf, erff),
-// a few ulp (measured against PyTorch 1.13: at most 2e-7 absolute). The bound leaves two orders of
+// a few ulp (measured against PyTorch 1.13: at most 2e-7 absolute; ELU and SELU use expm1 where
+// PyTorch 1.13 computes exp(x) - 1, 7e-9 apart at x = -1e-3). The bound leaves two orders of
 // magnitude for that while any mistake in a formula (a missing factor, a wrong branch) shows up at
 // 1e-3 or more.
 #include <gtest/gtest.h>
@@ -47,6 +48,13 @@ std::vector<LayerCase> layer_cases() {
       {"layer_gelu_none", "gelu", {{"approximate", "none"}}},
       {"layer_gelu_tanh", "gelu", {{"approximate", "tanh"}}},
       {"layer_softmax", "softmax", nlohmann::json::object()},
+      {"layer_elu", "elu", {{"alpha", 0.7}}},
+      {"layer_selu", "selu", nlohmann::json::object()},
+      {"layer_softplus", "softplus", {{"beta", 2.0}, {"threshold", 10.0}}},
+      {"layer_softsign", "softsign", nlohmann::json::object()},
+      {"layer_hard_sigmoid", "hard_sigmoid", nlohmann::json::object()},
+      {"layer_hardtanh", "hardtanh", {{"min", -2.0}, {"max", 3.0}}},
+      {"layer_log_softmax", "log_softmax", nlohmann::json::object()},
   };
 }
 

@@ -77,6 +77,29 @@ TEST(ConvRegistry, PassesAttributesToTheLayers) {
   auto pool = make_layer<float>(layer_spec("max_pool2d", {{"kernel", {3, 2}}}));
   EXPECT_EQ(dynamic_cast<MaxPool2d<float>&>(*pool).options().stride,
             (std::array<int64_t, 2>{3, 2}));  // stride defaults to the kernel
+  const Pool2dOptions& pd = dynamic_cast<MaxPool2d<float>&>(*pool).options();
+  EXPECT_EQ(pd.padding_end, (std::array<int64_t, 2>{0, 0}));
+  EXPECT_EQ(pd.dilation, (std::array<int64_t, 2>{1, 1}));
+  EXPECT_FALSE(pd.ceil_mode);
+  EXPECT_TRUE(pd.count_include_pad);
+  auto max = make_layer<float>(layer_spec("max_pool2d", {{"kernel", 3},
+                                                         {"stride", 2},
+                                                         {"padding", {1, 0, 0, 1}},
+                                                         {"dilation", {2, 1}},
+                                                         {"ceil_mode", true}}));
+  const Pool2dOptions& mo = dynamic_cast<MaxPool2d<float>&>(*max).options();
+  EXPECT_EQ(mo.padding, (std::array<int64_t, 2>{1, 0}));
+  EXPECT_EQ(mo.padding_end, (std::array<int64_t, 2>{0, 1}));
+  EXPECT_EQ(mo.dilation, (std::array<int64_t, 2>{2, 1}));
+  EXPECT_TRUE(mo.ceil_mode);
+  auto avg = make_layer<float>(layer_spec(
+      "avg_pool2d",
+      {{"kernel", 3}, {"padding", 1}, {"ceil_mode", true}, {"count_include_pad", false}}));
+  const Pool2dOptions& ao = dynamic_cast<AvgPool2d<float>&>(*avg).options();
+  EXPECT_EQ(ao.padding, (std::array<int64_t, 2>{1, 1}));
+  EXPECT_EQ(ao.padding_end, (std::array<int64_t, 2>{1, 1}));
+  EXPECT_TRUE(ao.ceil_mode);
+  EXPECT_FALSE(ao.count_include_pad);
   auto bn = make_layer<float>(
       layer_spec("batchnorm2d", {{"momentum", 0.3}, {"eps", 1e-3}, {"affine", false}}));
   EXPECT_EQ(dynamic_cast<BatchNorm<float>&>(*bn).momentum(), 0.3);
@@ -114,6 +137,20 @@ TEST(ConvRegistry, BadValuesNameTheKeyAndItsLine) {
       contains(config_error(layer_spec("conv2d", {{"filters", 2}, {"kernel", 0}})), "'kernel'"));
   EXPECT_TRUE(contains(config_error(layer_spec("max_pool2d", {{"kernel", 2}, {"padding", 2}})),
                        "at most half"));
+  // Dilation is max_pool2d's, count_include_pad avg_pool2d's (as PyTorch's modules).
+  EXPECT_TRUE(contains(config_error(layer_spec("avg_pool2d", {{"kernel", 2}, {"dilation", 2}})),
+                       "unknown key 'dilation'"));
+  EXPECT_TRUE(contains(
+      config_error(layer_spec("max_pool2d", {{"kernel", 2}, {"count_include_pad", false}})),
+      "unknown key 'count_include_pad'"));
+  EXPECT_TRUE(
+      contains(config_error(layer_spec("avg_pool2d", {{"kernel", 3}, {"padding", {1, 1, 1}}})),
+               "[top, left, bottom, right]"));
+  EXPECT_TRUE(
+      contains(config_error(layer_spec("max_pool2d", {{"kernel", 2}, {"padding", {0, 0, 2, 0}}})),
+               "dilated kernel"));
+  EXPECT_TRUE(contains(config_error(layer_spec("avg_pool2d", {{"kernel", 2}, {"ceil_mode", 1}})),
+                       "'ceil_mode'"));
   EXPECT_TRUE(contains(config_error(layer_spec("batchnorm1d", {{"momentum", 2}})), "'momentum'"));
   EXPECT_TRUE(contains(config_error(layer_spec("local_response_norm")), "'size'"));
   EXPECT_TRUE(contains(config_error(layer_spec("reshape", {{"shape", {-1, -1}}})), "'shape'"));

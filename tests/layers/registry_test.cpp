@@ -25,6 +25,7 @@ TEST(Registry, BuildsEveryKind) {
       {"max_pool2d", {{"kernel", 2}}},
       {"avg_pool2d", {{"kernel", 2}}},
       {"reshape", {{"shape", {-1}}}},
+      {"permute", {{"dims", {0}}}},
       {"local_response_norm", {{"size", 3}}},
       {"lstm", {{"units", 4}}},
       {"gru", {{"units", 4}}},
@@ -32,7 +33,8 @@ TEST(Registry, BuildsEveryKind) {
   };
   const auto kinds = layer_kinds();
   for (const char* k :
-       {"linear", "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "softmax", "dropout"})
+       {"linear", "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "elu", "selu", "softplus",
+        "softsign", "hard_sigmoid", "hardtanh", "softmax", "log_softmax", "dropout"})
     EXPECT_NE(std::find(kinds.begin(), kinds.end(), k), kinds.end()) << k;
   for (const auto& k : kinds) {
     auto it = required.find(k);
@@ -65,6 +67,29 @@ TEST(Registry, PassesAttributesToTheLayer) {
   EXPECT_TRUE(dynamic_cast<GELU<float>&>(*gelu).tanh_approximation());
   EXPECT_FALSE(
       dynamic_cast<GELU<float>&>(*make_layer<float>(layer_spec("gelu"))).tanh_approximation());
+  EXPECT_EQ(dynamic_cast<ELU<float>&>(*make_layer<float>(layer_spec("elu"))).alpha(), 1.0);
+  EXPECT_EQ(
+      dynamic_cast<ELU<float>&>(*make_layer<float>(layer_spec("elu", {{"alpha", 0.7}}))).alpha(),
+      0.7);
+  auto sp = make_layer<float>(layer_spec("softplus"));
+  EXPECT_EQ(dynamic_cast<Softplus<float>&>(*sp).beta(), 1.0);
+  EXPECT_EQ(dynamic_cast<Softplus<float>&>(*sp).threshold(), 20.0);
+  auto sp2 = make_layer<double>(layer_spec("softplus", {{"beta", 2}, {"threshold", 10}}));
+  EXPECT_EQ(dynamic_cast<Softplus<double>&>(*sp2).beta(), 2.0);
+  EXPECT_EQ(dynamic_cast<Softplus<double>&>(*sp2).threshold(), 10.0);
+  auto hs = make_layer<float>(layer_spec("hard_sigmoid"));
+  EXPECT_EQ(dynamic_cast<HardSigmoid<float>&>(*hs).alpha(), 1.0 / 6);
+  EXPECT_EQ(dynamic_cast<HardSigmoid<float>&>(*hs).beta(), 0.5);
+  auto hs2 = make_layer<float>(layer_spec("hard_sigmoid", {{"alpha", 0.2}, {"beta", 0.4}}));
+  EXPECT_EQ(dynamic_cast<HardSigmoid<float>&>(*hs2).alpha(), 0.2);
+  EXPECT_EQ(dynamic_cast<HardSigmoid<float>&>(*hs2).beta(), 0.4);
+  auto ht = make_layer<float>(layer_spec("hardtanh"));
+  EXPECT_EQ(dynamic_cast<Hardtanh<float>&>(*ht).min(), -1.0);
+  EXPECT_EQ(dynamic_cast<Hardtanh<float>&>(*ht).max(), 1.0);
+  auto relu6 = make_layer<float>(layer_spec("hardtanh", {{"min", 0}, {"max", 6}}));
+  EXPECT_EQ(dynamic_cast<Hardtanh<float>&>(*relu6).min(), 0.0);
+  EXPECT_EQ(dynamic_cast<Hardtanh<float>&>(*relu6).max(), 6.0);
+  EXPECT_NO_THROW(make_layer<float>(layer_spec("hardtanh", {{"min", 2}, {"max", 2}})));
 }
 
 TEST(Registry, RejectsAnUnknownKindListingTheKnownOnes) {
@@ -99,6 +124,18 @@ TEST(Registry, RejectsBadValuesNamingTheKey) {
   EXPECT_NE(config_error(layer_spec("gelu", {{"approximate", "erf"}})).find("'approximate'"),
             std::string::npos);
   EXPECT_NE(config_error(layer_spec("linear", {{"units", 2}, {"bias", "yes"}})).find("'bias'"),
+            std::string::npos);
+  for (double beta : {0.0, -1.0}) {
+    const std::string m = config_error(layer_spec("softplus", {{"beta", beta}}));
+    EXPECT_NE(m.find("'beta' must be positive"), std::string::npos) << m;
+    EXPECT_NE(m.find("layer 'l1'"), std::string::npos) << m;
+  }
+  const std::string ht = config_error(layer_spec("hardtanh", {{"min", 3}, {"max", -2}}));
+  EXPECT_NE(ht.find("'max' (-2.000000) must be at least 'min' (3.000000)"), std::string::npos)
+      << ht;
+  EXPECT_NE(ht.find("layer 'l1' (hardtanh)"), std::string::npos) << ht;
+  EXPECT_NE(config_error(layer_spec("elu", {{"alpha", "big"}})).find("'alpha'"), std::string::npos);
+  EXPECT_NE(config_error(layer_spec("selu", {{"alpha", 1.0}})).find("unknown key 'alpha'"),
             std::string::npos);
 }
 

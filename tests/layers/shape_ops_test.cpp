@@ -64,5 +64,55 @@ TEST(Reshape, BadShapesThrow) {
   EXPECT_THROW(r2.setup(in), ShapeError);
 }
 
+TEST(Slice, GradientsMatchCentralDifferences) {
+  Slice<double> last(0, -1, 1 << 30);  // x[:, -1]: the last step of a sequence
+  EXPECT_TRUE(test::check_layer_gradients(last, {Shape{5, 3}}, 2));
+  Slice<double> middle(1, 1, 3);
+  EXPECT_TRUE(test::check_layer_gradients(middle, {Shape{2, 4, 3}}, 3));
+  Slice<double> inner(-1, 0, 2);
+  EXPECT_TRUE(test::check_layer_gradients(inner, {Shape{3, 2, 5}}, 1));
+}
+
+TEST(Slice, PicksTheEntriesAsPythonDoes) {
+  Slice<float> s(1, -3, -1);
+  const Shape in[] = {Shape{2, 4}};
+  EXPECT_EQ(s.setup(in), (Shape{2, 2}));
+  EXPECT_EQ(s.begin(), 1);
+  EXPECT_EQ(s.end(), 3);
+  Tensor x(Shape{1, 2, 4}, {0, 1, 2, 3, 4, 5, 6, 7}), y(Shape{1, 2, 2});
+  ForwardCtx<float> f;
+  f.inputs = {x.view()};
+  f.output = y.view();
+  s.forward(f);
+  EXPECT_EQ(y.values(), (std::vector<float>{1, 2, 5, 6}));
+  Slice<float> empty(0, 3, 3), outside(2, 0, 1);
+  const Shape five[] = {Shape{5, 2}};
+  EXPECT_THROW(empty.setup(five), ShapeError);
+  EXPECT_THROW(outside.setup(five), ShapeError);
+}
+
+TEST(Permute, GradientsMatchCentralDifferences) {
+  Permute<double> swap({1, 0});
+  EXPECT_TRUE(test::check_layer_gradients(swap, {Shape{3, 4}}, 2));
+  Permute<double> cycle({2, 0, 1});
+  EXPECT_TRUE(test::check_layer_gradients(cycle, {Shape{2, 3, 4}}, 2));
+}
+
+TEST(Permute, ReordersTheAxesAsTorchPermute) {
+  Permute<float> p({1, 0});
+  const Shape in[] = {Shape{2, 3}};
+  EXPECT_EQ(p.setup(in), (Shape{3, 2}));
+  Tensor x(Shape{1, 2, 3}, {0, 1, 2, 3, 4, 5}), y(Shape{1, 3, 2});
+  ForwardCtx<float> f;
+  f.inputs = {x.view()};
+  f.output = y.view();
+  p.forward(f);
+  EXPECT_EQ(y.values(), (std::vector<float>{0, 3, 1, 4, 2, 5}));
+  EXPECT_THROW(Permute<float>({0, 0}), ConfigError);
+  EXPECT_THROW(Permute<float>({1, 2}), ConfigError);
+  Permute<float> three({0, 2, 1});
+  EXPECT_THROW(three.setup(in), ShapeError);
+}
+
 }  // namespace
 }  // namespace redes

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "recurrent_cases.hpp"
 #include "redes/onnx.hpp"
 
 using namespace redes;
@@ -137,6 +138,70 @@ TEST(OnnxImport, ExportedImageModelsComeBackTheSame) {
     EXPECT_NEAR(scale2[c], scale[c], 1e-4);
     EXPECT_NEAR(shift2[c], shift[c], 1e-5);
   }
+}
+
+TEST(OnnxImport, ExportedActivationsAndPoolingOptionsComeBackTheSame) {
+  for (const auto& act : {layer("elu", {{"alpha", 0.7}}), layer("selu"), layer("softplus"),
+                          layer("softsign"), layer("hard_sigmoid", {{"alpha", 0.2}, {"beta", 0.4}}),
+                          layer("hardtanh", {{"min", -0.5}, {"max", 2.0}}), layer("log_softmax"),
+                          layer("gelu", {{"approximate", "none"}})}) {
+    const Model m =
+        Model::build(Task::regression, Shape{6},
+                     {layer("linear", {{"units", 8}}), act, layer("linear", {{"units", 1}})}, 4);
+    const Model back = round_trip(m, act.kind, uniform(Shape{5, 6}, 2, -3, 3));
+    if (act.kind != "gelu") EXPECT_EQ(back.graph->specs()[1].kind, act.kind);
+  }
+  for (const auto& pool :
+       {layer("max_pool2d", {{"kernel", 3}, {"stride", 2}, {"ceil_mode", true}}),
+        layer("max_pool2d", {{"kernel", 2}, {"stride", 1}, {"dilation", 2}}),
+        layer("max_pool2d", {{"kernel", 2}, {"padding", {0, 1, 1, 0}}}),
+        layer("avg_pool2d", {{"kernel", 3}, {"stride", 2}, {"ceil_mode", true}}),
+        layer("avg_pool2d",
+              {{"kernel", 3}, {"stride", 2}, {"padding", 1}, {"count_include_pad", false}})}) {
+    const Model m = Model::build(Task::multiclass, Shape{3, 11, 11},
+                                 {pool, layer("flatten"), layer("linear", {{"units", 5}})}, 5, 5);
+    round_trip(m, pool.kind + pool.attrs.dump(), uniform(Shape{2, 3, 11, 11}, 6));
+  }
+}
+
+TEST(OnnxImport, ExportedRecurrentModelsComeBackTheSame) {
+  for (const auto& [name, layers] : recurrent_cases()) {
+    const Model m = Model::build(Task::multiclass, Shape{6, 4}, layers, 3, 3);
+    const Model back = round_trip(m, name, uniform(Shape{3, 6, 4}, 5, -1, 1));
+    // One redes layer per ONNX node: a stacked layer comes back as layers of one each.
+    const auto& o = m.graph->specs().front();
+    const auto& b = back.graph->specs().front();
+    EXPECT_EQ(b.kind, o.kind) << name;
+  }
+  const Model words = Model::build(Task::multiclass, Shape{5},
+                                   {layer("embedding", {{"vocab", 7}, {"dim", 4}}),
+                                    layer("lstm", {{"units", 6}}), layer("linear", {{"units", 7}})},
+                                   2, 7);
+  const Tensor ids(Shape{2, 5}, std::vector<float>{0, 1, 2, 3, 6, 6, 5, 4, 0, 0});
+  round_trip(words, "words", ids);
+  const Model masked = Model::build(
+      Task::regression, Shape{5},
+      {layer("embedding", {{"vocab", 7}, {"dim", 3}}, "e"),
+       layer("mask", {{"pad", 0}}, "m", {"input"}),
+       layer("lstm", {{"units", 4}, {"masked", true}, {"bidirectional", true}}, "rnn", {"e", "m"}),
+       layer("linear", {{"units", 1}})},
+      2);
+  // The mask becomes sequence_lens and comes back as the mask input; padding at the end only.
+  const Tensor padded(Shape{3, 5}, std::vector<float>{3, 1, 2, 0, 0, 6, 5, 4, 2, 1, 4, 0, 0, 0, 0});
+  const Model masked_back = round_trip(masked, "masked", padded);
+  EXPECT_TRUE(masked_back.graph->specs()[2].attrs.at("masked").get<bool>());
+  for (int opset : {11, 12}) {  // GreaterOrEqual from 12; Less and Not before
+    const fs::path path = temp_file("masked" + std::to_string(opset) + ".onnx");
+    export_onnx(masked, path.string(), opset);
+    const Tensor a = masked.predict(padded.view()),
+                 b = import_onnx(path.string()).predict(padded.view());
+    for (int64_t i = 0; i < a.numel(); ++i) EXPECT_NEAR(a[i], b[i], 1e-5) << opset;
+  }
+  const Model mask_only =
+      Model::build(Task::regression, Shape{5},
+                   {layer("mask", {{"pad", 6}}), layer("linear", {{"units", 1}})}, 2);
+  const Model back = round_trip(mask_only, "mask", ids);
+  EXPECT_EQ(back.graph->specs().front().kind, "mask");
 }
 
 // The exported standardisation (Mul and Add in front) becomes part of the first linear layer,

@@ -178,3 +178,15 @@ def test_export_onnx(images, tmp_path):
     assert (tmp_path / "model.onnx").stat().st_size > 1000
     with pytest.raises(ValueError, match="opset 9"):
         images.model.export_onnx(tmp_path / "bad.onnx", opset=9)
+
+
+def test_import_onnx(images, tmp_path):
+    # The exported file comes back as a model that predicts the same.
+    images.model.export_onnx(tmp_path / "model.onnx")
+    back = redes.import_onnx(tmp_path / "model.onnx")
+    x = np.random.default_rng(3).random((4, *images.model.input_shape), dtype=np.float32)
+    np.testing.assert_allclose(back.predict(x), images.model.predict(x), rtol=1e-5, atol=1e-6)
+    assert back.task == images.model.task
+    (tmp_path / "junk.onnx").write_bytes(b"not onnx")
+    with pytest.raises(redes.Error, match="junk.onnx: not an ONNX model"):
+        redes.import_onnx(tmp_path / "junk.onnx")

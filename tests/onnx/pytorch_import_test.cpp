@@ -1,0 +1,84 @@
+// PyTorch to redes: models that torch.onnx.export wrote (tools/onnx_models.py, PyTorch 1.13,
+// opset 13, dynamic batch), imported and run on the inputs PyTorch ran, match PyTorch's outputs
+// to 1e-4 relative. The fixtures are in tests/onnx/fixtures/.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "redes/npy.hpp"
+#include "redes/onnx.hpp"
+
+using namespace redes;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kFixtures = fs::path(REDES_SOURCE_DIR) / "tests" / "onnx" / "fixtures";
+
+// Imports name.onnx and checks its outputs on name_input.npy against name_output.npy.
+Model expect_matches_pytorch(const std::string& name) {
+  Model m = import_onnx((kFixtures / (name + ".onnx")).string());
+  const NpyArray x = read_npy((kFixtures / (name + "_input.npy")).string());
+  const NpyArray want = read_npy((kFixtures / (name + "_output.npy")).string());
+  const Tensor got = m.outputs(TensorView<const float>(x.floats.data(), x.shape));
+  EXPECT_EQ(got.shape(), want.shape) << name;
+  double worst = 0;
+  for (int64_t i = 0; i < std::min<int64_t>(got.numel(), want.size()); ++i) {
+    const double w = want.floats[size_t(i)], err = std::abs(got[i] - w);
+    worst = std::max(worst, err / std::max(1.0, std::abs(w)));
+    EXPECT_LE(err, 1e-4 * std::max(1.0, std::abs(w))) << name << " at " << i;
+  }
+  std::printf("%s: %lld outputs, largest relative difference %.2g\n", name.c_str(),
+              static_cast<long long>(got.numel()), worst);
+  return m;
+}
+
+std::vector<std::string> kinds_of(const Model& m) {
+  std::vector<std::string> kinds;
+  for (const auto& s : m.graph->specs()) kinds.push_back(s.kind);
+  return kinds;
+}
+
+using Kinds = std::vector<std::string>;
+
+}  // namespace
+
+TEST(PyTorchImport, LeNet5) {
+  const Model m = expect_matches_pytorch("lenet5");
+  // x.view(x.size(0), -1) (Shape, Gather, Unsqueeze, Concat, Reshape) folds into a flatten.
+  EXPECT_EQ(kinds_of(m), (Kinds{"conv2d", "relu", "max_pool2d", "conv2d", "relu", "max_pool2d",
+                                "reshape", "linear", "relu", "linear", "relu", "linear"}));
+  EXPECT_EQ(m.graph->num_params(), 61706);
+}
+
+TEST(PyTorchImport, FashionConvnetWithDropout) {
+  const Model m = expect_matches_pytorch("convnet");
+  const Kinds k = kinds_of(m);
+  EXPECT_EQ(std::count(k.begin(), k.end(), "dropout"), 0)  // PyTorch's eval export drops them
+      << "dropout layers";
+}
+
+TEST(PyTorchImport, BatchNormResidualAdditionsAndGELU) {
+  const Model m = expect_matches_pytorch("residual");
+  const Kinds k = kinds_of(m);
+  EXPECT_EQ(std::count(k.begin(), k.end(), "add"), 2);
+  EXPECT_EQ(std::count(k.begin(), k.end(), "gelu"), 1);  // from Div, Erf, Add, Mul, Mul
+}
+
+TEST(PyTorchImport, LSTMClassifier) {
+  const Model m = expect_matches_pytorch("lstm_classifier");
+  EXPECT_EQ(kinds_of(m).front(), "lstm");
+}
+
+TEST(PyTorchImport, BidirectionalGRU) {
+  const Model m = expect_matches_pytorch("bigru");
+  EXPECT_EQ(kinds_of(m).front(), "gru");
+  EXPECT_TRUE(m.graph->specs().front().attrs.at("bidirectional").get<bool>());
+}
+
+TEST(PyTorchImport, EmbeddingAndTwoLayerLSTMLanguageModel) {
+  const Model m = expect_matches_pytorch("word_model");
+  const Kinds k = kinds_of(m);
+  EXPECT_EQ(k.front(), "embedding");
+  EXPECT_EQ(std::count(k.begin(), k.end(), "lstm"), 2);
+}
