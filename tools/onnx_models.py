@@ -6,7 +6,7 @@ Run by hand from the repository root with Debian's python3-torch (1.13):
     /usr/bin/python3 tools/onnx_models.py
 
 Writes tests/onnx/fixtures/<name>.onnx (torch.onnx.export, opset 13, a dynamic batch named
-"N"), <name>_input.npy and <name>_output.npy (float32; token ids as float32 for the language
+"N"; the second for the time-major LSTM), <name>_input.npy and <name>_output.npy (float32; token ids as float32 for the language
 model), which tests/onnx/pytorch_import_test.cpp imports and matches to 1e-4. The weights are
 PyTorch's initialisation from a fixed seed, except batch norm's running statistics, which are
 drawn away from 0 and 1 so that they are tested; the models are small so that the files are.
@@ -113,6 +113,20 @@ class BiGRU(nn.Module):
         return self.fc(torch.cat((h[-2], h[-1]), dim=1))
 
 
+class TimeMajorLSTM(nn.Module):
+    """An LSTM over (T, N, F) sequences (batch_first=False), its last state into a linear layer:
+    imported with the input's batch axis 1."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(8, 12)
+        self.fc = nn.Linear(12, 4)
+
+    def forward(self, x):
+        _, (h, _) = self.lstm(x)
+        return self.fc(h[-1])
+
+
 class WordModel(nn.Module):
     """An embedding + two-layer LSTM language model: ids (N, T) -> next-token logits (N, T, V)."""
 
@@ -127,14 +141,14 @@ class WordModel(nn.Module):
         return self.fc(y)
 
 
-def write(name, model, x):
+def write(name, model, x, batch_axis=0):
     model.eval()
     with torch.no_grad():
         want = model(x)
     f = io.BytesIO()
     torch.onnx.export(model, x, f, opset_version=13, input_names=["input"],
                       output_names=["output"],
-                      dynamic_axes={"input": {0: "N"}, "output": {0: "N"}})
+                      dynamic_axes={"input": {batch_axis: "N"}, "output": {0: "N"}})
     with open(os.path.join(OUT, name + ".onnx"), "wb") as out:
         out.write(f.getvalue())
     np.save(os.path.join(OUT, name + "_input.npy"), x.numpy().astype(np.float32))
@@ -160,6 +174,7 @@ def main():
     write("lstm_classifier", LSTMClassifier(), torch.rand(3, 28, 28))
     write("bigru", BiGRU(), torch.randn(4, 6, 8))
     write("word_model", WordModel(), torch.randint(0, 30, (2, 7)))
+    write("lstm_time_major", TimeMajorLSTM(), torch.randn(5, 3, 8), batch_axis=1)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,10 @@ Command add_import(CLI::App& app) {
                   "The per-sample input shape, as 1,28,28, for a model whose input dimensions "
                   "are names")
       ->delimiter(',');
+  cmd->add_option("--input-batch-axis", a->options.input_batch_axis,
+                  "Where the batch is in the input's dimensions: 1 for (T, N, F) sequences "
+                  "(PyTorch's batch_first=False); the model then takes (N, T, F)")
+      ->capture_default_str();
   cmd->add_option("--task", a->options.task,
                   "binary, multiclass or regression (default: from the last node)");
   return {cmd, [a] {

@@ -16,9 +16,22 @@ namespace {
 const fs::path kFixtures = fs::path(REDES_SOURCE_DIR) / "tests" / "onnx" / "fixtures";
 
 // Imports name.onnx and checks its outputs on name_input.npy against name_output.npy.
-Model expect_matches_pytorch(const std::string& name) {
-  Model m = import_onnx((kFixtures / (name + ".onnx")).string());
-  const NpyArray x = read_npy((kFixtures / (name + "_input.npy")).string());
+// batch_axis: where the input has its batch (the imported model takes it first).
+Model expect_matches_pytorch(const std::string& name, int64_t batch_axis = 0) {
+  OnnxImportOptions o;
+  o.input_batch_axis = batch_axis;
+  Model m = import_onnx((kFixtures / (name + ".onnx")).string(), o);
+  NpyArray x = read_npy((kFixtures / (name + "_input.npy")).string());
+  if (batch_axis == 1) {  // (T, N, F) -> (N, T, F)
+    const int64_t T = x.shape[0], N = x.shape[1], F = x.shape[2];
+    std::vector<float> moved(x.floats.size());
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t n = 0; n < N; ++n)
+        for (int64_t f = 0; f < F; ++f)
+          moved[size_t((n * T + t) * F + f)] = x.floats[size_t((t * N + n) * F + f)];
+    x.floats = moved;
+    x.shape = Shape{N, T, F};
+  }
   const NpyArray want = read_npy((kFixtures / (name + "_output.npy")).string());
   const Tensor got = m.outputs(TensorView<const float>(x.floats.data(), x.shape));
   EXPECT_EQ(got.shape(), want.shape) << name;
@@ -74,6 +87,12 @@ TEST(PyTorchImport, BidirectionalGRU) {
   const Model m = expect_matches_pytorch("bigru");
   EXPECT_EQ(kinds_of(m).front(), "gru");
   EXPECT_TRUE(m.graph->specs().front().attrs.at("bidirectional").get<bool>());
+}
+
+TEST(PyTorchImport, TimeMajorLSTMWithTheBatchOnAxis1) {
+  const Model m = expect_matches_pytorch("lstm_time_major", 1);
+  EXPECT_EQ(m.input_shape(), (Shape{5, 8}));
+  EXPECT_THROW(import_onnx((kFixtures / "lstm_time_major.onnx").string()), OnnxUnsupported);
 }
 
 TEST(PyTorchImport, EmbeddingAndTwoLayerLSTMLanguageModel) {
