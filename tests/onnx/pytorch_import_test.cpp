@@ -64,6 +64,27 @@ TEST(PyTorchImport, LeNet5) {
   EXPECT_EQ(m.graph->num_params(), 61706);
 }
 
+// An imported network trains further: every layer import makes has a backward pass.
+TEST(PyTorchImport, LeNet5TrainsFurther) {
+  OnnxImportOptions options;
+  options.task = "multiclass";  // the file ends in logits
+  Model m = import_onnx((kFixtures / "lenet5.onnx").string(), options);
+  ASSERT_EQ(m.task(), Task::multiclass);
+  // 64 images of two kinds (bright top half: class 3, bright bottom half: class 7).
+  Tensor x(Shape{64, 1, 28, 28}), y(Shape{64});
+  for (int64_t i = 0; i < 64; ++i) {
+    y[i] = i % 2 ? 7.0f : 3.0f;
+    for (int64_t p = 0; p < 28 * 28; ++p)
+      x[i * 784 + p] = ((p < 392) == (i % 2 == 0)) ? 0.9f : 0.1f;
+  }
+  FitOptions o;
+  o.train.epochs = 5;
+  o.train.batch_size = 16;
+  o.optimizer.lr = 1e-3;
+  const auto logs = m.fit(x.view(), y.view(), o);
+  EXPECT_LT(logs.back().train.loss, 0.5 * logs.front().train.loss);
+}
+
 TEST(PyTorchImport, FashionConvnetWithDropout) {
   const Model m = expect_matches_pytorch("convnet");
   const Kinds k = kinds_of(m);
