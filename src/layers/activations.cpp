@@ -384,12 +384,22 @@ void Hardtanh<T>::backward(const BackwardCtx<T>& ctx) {
 
 // Softmax -----------------------------------------------------------------------------------
 
+namespace {
+
+// The shape rule of softmax and log_softmax: one input (..., K), K > 0, output the same.
+Shape rows_of_logits(std::string_view kind, std::span<const Shape> inputs) {
+  require_one_input(kind, inputs);
+  REDES_CHECK(
+      inputs[0].rank() >= 1 && inputs[0][-1] > 0, ShapeError,
+      std::string(kind) + " needs a per-sample input (..., K) with K > 0, got " + inputs[0].str());
+  return inputs[0];
+}
+
+}  // namespace
+
 template <class T>
 Shape Softmax<T>::setup(std::span<const Shape> inputs) {
-  require_one_input("softmax", inputs);
-  REDES_CHECK(inputs[0].rank() >= 1 && inputs[0][-1] > 0, ShapeError,
-              "softmax needs a per-sample input (..., K) with K > 0, got " + inputs[0].str());
-  return inputs[0];
+  return rows_of_logits(kind(), inputs);
 }
 
 template <class T>
@@ -439,10 +449,7 @@ void Softmax<T>::backward(const BackwardCtx<T>& ctx) {
 
 template <class T>
 Shape LogSoftmax<T>::setup(std::span<const Shape> inputs) {
-  require_one_input("log_softmax", inputs);
-  REDES_CHECK(inputs[0].rank() >= 1 && inputs[0][-1] > 0, ShapeError,
-              "log_softmax needs a per-sample input (..., K) with K > 0, got " + inputs[0].str());
-  return inputs[0];
+  return rows_of_logits(kind(), inputs);
 }
 
 template <class T>

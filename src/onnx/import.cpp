@@ -366,7 +366,6 @@ class Importer {
       throw OnnxUnsupported(path_ + ": input '" + one_line(input->name()) + "' has data type " +
                             std::to_string(elem) +
                             " (redes takes floats, or integer ids for an embedding)");
-    input_is_ids_ = elem == TensorProto::INT64 || elem == TensorProto::INT32;
     std::vector<int64_t> dims;
     bool known = type.tensor_type().has_shape();
     if (known) {
@@ -1813,7 +1812,6 @@ class Importer {
   int64_t opset_ = 0;
   int64_t batch_ = 0;  // the input's declared batch size, when it has one
   int64_t output_batch_axis_ = 0;
-  bool input_is_ids_ = false;
   Shape input_;
   const onnx::NodeProto* node_ = nullptr;  // the node being converted
   std::map<std::string, Value> values_;

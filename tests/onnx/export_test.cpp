@@ -335,8 +335,13 @@ TEST(OnnxExport, ExampleModelsRunTheSameInOpenCVAndComeBack) {
   const std::vector<Example> examples = {
       {"cars.toml", Task::binary, Shape{9}, 0, 4},  // 6 numbers and Origin one-hot
       {"cars-dropout.toml", Task::binary, Shape{9}, 0, 4},
+      {"cars-overfit.toml", Task::binary, Shape{9}, 0, 4},
+      {"cars-overfit-dropout.toml", Task::binary, Shape{9}, 0, 4},
       {"lenet5-fashion.toml", Task::multiclass, Shape{1, 28, 28}, 10, 3},
       {"convnet-fashion.toml", Task::multiclass, Shape{1, 28, 28}, 10, 2},
+      {"convnet-fashion-small.toml", Task::multiclass, Shape{1, 28, 28}, 10, 2},
+      {"convnet-fashion-small-augment.toml", Task::multiclass, Shape{1, 28, 28}, 10, 2},
+      {"alexnet-cifar10.toml", Task::multiclass, Shape{3, 32, 32}, 10, 2},
       {"lstm-fashion-rows.toml", Task::multiclass, Shape{1, 28, 28}, 10, 1},
       {"lstm-co2.toml", Task::regression, Shape{24, 1}, 0, 1},  // a forecaster's network
   };
