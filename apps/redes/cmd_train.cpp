@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "commands.hpp"
+#include "redes/distributed.hpp"
 #include "redes/error.hpp"
 #include "redes/run.hpp"
 
@@ -38,14 +39,17 @@ int run_train(TrainArgs a) {
   a.overrides.control.stop = &stop_requested;
   std::signal(SIGINT, request_stop);
   std::signal(SIGTERM, request_stop);
-  auto progress = make_console_progress(a.quiet);
+  // Under MPI, rank 0 speaks for the job.
+  const bool speaker = world().rank() == 0;
+  auto progress = speaker ? make_console_progress(a.quiet) : std::make_unique<Progress>();
   nlohmann::json summary;
   try {
     summary = train_config(a.config, a.overrides, *progress);
   } catch (const Interrupted& e) {
-    std::fprintf(stderr, "redes: %s\n", e.what());
+    if (speaker) std::fprintf(stderr, "redes: %s\n", e.what());
     return 130;
   }
+  if (!speaker) return 0;
   std::printf("%s: %s, %d epochs (%.3g s each), test", summary["name"].get<std::string>().c_str(),
               summary["task"].get<std::string>().c_str(), summary["epochs"].get<int>(),
               summary["seconds_per_epoch"].get<double>());

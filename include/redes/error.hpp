@@ -28,6 +28,9 @@ struct Interrupted : Error {  // training stopped on request (SIGINT, SIGTERM) a
 struct Diverged : Error {  // a training loss or gradient became NaN or infinite
   using Error::Error;
 };
+struct Agreed : Error {  // an error the ranks of an MPI job know alike (printed by rank 0 alone)
+  using Error::Error;
+};
 
 // Text from a file or a user (a column name, a cell, a key, a parser's description) as a
 // message shows it: line breaks become spaces, so that the message stays one line. A quoted

@@ -43,6 +43,8 @@ class MetricsAccumulator {
   // What has been added so far, for a checkpoint; from_json(task, to_json()) goes on the same.
   nlohmann::json to_json() const;
   static MetricsAccumulator from_json(Task task, const nlohmann::json& j);
+  // Adds what other has gathered (another rank's batches), as if added here.
+  void merge(const MetricsAccumulator& other);
 
  private:
   Task task_;

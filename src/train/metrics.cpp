@@ -65,6 +65,18 @@ MetricsAccumulator MetricsAccumulator::from_json(Task task, const nlohmann::json
   return a;
 }
 
+void MetricsAccumulator::merge(const MetricsAccumulator& o) {
+  if (confusion_.size() < o.confusion_.size()) confusion_.resize(o.confusion_.size());
+  for (size_t i = 0; i < o.confusion_.size(); ++i) {
+    if (confusion_[i].size() < o.confusion_[i].size()) confusion_[i].resize(o.confusion_[i].size());
+    for (size_t j = 0; j < o.confusion_[i].size(); ++j) confusion_[i][j] += o.confusion_[i][j];
+  }
+  scores_.insert(scores_.end(), o.scores_.begin(), o.scores_.end());
+  labels_.insert(labels_.end(), o.labels_.begin(), o.labels_.end());
+  squared_ += o.squared_, absolute_ += o.absolute_, nll_ += o.nll_;
+  count_ += o.count_, correct_ += o.correct_;
+}
+
 namespace {
 
 // Area under the ROC curve as the Mann-Whitney statistic: the probability that a random

@@ -2,6 +2,7 @@
 #include "redes/run.hpp"
 
 #include <toml++/toml.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cmath>
@@ -12,6 +13,7 @@
 #include <sstream>
 
 #include "redes/checkpoint.hpp"
+#include "redes/distributed.hpp"
 #include "redes/npy.hpp"
 #include "redes/report.hpp"
 #include "redes/threads.hpp"
@@ -98,46 +100,53 @@ std::string metrics_csv(const std::vector<EpochLog>& logs) {
 
 nlohmann::json train_run(const Config& config, const std::string& out, Progress& progress,
                          const RunControl& control) {
+  // Under MPI every rank trains (redes/distributed.hpp); rank 0 alone writes the run folder.
+  Communicator& comm = world();
+  const bool writer = comm.rank() == 0;
   set_num_threads(config.threads);
-  LoadedData data = load_data(config);
-
-  auto graph = std::make_unique<Graph>(config.layers, data.train->sample_shape());
-  check_output(config.task, graph->output_shape(), data.train->target_shape(),
-               static_cast<int64_t>(data.classes.size()), config.path);
+  LoadedData data;
+  std::unique_ptr<Graph> graph;
+  std::unique_ptr<Loss<float>> loss;
   Rng rng(config.seed);
-  Rng init_rng = rng.split();
-  graph->init(init_rng);
-  auto loss = make_loss<float>(config.loss);
-  progress.message(data.description);
-
   const std::string checkpoint_path = (fs::path(out) / kCheckpointName).string();
   std::optional<Checkpoint> resumed;
-  if (control.resume) {
-    REDES_CHECK(fs::exists(checkpoint_path), Error,
-                out + ": no checkpoint to resume from (" + checkpoint_path + " is missing)");
-    resumed = load_checkpoint(checkpoint_path, *graph, &config.text);
-    progress.message("resuming " + out + " at epoch " + std::to_string(resumed->state.epoch) +
-                     ", batch " + std::to_string(resumed->state.batch));
-  } else {
-    // At the start, so that the folder says what is being trained in it.
-    fs::create_directories(out);
-    write_text(fs::path(out) / "config.toml", config.text);
-  }
+  agreed([&] {
+    data = load_data(config);
+    graph = std::make_unique<Graph>(config.layers, data.train->sample_shape());
+    check_output(config.task, graph->output_shape(), data.train->target_shape(),
+                 static_cast<int64_t>(data.classes.size()), config.path);
+    Rng init_rng = rng.split();
+    graph->init(init_rng);
+    loss = make_loss<float>(config.loss);
+    progress.message(data.description);
+    if (control.resume) {
+      REDES_CHECK(fs::exists(checkpoint_path), Error,
+                  out + ": no checkpoint to resume from (" + checkpoint_path + " is missing)");
+      resumed = load_checkpoint(checkpoint_path, *graph, &config.text);
+      progress.message("resuming " + out + " at epoch " + std::to_string(resumed->state.epoch) +
+                       ", batch " + std::to_string(resumed->state.batch));
+    } else if (writer) {
+      // At the start, so that the folder says what is being trained in it.
+      fs::create_directories(out);
+      write_text(fs::path(out) / "config.toml", config.text);
+    }
+  });
   Checkpointing checkpoints;
   checkpoints.every_batches = config.train.checkpoint_every_batches;
   checkpoints.every_seconds = config.train.checkpoint_every_seconds;
   checkpoints.stop = control.stop;
   checkpoints.resume = resumed ? &resumed->state : nullptr;
-  checkpoints.write = [&](const TrainState& st) {
-    save_checkpoint(checkpoint_path, st, *graph, config.text);
-  };
+  if (writer)
+    checkpoints.write = [&](const TrainState& st) {
+      save_checkpoint(checkpoint_path, st, *graph, config.text);
+    };
 
   Trainer trainer(*graph, *loss, config.optimizer, config.schedule, config.train, config.task);
   std::vector<EpochLog> logs;
   try {
     logs = trainer.fit(*data.train, data.val.get(), rng, &progress, &checkpoints);
   } catch (const Diverged& e) {
-    if (!fs::exists(checkpoint_path)) throw;
+    if (!writer || !fs::exists(checkpoint_path)) throw;
     throw Diverged(std::string(e.what()) + " (the last good checkpoint stays in " +
                    checkpoint_path + ")");
   }
@@ -155,7 +164,8 @@ nlohmann::json train_run(const Config& config, const std::string& out, Progress&
       {"stopped_early", trainer.stopped_early()},
       {"seconds_per_epoch", median(seconds)},
       {"seed", config.seed},
-      {"threads", num_threads()},
+      {"threads", num_threads()},  // per rank
+      {"ranks", comm.size()},
       {"parameters", graph->num_params()},
       {"rows", data.rows},
       {"test", test_metrics.to_json()},
@@ -167,6 +177,22 @@ nlohmann::json train_run(const Config& config, const std::string& out, Progress&
   summary["train"]["epoch_loss"] = logs.empty() ? 0.0 : logs.back().train.loss;
   if (data.val) summary["validation"] = trainer.evaluate(*data.val).to_json();
   if (!data.classes.empty()) summary["classes"] = data.classes;
+  if (comm.size() > 1) {
+    // Every rank took the same steps: the same weights, bit for bit, or something is wrong.
+    const auto v = graph->values();
+    const uint32_t crc = uint32_t(
+        crc32(0, reinterpret_cast<const unsigned char*>(v.data()), unsigned(v.size_bytes())));
+    const auto all = comm.allgather(std::to_string(crc));
+    for (size_t r = 1; r < all.size(); ++r)
+      if (all[r] != all[0])
+        throw Agreed("the weights of rank " + std::to_string(r) +
+                     " differ from rank 0's after "
+                     "training (CRC-32 " +
+                     all[r] + " against " + all[0] + ")");
+    summary["mpi"] = comm.describe();
+    summary["weights_crc32"] = crc;
+  }
+  if (!writer) return summary;
 
   fs::create_directories(out);
   if (data.report) data.report(*graph, summary, out);
@@ -254,17 +280,20 @@ std::string config_as_used(const Config& c, const TrainOverrides& o) {
 
 nlohmann::json train_config(const std::string& config_path, const TrainOverrides& o,
                             Progress& progress) {
-  Config c = load_config(config_path);
-  if (o.epochs) {
-    if (*o.epochs < 1) throw ConfigError("--epochs must be at least 1");
-    c.train.epochs = *o.epochs;
-  }
-  if (o.seed) c.seed = *o.seed;
-  if (o.threads) {
-    if (*o.threads < 0) throw ConfigError("--threads must be 0 (all cores) or more");
-    c.threads = *o.threads;
-  }
-  c.text = config_as_used(c, o);
+  Config c = agreed([&] {  // under MPI: reported once, not by every rank
+    Config c = load_config(config_path);
+    if (o.epochs) {
+      if (*o.epochs < 1) throw ConfigError("--epochs must be at least 1");
+      c.train.epochs = *o.epochs;
+    }
+    if (o.seed) c.seed = *o.seed;
+    if (o.threads) {
+      if (*o.threads < 0) throw ConfigError("--threads must be 0 (all cores) or more");
+      c.threads = *o.threads;
+    }
+    c.text = config_as_used(c, o);
+    return c;
+  });
   const std::string out = o.out.empty() ? "runs/" + c.name : o.out;
   nlohmann::json summary;
   try {

@@ -9,10 +9,12 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <future>
 #include <numeric>
 #include <span>
 
+#include "redes/distributed.hpp"
 #include "redes/threads.hpp"
 #include "redes/train.hpp"
 
@@ -83,6 +85,11 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
   const int64_t batches = (n + bs - 1) / bs;
   LrSchedule schedule(schedule_, optimizer_->lr(), train_.epochs);
   Rng dropout_rng = rng.split();
+  // Under MPI each rank takes its share of every batch (redes/distributed.hpp), with dropout
+  // drawn from a generator of its own.
+  Communicator& comm = world();
+  const int ranks = comm.size(), me = comm.rank();
+  for (int k = 0; k < me; ++k) dropout_rng = dropout_rng.split();
   TrainState st;
   st.order.resize(n);
   std::iota(st.order.begin(), st.order.end(), 0);
@@ -104,8 +111,9 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
   Tensor xs[2], ys[2];  // batch b is in buffer b % 2
   const auto gather = [&](int64_t b) {
     const int64_t lo = b * bs, hi = std::min(n, lo + bs);
-    train.gather(std::span<const int64_t>(st.order.data() + lo, hi - lo), xs[b % 2], ys[b % 2],
-                 true);
+    const Share mine = share_of(hi - lo, me, ranks);
+    train.gather(std::span<const int64_t>(st.order.data() + lo + mine.begin, mine.size()),
+                 xs[b % 2], ys[b % 2], true);
   };
   const bool prefetch = train.worth_prefetching() && batches > 1;
   // The dataset's generators as they were before the next batch was gathered: what a
@@ -138,6 +146,7 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
     last_checkpoint = now_seconds();
     write_seconds = last_checkpoint - t;
   };
+  bool stop_everywhere = false;  // ranks > 1: a stop requested on any rank, at the last step
   const auto stop_requested = [&] {
     return checkpoints && checkpoints->stop && checkpoints->stop->load();
   };
@@ -177,14 +186,29 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
       }
       const Tensor &xb = xs[b % 2], &yb = ys[b % 2];
       graph_.zero_grad();
-      auto out = graph_.forward(xb.view(), true, dropout_rng);
-      const float l = loss_.forward(out, yb.view());
-      if (!std::isfinite(l)) throw diverged(loss_problem(l, out), b);
-      train_metrics.add(out, yb.view());
-      grad.resize(out.shape());
-      grad.fill(0.0f);
-      loss_.backward(out, yb.view(), 1.0f, grad.view());
-      graph_.backward(grad.view());
+      // This rank's share of the batch's mean loss and gradient: its mean times its part.
+      const int64_t m = share_of(hi - lo, me, ranks).size();
+      float l = 0;
+      if (m > 0) {
+        auto out = graph_.forward(xb.view(), true, dropout_rng);
+        l = loss_.forward(out, yb.view());
+        if (ranks == 1 && !std::isfinite(l)) throw diverged(loss_problem(l, out), b);
+        train_metrics.add(out, yb.view());
+        grad.resize(out.shape());
+        grad.fill(0.0f);
+        loss_.backward(out, yb.view(), float(m) / float(hi - lo), grad.view());
+        graph_.backward(grad.view());
+      }
+      if (ranks > 1) {
+        // The shares summed, and what every rank must decide alike: the batch's loss, a stop
+        // requested on any rank.
+        comm.allreduce_sum(graph_.grads());
+        double shared[2] = {double(l) * m, stop_requested() ? 1.0 : 0.0};
+        comm.allreduce_sum(std::span<double>(shared, 2));
+        l = float(shared[0] / double(hi - lo));
+        stop_everywhere = shared[1] > 0;
+        if (!std::isfinite(l)) throw diverged("the loss is not finite", b);
+      }
       if (!all_finite(graph_.grads())) throw diverged("a gradient is not finite", b);
       if (train_.clip_grad_norm > 0) clip_grad_norm(graph_.grads(), train_.clip_grad_norm);
       optimizer_->step(graph_.values(), graph_.grads());
@@ -199,7 +223,7 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
                         hi / (now_seconds() - t0), (total - done) / std::max(rate, 1e-9));
       }
       if (st.batch == batches) break;  // the epoch's end writes the checkpoint
-      const bool stop = stop_requested();
+      const bool stop = ranks > 1 ? stop_everywhere : stop_requested();
       const bool due = (checkpoints && checkpoints->every_batches > 0 &&
                         st.batch % checkpoints->every_batches == 0) ||
                        (checkpoints && checkpoints->every_seconds > 0 &&
@@ -213,6 +237,12 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
     }
     EpochLog log;
     log.epoch = epoch;
+    if (ranks > 1) {  // every rank's batches
+      const auto parts = comm.allgather(train_metrics.to_json().dump());
+      train_metrics = MetricsAccumulator(task_);
+      for (const auto& p : parts)
+        train_metrics.merge(MetricsAccumulator::from_json(task_, nlohmann::json::parse(p)));
+    }
     log.train = train_metrics.result(st.loss_sum / n);
     log.lr = optimizer_->lr();
     if (val && val->size() > 0) log.val = evaluate(*val);
@@ -246,7 +276,13 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
     st.batch = 0;
     st.epoch = epoch + 1;
     checkpoint(nullptr);  // after the last epoch too: a resume with more epochs goes on from it
-    if (!st.finished && st.epoch <= train_.epochs && stop_requested()) throw interrupted();
+    bool stop_now = stop_requested();
+    if (ranks > 1) {
+      double flag = stop_now ? 1.0 : 0.0;
+      comm.allreduce_sum(std::span<double>(&flag, 1));
+      stop_now = flag > 0;
+    }
+    if (!st.finished && st.epoch <= train_.epochs && stop_now) throw interrupted();
   }
   if (es.enabled && es.restore_best && !st.best_weights.empty()) {
     std::copy(st.best_weights.begin(), st.best_weights.end(), graph_.values().begin());
@@ -257,22 +293,41 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
 
 // Runs the network over every sample in evaluation mode; collects the outputs and, when
 // targets is given, the targets (which are small beside the inputs).
+// Under MPI each rank runs a contiguous shard, and the shards' outputs are gathered in order.
 static Tensor run_all(Graph& graph, const Dataset& data, int64_t batch_size, Tensor* targets) {
+  Communicator& comm = world();
   const int64_t n = data.size();
+  const Share shard = share_of(n, comm.rank(), comm.size());
   Tensor out(graph.output_shape().batched(n));
   const int64_t width = graph.output_shape().numel(), twidth = data.target_shape().numel();
   if (targets) *targets = Tensor(data.target_shape().batched(n));
   std::vector<int64_t> rows;
   Tensor xb, yb;
   Rng unused(0);  // evaluation mode draws no random numbers
-  for (int64_t lo = 0; lo < n; lo += batch_size) {
-    const int64_t hi = std::min(n, lo + batch_size);
+  for (int64_t lo = shard.begin; lo < shard.end; lo += batch_size) {
+    const int64_t hi = std::min(shard.end, lo + batch_size);
     rows.resize(hi - lo);
     std::iota(rows.begin(), rows.end(), lo);
     data.gather(rows, xb, yb, false);
     auto o = graph.forward(xb.view(), false, unused);
     std::copy(o.begin(), o.end(), out.data() + lo * width);
     if (targets) std::copy(yb.data(), yb.data() + yb.numel(), targets->data() + lo * twidth);
+  }
+  if (comm.size() > 1) {
+    const auto gathered = [&](const Tensor& t, int64_t w) {
+      const auto* bytes = reinterpret_cast<const char*>(t.data() + shard.begin * w);
+      const auto parts = comm.allgather(std::string(bytes, sizeof(float) * shard.size() * w));
+      std::string all;
+      for (const auto& p : parts) all += p;
+      REDES_CHECK(all.size() == sizeof(float) * size_t(n * w), Error, "the ranks' shards differ");
+      return all;
+    };
+    const std::string o = gathered(out, width);
+    std::memcpy(out.data(), o.data(), o.size());
+    if (targets) {
+      const std::string t = gathered(*targets, twidth);
+      std::memcpy(targets->data(), t.data(), t.size());
+    }
   }
   return out;
 }

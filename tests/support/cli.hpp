@@ -55,10 +55,12 @@ class CliTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  // Runs redes with args (a shell-quoted string) in dir_, with a time limit so a hang fails.
-  CliResult redes(const std::string& args, int timeout_s = 300) {
+  // Runs redes with args (a shell-quoted string) in dir_, with a time limit so a hang fails;
+  // launcher goes in front of it (mpirun ...).
+  CliResult redes(const std::string& args, int timeout_s = 300, const std::string& launcher = "") {
     const std::string cmd = "cd '" + dir_.string() + "' && timeout " + std::to_string(timeout_s) +
-                            " '" + std::string(REDES_CLI) + "' " + args + " >out.txt 2>err.txt";
+                            " " + launcher + "'" + std::string(REDES_CLI) + "' " + args +
+                            " >out.txt 2>err.txt";
     const int status = std::system(cmd.c_str());
     return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(dir_ / "out.txt"),
             slurp(dir_ / "err.txt")};
