@@ -1073,6 +1073,7 @@ class Importer {
     const Const& w = floats(n, 1);
     const Const& r = floats(n, 2);
     if (r.dims.size() == 3 && hidden == 0) hidden = r.dims[2];
+    if (hidden < 1 || hidden > kMaxValues) bad_file("hidden_size " + std::to_string(hidden));
     const int64_t H = hidden;
     if (w.dims != std::vector<int64_t>{D, G * H, F} || r.dims != std::vector<int64_t>{D, G * H, H})
       bad_file("W " + dims_str(w.dims) + " and R " + dims_str(r.dims) + " do not fit " +
@@ -1188,22 +1189,29 @@ class Importer {
         unsupported("the batch moves to axis " + std::to_string(k) + " in " + dims_str(shape));
       if (k != b && (t[k] == 0 || t[k] < -1))
         unsupported("dimension " + std::to_string(t[k]) + " in " + dims_str(shape));
+      if (t[k] > kMaxValues) bad_file("dimension " + std::to_string(t[k]) + " too large");
     }
     std::vector<int64_t> sample = t;
     sample.erase(sample.begin() + int64_t(b));
     const int64_t unknown = std::count(sample.begin(), sample.end(), int64_t{-1});
     if (unknown > 1) bad_file("more than one -1 in " + dims_str(shape));
+    std::vector<int64_t> known_dims;  // the sizes given (not -1), checked for overflow
+    for (int64_t d : sample)
+      if (d != -1) known_dims.push_back(d);
+    const int64_t known = checked_numel(known_dims, bad_here());
     bool keeps_batch = t[b] == kBatch || (batch_ > 0 && t[b] == batch_);
-    if (t[b] == -1 && unknown == 0) keeps_batch = Shape(sample).numel() == x.shape.numel();
-    int64_t before = 1, before_in = 1;  // the dimensions in front of the batch
-    for (size_t k = 0; k < b; ++k) before *= t[k], before_in *= in[k];
+    if (t[b] == -1 && unknown == 0) keeps_batch = known == x.shape.numel();
+    // The dimensions in front of the batch hold as many entries as before.
+    const std::vector<int64_t> front(t.begin(), t.begin() + int64_t(b)),
+        front_in(in.begin(), in.begin() + int64_t(b));
+    if (std::count(front.begin(), front.end(), int64_t{-1}))
+      unsupported("a -1 in front of the batch in " + dims_str(shape));
+    const int64_t before = checked_numel(front, bad_here()),
+                  before_in = checked_numel(front_in, bad_here());
     if (!keeps_batch || before != before_in)
       unsupported("the shape " + dims_str(shape) + " does not keep the batch dimension " +
                   (b ? "at axis " + std::to_string(b) : std::string("first")));
     if (unknown == 1) {
-      int64_t known = 1;
-      for (int64_t d : sample)
-        if (d != -1) known *= d;
       if (known == 0 || x.shape.numel() % known != 0)
         bad_file("cannot reshape " + x.shape.str() + " to " + dims_str(shape));
       for (auto& d : sample)
