@@ -26,6 +26,8 @@ class Dataset {
   // for a dataset that draws nothing.
   virtual std::vector<uint64_t> random_state() const { return {}; }
   virtual void set_random_state(const std::vector<uint64_t>& /*state*/) const {}
+  // A stream of numbers of its own for MPI rank `rank` (> 0): the generators split that deep.
+  virtual void split_random(int /*rank*/) const {}
 };
 
 // A dataset held as float tensors (tables, windows of a series).

@@ -93,6 +93,9 @@ class ImageDataset : public Dataset {
   bool worth_prefetching() const override { return augment_.any(); }
   std::vector<uint64_t> random_state() const override { return rng_.saved(); }
   void set_random_state(const std::vector<uint64_t>& state) const override { rng_.restore(state); }
+  void split_random(int rank) const override {
+    for (int k = 0; k < rank; ++k) rng_ = rng_.split();
+  }
 
  private:
   std::shared_ptr<const ImageSet> set_;

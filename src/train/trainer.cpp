@@ -85,11 +85,12 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
   const int64_t batches = (n + bs - 1) / bs;
   LrSchedule schedule(schedule_, optimizer_->lr(), train_.epochs);
   Rng dropout_rng = rng.split();
-  // Under MPI each rank takes its share of every batch (redes/distributed.hpp), with dropout
-  // drawn from a generator of its own.
+  // Under MPI each rank takes its share of every batch (redes/distributed.hpp), with dropout and
+  // augmentation drawn from generators of its own.
   Communicator& comm = world();
   const int ranks = comm.size(), me = comm.rank();
   for (int k = 0; k < me; ++k) dropout_rng = dropout_rng.split();
+  if (me > 0) train.split_random(me);  // augmentation too
   TrainState st;
   st.order.resize(n);
   std::iota(st.order.begin(), st.order.end(), 0);
