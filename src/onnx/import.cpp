@@ -1673,7 +1673,7 @@ class Importer {
     a.finish();
     const Value& data = in(n, 0);
     if (!data.is_const) {
-      if (value(n.input(1)).is_const) return gather_rows(n, axis);
+      if (in(n, 1).is_const) return gather_rows(n, axis);
       unsupported("a gather from the model's data by computed indices");
     }
     const Const& table = floats(n, 0);

@@ -280,6 +280,14 @@ TEST(OnnxImport, UnsupportedNodesAreErrorsNamingThem) {
             pool + ": node 'n1' (MaxPool): kernel_shape (2, 2, 2) (redes pools 2-d images)");
 }
 
+// Found by fuzz_onnx: a node without an input its operator needs.
+TEST(OnnxImport, AMissingInputIsAModelFileError) {
+  const auto path = one_node("gather", "Gather").string();
+  EXPECT_THROW(import_onnx(path), ModelFileError);
+  EXPECT_EQ(message_of([&] { import_onnx(path); }),
+            path + ": node 'n1' (Gather): input 1 is missing");
+}
+
 TEST(OnnxImport, SymbolicInputDimensionsNeedTheInputShape) {
   const auto path = one_node("symbolic", "Relu", {}, true).string();
   EXPECT_NE(
