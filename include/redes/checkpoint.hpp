@@ -32,6 +32,13 @@ struct Checkpoint {
 // ..." when config_difference finds one.
 Checkpoint load_checkpoint(const std::string& path, Graph& graph,
                            const std::string* config_text = nullptr);
+// The same for a checkpoint's bytes already read from path (under MPI rank 0 reads the file and
+// broadcasts it, so that only its machine needs the run folder).
+Checkpoint load_checkpoint_bytes(const std::string& path, const std::string& bytes, Graph& graph,
+                                 const std::string* config_text = nullptr);
+// The bytes of the checkpoint file at path (ModelFileError when it cannot be read or is far
+// too large).
+std::string read_checkpoint_file(const std::string& path);
 
 // The first difference between two configs (TOML texts) apart from the keys a resume may
 // change ([train] epochs, threads), as "[layers] 2: units is 32, the run had 16"; "" when

@@ -29,8 +29,9 @@ class Communicator {
   virtual void allreduce_sum(std::span<double> x) {}
   // Every rank's bytes, in rank order, on every rank.
   virtual std::vector<std::string> allgather(const std::string& bytes) { return {bytes}; }
-  // bytes of rank root, on every rank.
+  // bytes (x) of rank root, on every rank.
   virtual void broadcast(std::string& bytes, int root) {}
+  virtual void broadcast(std::span<float> x, int root) {}
   // Ends every rank at once with this exit code (after an error on this rank alone, which the
   // others would wait for in a collective call).
   [[noreturn]] virtual void abort(int code);

@@ -38,6 +38,8 @@ class Graph {
 
   std::span<float> values() { return arena_.values(); }
   std::span<float> grads() { return arena_.grads(); }
+  // The buffers of every layer, in state() order (BatchNorm's running statistics).
+  std::span<float> buffers() { return buffer_values_; }
   struct NamedParam {
     std::string name;  // "layer.param"
     Param<float>* param;

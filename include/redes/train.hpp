@@ -81,6 +81,16 @@ std::unique_ptr<Progress> make_console_progress(bool quiet = false);
 
 // Where a training stands, with everything it needs to go on bit for bit: what a checkpoint
 // holds besides the weights (checkpoint.hpp writes and reads it).
+// What differs between the ranks of an MPI training (redes/distributed.hpp): a rank's dropout
+// and data generators and its share of the epoch's training metrics so far.
+struct RankState {
+  std::vector<uint64_t> dropout_rng, data_rng;
+  nlohmann::json batch_metrics;
+  nlohmann::json to_json() const;
+  // Throws ModelFileError for generator states that are not six numbers.
+  static RankState from_json(const nlohmann::json& j);
+};
+
 struct TrainState {
   int epoch = 1;               // the epoch in progress, 1-based
   int64_t batch = 0;           // its batches done; 0: not begun (the order not yet shuffled for it)
@@ -95,6 +105,9 @@ struct TrainState {
   int since_best = 0, best_epoch = 0;
   std::vector<float> best_weights;  // early stopping with restore_best
   std::vector<EpochLog> logs;       // the epochs done
+  // Under MPI, every rank's state in rank order (rank 0's is also the three fields above, which
+  // one process uses alone); empty for one process. A resume needs as many ranks.
+  std::vector<RankState> ranks;
 };
 
 // When the trainer hands out checkpoints, and where it resumes from.

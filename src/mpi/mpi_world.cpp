@@ -59,6 +59,11 @@ class MpiWorld : public Communicator {
       MPI_Bcast(bytes.data() + at, int(std::min<uint64_t>(kPiece, n - at)), MPI_CHAR, root,
                 MPI_COMM_WORLD);
   }
+  void broadcast(std::span<float> x, int root) override {
+    for (int64_t at = 0; at < int64_t(x.size()); at += kPiece)
+      MPI_Bcast(x.data() + at, int(std::min<int64_t>(kPiece, int64_t(x.size()) - at)), MPI_FLOAT,
+                root, MPI_COMM_WORLD);
+  }
   [[noreturn]] void abort(int code) override {
     MPI_Abort(MPI_COMM_WORLD, code);
     std::exit(code);

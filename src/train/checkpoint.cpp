@@ -35,7 +35,24 @@ double number(const nlohmann::json& j) {
   throw ModelFileError("'" + s + "' is not a number");
 }
 
+void check_generator(const std::vector<uint64_t>& state, bool may_be_empty, const char* what) {
+  if (state.size() != 6 && !(may_be_empty && state.empty()))
+    throw ModelFileError(std::string(what) + " is not six numbers");
+}
+
 }  // namespace
+
+nlohmann::json RankState::to_json() const {
+  return {{"dropout_rng", dropout_rng}, {"data_rng", data_rng}, {"batch_metrics", batch_metrics}};
+}
+
+RankState RankState::from_json(const nlohmann::json& j) {
+  RankState r{j.at("dropout_rng").get<std::vector<uint64_t>>(),
+              j.at("data_rng").get<std::vector<uint64_t>>(), j.at("batch_metrics")};
+  check_generator(r.dropout_rng, false, "a rank's dropout generator state");
+  check_generator(r.data_rng, true, "a rank's data generator state");
+  return r;
+}
 
 void save_checkpoint(const std::string& path, const TrainState& st, const Graph& graph,
                      const std::string& config_text) {
@@ -65,6 +82,10 @@ void save_checkpoint(const std::string& path, const TrainState& st, const Graph&
   h["rng"] = st.rng;
   h["dropout_rng"] = st.dropout_rng;
   h["data_rng"] = st.data_rng;
+  if (!st.ranks.empty()) {
+    h["ranks"] = nlohmann::json::array();
+    for (const auto& r : st.ranks) h["ranks"].push_back(r.to_json());
+  }
   h["schedule"] = {{"epoch", st.schedule.epoch},
                    {"lr", st.schedule.lr},
                    {"best", number(st.schedule.best)},
@@ -77,9 +98,16 @@ void save_checkpoint(const std::string& path, const TrainState& st, const Graph&
   write_file_atomic(path, tagged::pack(kCheckpointFile, h, blocks));
 }
 
+std::string read_checkpoint_file(const std::string& path) {
+  return read_file<ModelFileError>(path, tagged::kMaxFileBytes, "a redes checkpoint");
+}
+
 Checkpoint load_checkpoint(const std::string& path, Graph& graph, const std::string* config_text) {
-  const std::string bytes =
-      read_file<ModelFileError>(path, tagged::kMaxFileBytes, "a redes checkpoint");
+  return load_checkpoint_bytes(path, read_checkpoint_file(path), graph, config_text);
+}
+
+Checkpoint load_checkpoint_bytes(const std::string& path, const std::string& bytes, Graph& graph,
+                                 const std::string* config_text) {
   const tagged::Sections sec = tagged::check_layout(path, bytes, kCheckpointFile);
   const nlohmann::json h = tagged::parse_header(path, sec.header);
   const auto bad = [&](const std::string& what) {
@@ -150,10 +178,13 @@ Checkpoint load_checkpoint(const std::string& path, Graph& graph, const std::str
     st.rng = h.at("rng").get<std::vector<uint64_t>>();
     st.dropout_rng = h.at("dropout_rng").get<std::vector<uint64_t>>();
     st.data_rng = h.at("data_rng").get<std::vector<uint64_t>>();
-    for (const auto* r : {&st.rng, &st.dropout_rng})
-      if (r->size() != 6) throw bad("a generator state is not six numbers");
-    if (!st.data_rng.empty() && st.data_rng.size() != 6)
-      throw bad("the data's generator state is not six numbers");
+    check_generator(st.rng, false, "a generator state");
+    check_generator(st.dropout_rng, false, "a generator state");
+    check_generator(st.data_rng, true, "the data's generator state");
+    if (h.contains("ranks")) {
+      for (const auto& r : h.at("ranks")) st.ranks.push_back(RankState::from_json(r));
+      if (st.ranks.size() == 1) throw bad("the state of a single rank under 'ranks'");
+    }
     const auto& sch = h.at("schedule");
     st.schedule = {sch.at("epoch").get<int>(), sch.at("lr").get<double>(), number(sch.at("best")),
                    sch.at("bad_epochs").get<int>()};

@@ -110,6 +110,7 @@ nlohmann::json train_run(const Config& config, const std::string& out, Progress&
   Rng rng(config.seed);
   const std::string checkpoint_path = (fs::path(out) / kCheckpointName).string();
   std::optional<Checkpoint> resumed;
+  std::string checkpoint_bytes;  // under MPI rank 0 alone reads the file, then broadcasts it
   agreed([&] {
     data = load_data(config);
     graph = std::make_unique<Graph>(config.layers, data.train->sample_shape());
@@ -119,18 +120,32 @@ nlohmann::json train_run(const Config& config, const std::string& out, Progress&
     graph->init(init_rng);
     loss = make_loss<float>(config.loss);
     progress.message(data.description);
-    if (control.resume) {
+    if (control.resume && writer) {
       REDES_CHECK(fs::exists(checkpoint_path), Error,
                   out + ": no checkpoint to resume from (" + checkpoint_path + " is missing)");
-      resumed = load_checkpoint(checkpoint_path, *graph, &config.text);
-      progress.message("resuming " + out + " at epoch " + std::to_string(resumed->state.epoch) +
-                       ", batch " + std::to_string(resumed->state.batch));
+      checkpoint_bytes = read_checkpoint_file(checkpoint_path);
     } else if (writer) {
       // At the start, so that the folder says what is being trained in it.
       fs::create_directories(out);
       write_text(fs::path(out) / "config.toml", config.text);
     }
   });
+  if (control.resume) {
+    comm.broadcast(checkpoint_bytes, 0);
+    resumed = agreed([&] {
+      Checkpoint c = load_checkpoint_bytes(checkpoint_path, checkpoint_bytes, *graph, &config.text);
+      const size_t ranks = std::max<size_t>(c.state.ranks.size(), 1);
+      REDES_CHECK(ranks == size_t(comm.size()), Error,
+                  checkpoint_path + ": the training ran on " + std::to_string(ranks) +
+                      (ranks == 1 ? " process" : " MPI ranks") + ", this one on " +
+                      std::to_string(comm.size()) + "; resume it on " +
+                      (ranks == 1 ? "one process (without mpirun)"
+                                  : "as many (mpirun -np " + std::to_string(ranks) + ")"));
+      progress.message("resuming " + out + " at epoch " + std::to_string(c.state.epoch) +
+                       ", batch " + std::to_string(c.state.batch));
+      return c;
+    });
+  }
   Checkpointing checkpoints;
   checkpoints.every_batches = config.train.checkpoint_every_batches;
   checkpoints.every_seconds = config.train.checkpoint_every_seconds;

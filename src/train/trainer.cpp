@@ -100,6 +100,13 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
                 Error,
                 "the checkpoint is of a training set of " + std::to_string(st.order.size()) +
                     " samples, this one has " + std::to_string(n));
+    REDES_CHECK(st.ranks.size() == size_t(ranks > 1 ? ranks : 0), Error,
+                "the checkpoint is of a training on another number of processes");
+    if (ranks > 1) {  // this rank's own generators and metrics
+      const RankState& own = st.ranks[size_t(me)];
+      st.dropout_rng = own.dropout_rng, st.data_rng = own.data_rng;
+      st.batch_metrics = own.batch_metrics;
+    }
     rng.restore(st.rng);
     dropout_rng.restore(st.dropout_rng);
     train.set_random_state(st.data_rng);
@@ -133,12 +140,21 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
   // Checkpoints by time come at most every 20 writes' time, so that writing a large model's
   // takes at most 5% of the training.
   double last_checkpoint = now_seconds(), write_seconds = 0;
+  // Under MPI every rank comes here at the same steps (what decides it is agreed), hands in what
+  // is its own, and rank 0 writes.
   const auto checkpoint = [&](const MetricsAccumulator* batch_metrics) {
-    if (!checkpoints || !checkpoints->write) return;
+    if (!checkpoints || (ranks == 1 && !checkpoints->write)) return;
     st.batch_metrics = batch_metrics ? batch_metrics->to_json() : nlohmann::json();
     st.rng = rng.saved();
     st.dropout_rng = dropout_rng.saved();
     st.data_rng = prefetch && batch_metrics ? data_rng_before_next : train.random_state();
+    if (ranks > 1) {
+      const RankState own{st.dropout_rng, st.data_rng, st.batch_metrics};
+      st.ranks.clear();
+      for (const auto& r : comm.allgather(own.to_json().dump()))
+        st.ranks.push_back(RankState::from_json(nlohmann::json::parse(r)));
+      if (!checkpoints->write) return;
+    }
     st.optimizer = optimizer_->state();
     st.schedule = schedule.state();
     st.best_epoch = best_epoch_;
@@ -200,14 +216,20 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
         loss_.backward(out, yb.view(), float(m) / float(hi - lo), grad.view());
         graph_.backward(grad.view());
       }
+      // A checkpoint by time is due (under MPI: by rank 0's clock, which times the writes).
+      bool due_by_time = checkpoints && checkpoints->every_seconds > 0 &&
+                         now_seconds() - last_checkpoint >=
+                             std::max(checkpoints->every_seconds, 20 * write_seconds);
       if (ranks > 1) {
         // The shares summed, and what every rank must decide alike: the batch's loss, a stop
-        // requested on any rank.
+        // requested on any rank, a checkpoint due.
         comm.allreduce_sum(graph_.grads());
-        double shared[2] = {double(l) * m, stop_requested() ? 1.0 : 0.0};
-        comm.allreduce_sum(std::span<double>(shared, 2));
+        double shared[3] = {double(l) * m, stop_requested() ? 1.0 : 0.0,
+                            me == 0 && due_by_time ? 1.0 : 0.0};
+        comm.allreduce_sum(std::span<double>(shared, 3));
         l = float(shared[0] / double(hi - lo));
         stop_everywhere = shared[1] > 0;
+        due_by_time = shared[2] > 0;
         if (!std::isfinite(l)) throw diverged("the loss is not finite", b);
       }
       if (!all_finite(graph_.grads())) throw diverged("a gradient is not finite", b);
@@ -227,9 +249,7 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
       const bool stop = ranks > 1 ? stop_everywhere : stop_requested();
       const bool due = (checkpoints && checkpoints->every_batches > 0 &&
                         st.batch % checkpoints->every_batches == 0) ||
-                       (checkpoints && checkpoints->every_seconds > 0 &&
-                        now_seconds() - last_checkpoint >=
-                            std::max(checkpoints->every_seconds, 20 * write_seconds));
+                       due_by_time;
       if (stop || due) {
         if (prefetch) next.wait();  // data_rng_before_next is set; the gather must not race
         checkpoint(&train_metrics);
@@ -295,8 +315,11 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
 // Runs the network over every sample in evaluation mode; collects the outputs and, when
 // targets is given, the targets (which are small beside the inputs).
 // Under MPI each rank runs a contiguous shard, and the shards' outputs are gathered in order.
+// The ranks' running statistics (batch norm) are rank 0's, as PyTorch DDP broadcasts them:
+// each rank's training batches moved its own, and evaluation must not depend on the rank.
 static Tensor run_all(Graph& graph, const Dataset& data, int64_t batch_size, Tensor* targets) {
   Communicator& comm = world();
+  if (comm.size() > 1 && !graph.buffers().empty()) comm.broadcast(graph.buffers(), 0);
   const int64_t n = data.size();
   const Share shard = share_of(n, comm.rank(), comm.size());
   Tensor out(graph.output_shape().batched(n));

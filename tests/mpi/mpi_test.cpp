@@ -1,7 +1,8 @@
 // Data-parallel training on MPI (redes/distributed.hpp), as a user runs it: build/redes under
 // `mpirun --allow-run-as-root --oversubscribe -np 2`, two local ranks. Two ranks with the global
 // batch B take, step for step, the losses of one process with batch B (to float reassociation),
-// the same seed and ranks give the same bits, and a failing rank ends every rank with one line.
+// the same seed and ranks give the same bits, a stopped job resumes to the same bits, and a
+// failing rank ends every rank with one line.
 #include <signal.h>
 
 #include <chrono>
@@ -238,6 +239,65 @@ TEST_F(Mpi, AKilledRankEndsTheJob) {
   EXPECT_NE(rc, 0);
   EXPECT_NE(rc, 124) << "the job hung until the time limit";
   EXPECT_EQ(rank_process(dir_, 0), 0) << "rank 0 outlived the job";
+}
+
+// Dropout (each rank's own generator) and batch norm (each rank's own running statistics, rank
+// 0's for evaluation), many batches an epoch, a checkpoint every 20 batches.
+std::string resumable_config() {
+  std::string cfg = kMlp;
+  cfg.replace(cfg.find("[[layers]]\ntype = \"relu\""), 24,
+              "[[layers]]\ntype = \"batchnorm1d\"\n[[layers]]\ntype = \"relu\"\n"
+              "[[layers]]\ntype = \"dropout\"\nrate = 0.3");
+  cfg.replace(cfg.find("epochs = 20"), 11, "epochs = 25");
+  cfg.replace(cfg.find("batch_size = 40"), 15, "batch_size = 9");  // shares of 5 and 4
+  cfg.replace(cfg.find("checkpoint_every_seconds = 0"), 28,
+              "checkpoint_every_seconds = 0\ncheckpoint_every_batches = 20");
+  return cfg;
+}
+
+// SIGTERM to one rank stops every rank at the same batch with a checkpoint of every rank's
+// state; rank 0 alone says so; the job resumed on two ranks ends with the model file of the job
+// never stopped, byte for byte. A resume on another number of processes is refused.
+TEST_F(Mpi, AStoppedJobResumesToTheSameBits) {
+  redes::test::write_binary_table(dir_ / "d.csv", 2000);
+  write(dir_ / "c.toml", resumable_config());
+  auto r = mpirun(2, "train c.toml --out whole --threads 1 --quiet");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  std::thread job([&] {
+    const std::string cmd =
+        "cd '" + dir_.string() +
+        "' && timeout 120 mpirun --allow-run-as-root --oversubscribe -np 2 '" +
+        std::string(REDES_CLI) +
+        "' train c.toml --out cut --threads 1 --quiet 2>err.txt; echo $? >rc.txt";
+    std::system(cmd.c_str());
+  });
+  pid_t rank1 = 0;
+  for (int i = 0; i < 6000 && !(rank1 && fs::exists(dir_ / "cut/checkpoint.redes-ckpt")); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (!rank1) rank1 = rank_process(dir_, 1);
+  }
+  ASSERT_NE(rank1, 0) << "rank 1 never started";
+  ::kill(rank1, SIGTERM);
+  job.join();
+  if (fs::exists(dir_ / "cut/summary.json")) GTEST_SKIP() << "the training ended before SIGTERM";
+  const std::string err = slurp(dir_ / "err.txt");
+  EXPECT_EQ(std::stoi(slurp(dir_ / "rc.txt")), 130) << err;
+  const size_t said = err.find("training stopped at epoch");
+  ASSERT_NE(said, std::string::npos) << err;
+  EXPECT_EQ(err.find("training stopped at epoch", said + 1), std::string::npos) << err;
+  EXPECT_NE(err.find("redes train c.toml --resume cut"), std::string::npos) << err;
+
+  r = redes("train c.toml --resume cut --threads 1 --quiet");  // one process: refused
+  EXPECT_EQ(r.rc, 1) << r.err;
+  EXPECT_NE(r.err.find("the training ran on 2 MPI ranks, this one on 1; resume it on as many "
+                       "(mpirun -np 2)"),
+            std::string::npos)
+      << r.err;
+  r = mpirun(2, "train c.toml --resume cut --threads 1 --quiet");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(slurp(dir_ / "cut/model.redes"), slurp(dir_ / "whole/model.redes"));
+  EXPECT_EQ(summary("cut")["test"], summary("whole")["test"]);
+  EXPECT_EQ(summary("cut")["weights_crc32"], summary("whole")["weights_crc32"]);
 }
 
 }  // namespace

@@ -86,3 +86,22 @@ TEST_F(CheckpointFile, ACheckpointThatDoesNotFitTheRunIsAnErrorNamingTheFile) {
   const std::string message = load_error(graph, &config);
   EXPECT_TRUE(message.starts_with(path + ": bad header: the config is not TOML: ")) << message;
 }
+
+// Under MPI a checkpoint holds every rank's generators and metrics; a rank's generator state that
+// is not six numbers is a bad header.
+TEST_F(CheckpointFile, EveryRanksStateLoadsBack) {
+  state.ranks = {{{1, 2, 3, 4, 5, 6}, {}, nlohmann::json()},
+                 {{7, 8, 9, 10, 11, 12}, {6, 5, 4, 3, 2, 1}, {{"seen", 4}}}};
+  save_checkpoint(path, state, graph, config);
+  Checkpoint c = load_checkpoint(path, graph, &config);
+  ASSERT_EQ(c.state.ranks.size(), 2u);
+  EXPECT_EQ(c.state.ranks[1].dropout_rng, state.ranks[1].dropout_rng);
+  EXPECT_EQ(c.state.ranks[1].data_rng, state.ranks[1].data_rng);
+  EXPECT_EQ(c.state.ranks[1].batch_metrics, state.ranks[1].batch_metrics);
+  EXPECT_TRUE(c.state.ranks[0].data_rng.empty());
+
+  state.ranks[1].dropout_rng.pop_back();
+  save_checkpoint(path, state, graph, config);
+  EXPECT_EQ(load_error(graph, &config),
+            path + ": bad header: a rank's dropout generator state is not six numbers");
+}
