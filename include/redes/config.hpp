@@ -30,6 +30,9 @@ struct TrainSpec {
   int batch_size = 32;
   bool shuffle = true;
   double clip_grad_norm = 0;  // 0: no clipping
+  // Under MPI: batch norm normalises with the statistics of the whole global batch, summed
+  // over the ranks (PyTorch's SyncBatchNorm), instead of each rank's share's.
+  bool sync_batchnorm = false;
   // Checkpoints besides the one at each epoch's end (0: none): every N batches, every M seconds
   // (or less often when writing one takes more than 5% of M), so that a crash loses little.
   int64_t checkpoint_every_batches = 0;

@@ -26,6 +26,9 @@ class Graph {
   // grad_output is d loss / d output of the last forward. Adds into the parameter gradients.
   void backward(TensorView<const float> grad_output);
   void zero_grad() { arena_.zero_grad(); }
+  // Training forwards and backwards from now on take batch statistics over these ranks (MPI,
+  // [train] sync_batchnorm); null: over this process's batch.
+  void sync_batch_statistics(Communicator* ranks) { sync_ranks_ = ranks; }
   // The output of the layer called name in the last forward, (N, shape...); throws Error for
   // an unknown name.
   TensorView<const float> output_of(const std::string& name) const;
@@ -82,6 +85,7 @@ class Graph {
   std::vector<NamedParam> named_, named_state_;
   TensorView<const float> last_input_;
   bool last_training_ = false;
+  Communicator* sync_ranks_ = nullptr;
   bool backward_done_ = false;  // since the last forward
 };
 

@@ -19,6 +19,8 @@
 
 namespace redes {
 
+class Communicator;  // redes/distributed.hpp
+
 // A learnable tensor. value and grad point into a contiguous arena owned by the graph
 // (or by a test), bound after setup() has fixed the shape.
 template <class T>
@@ -66,6 +68,9 @@ struct ForwardCtx {
   TensorView<T> output;                     // (N, output shape), to be overwritten
   bool training = false;
   Rng* rng = nullptr;  // for stochastic layers (dropout) in training
+  // In training under MPI with [train] sync_batchnorm: the ranks whose shares of the batch
+  // make up the batch (batch statistics are summed over them); else null.
+  Communicator* ranks = nullptr;
 
   const TensorView<const T>& in(size_t i = 0) const { return inputs[i]; }
   const TensorView<T>& out() const { return output; }
@@ -78,6 +83,7 @@ struct BackwardCtx {
   TensorView<const T> grad_output;          // d loss / d output
   std::vector<TensorView<T>> grad_inputs;   // d loss / d input, ADDED into; empty() when not needed
   bool training = true;
+  Communicator* ranks = nullptr;  // as the forward's
 
   const TensorView<const T>& in(size_t i = 0) const { return inputs[i]; }
   const TensorView<const T>& out() const { return output; }

@@ -156,6 +156,7 @@ TensorView<const float> Graph::forward(TensorView<const float> x, bool training,
     ctx.output = node.out.view();
     ctx.training = training;
     ctx.rng = &rng;
+    if (training) ctx.ranks = sync_ranks_;
     node.layer->forward(ctx);
   }
   last_input_ = x;
@@ -183,6 +184,7 @@ void Graph::backward(TensorView<const float> grad_output) {
     ctx.output = node.out.view();
     ctx.grad_output = node.grad.view();
     ctx.training = last_training_;
+    if (last_training_) ctx.ranks = sync_ranks_;
     node.layer->backward(ctx);
   }
   backward_done_ = true;

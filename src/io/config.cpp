@@ -268,6 +268,7 @@ TrainSpec parse_train(Section& root) {
   s.read("batch_size", tr.batch_size, 1);
   s.read("shuffle", tr.shuffle);
   s.read("clip_grad_norm", tr.clip_grad_norm, 0);
+  s.read("sync_batchnorm", tr.sync_batchnorm);
   if (auto n = s.integer("checkpoint_every_batches", 0)) tr.checkpoint_every_batches = *n;
   s.read("checkpoint_every_seconds", tr.checkpoint_every_seconds, 0);
   tr.early_stopping = parse_early_stopping(s);

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "layers/checks.hpp"
+#include "redes/distributed.hpp"
 
 namespace redes {
 
@@ -31,6 +32,7 @@ Shape BatchNorm<T>::setup(std::span<const Shape> inputs) {
   for (Param<T>* p : {&weight_, &bias_, &running_mean_, &running_var_}) p->shape = Shape{channels_};
   mean_.assign(channels_, T(0));
   invstd_.assign(channels_, T(1));
+  sums_.assign(2 * channels_ + 1, 0.0);
   return x;
 }
 
@@ -54,17 +56,17 @@ void BatchNorm<T>::forward(const ForwardCtx<T>& ctx) {
               ShapeError, k + ": input " + x.shape().str() + ", output " + y.shape().str());
   REDES_CHECK(running_mean_.value && running_var_.value, Error,
               k + ": the running statistics are not bound to storage");
-  const int64_t N = x.dim(0), C = channels_, L = inner_, M = N * L;
+  const int64_t N = x.dim(0), C = channels_, L = inner_;
   batch_stats_ = ctx.training;
   if (ctx.training) {
-    REDES_CHECK(
-        M > 1, ShapeError,
-        k + ": training needs more than one value per channel, got input " + x.shape().str());
     T* rm = running_mean_.value;
     T* rv = running_var_.value;
     const double m = momentum_;
     // Each channel's statistics in double, in a fixed order (n, then position): the same bits
-    // with any number of threads.
+    // with any number of threads. With ctx.ranks (sync_batchnorm) the sums and the count are
+    // over every rank's share of the batch.
+    double* sums = sums_.data();  // C sums, then the count
+    sums[C] = static_cast<double>(N * L);
 #pragma omp parallel for schedule(static)
     for (int64_t c = 0; c < C; ++c) {
       double sum = 0;
@@ -72,17 +74,32 @@ void BatchNorm<T>::forward(const ForwardCtx<T>& ctx) {
         const T* xr = x.data() + (n * C + c) * L;
         for (int64_t i = 0; i < L; ++i) sum += xr[i];
       }
-      const double mean = sum / static_cast<double>(M);
-      double sq = 0;  // two passes: sum (x - mean)^2 does not cancel as sum x^2 - M mean^2 does
+      sums[c] = sum;
+    }
+    if (ctx.ranks) ctx.ranks->allreduce_sum(std::span<double>(sums, size_t(C + 1)));
+    count_ = sums[C];
+    REDES_CHECK(
+        count_ > 1, ShapeError,
+        k + ": training needs more than one value per channel, got input " + x.shape().str());
+    // Two passes: sum (x - mean)^2 does not cancel as sum x^2 - M mean^2 does.
+    double* squares = sums + C + 1;
+#pragma omp parallel for schedule(static)
+    for (int64_t c = 0; c < C; ++c) {
+      const double mean = sums[c] / count_;
+      double sq = 0;
       for (int64_t n = 0; n < N; ++n) {
         const T* xr = x.data() + (n * C + c) * L;
         for (int64_t i = 0; i < L; ++i) sq += (xr[i] - mean) * (xr[i] - mean);
       }
-      const double var = sq / static_cast<double>(M);
+      squares[c] = sq;
+    }
+    if (ctx.ranks) ctx.ranks->allreduce_sum(std::span<double>(squares, size_t(C)));
+    for (int64_t c = 0; c < C; ++c) {
+      const double mean = sums[c] / count_, var = squares[c] / count_;
       mean_[c] = static_cast<T>(mean);
       invstd_[c] = static_cast<T>(1.0 / std::sqrt(var + eps_));
       rm[c] = static_cast<T>((1.0 - m) * rm[c] + m * mean);
-      rv[c] = static_cast<T>((1.0 - m) * rv[c] + m * sq / static_cast<double>(M - 1));
+      rv[c] = static_cast<T>((1.0 - m) * rv[c] + m * squares[c] / (count_ - 1));
     }
   } else {
     for (int64_t c = 0; c < C; ++c) {
@@ -110,34 +127,42 @@ void BatchNorm<T>::backward(const BackwardCtx<T>& ctx) {
   REDES_CHECK(x.shape() == dy.shape() && x.numel() == x.dim(0) * channels_ * inner_, ShapeError,
               std::string(kind()) + " backward: input " + x.shape().str() + ", gradient " +
                   dy.shape().str());
-  const int64_t N = x.dim(0), C = channels_, L = inner_, M = N * L;
+  const int64_t N = x.dim(0), C = channels_, L = inner_;
   const bool want_dx = ctx.wants_din();
   T* dx = want_dx ? ctx.din().data() : nullptr;
+  // sum dy and sum dy * xhat over each channel: d beta and d gamma, and the two projections
+  // the training backward removes (with ctx.ranks: over every rank's share).
+  double* sum_dy = sums_.data();
+  double* sum_dy_xhat = sum_dy + C;
 #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < C; ++c) {
     const double mean = mean_[c], invstd = invstd_[c];
-    // sum dy and sum dy * xhat over the channel: d beta and d gamma, and the two projections
-    // the training backward removes.
-    double sum_dy = 0, sum_dy_xhat = 0;
+    double a = 0, b = 0;
     for (int64_t n = 0; n < N; ++n) {
       const T* xr = x.data() + (n * C + c) * L;
       const T* dr = dy.data() + (n * C + c) * L;
       for (int64_t i = 0; i < L; ++i) {
-        sum_dy += dr[i];
-        sum_dy_xhat += dr[i] * (xr[i] - mean) * invstd;
+        a += dr[i];
+        b += dr[i] * (xr[i] - mean) * invstd;
       }
     }
-    const double gamma = affine_ ? static_cast<double>(weight_.value[c]) : 1.0;
-    if (affine_) {
-      weight_.grad[c] += static_cast<T>(sum_dy_xhat);
-      bias_.grad[c] += static_cast<T>(sum_dy);
+    sum_dy[c] = a, sum_dy_xhat[c] = b;
+    if (affine_) {  // this rank's part: the trainer sums the parameters' gradients
+      weight_.grad[c] += static_cast<T>(b);
+      bias_.grad[c] += static_cast<T>(a);
     }
-    if (!dx) continue;
+  }
+  if (!dx) return;
+  if (batch_stats_ && ctx.ranks) ctx.ranks->allreduce_sum(std::span<double>(sum_dy, size_t(2 * C)));
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < C; ++c) {
+    const double mean = mean_[c], invstd = invstd_[c];
+    const double gamma = affine_ ? static_cast<double>(weight_.value[c]) : 1.0;
     if (batch_stats_) {
       // With dxhat = gamma dy, and mean and var functions of the batch:
       //   dx = invstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))
       //      = gamma invstd * (dy - sum_dy / M - xhat * sum_dy_xhat / M).
-      const double a = gamma * invstd, mdy = sum_dy / M, mdyx = sum_dy_xhat / M;
+      const double a = gamma * invstd, mdy = sum_dy[c] / count_, mdyx = sum_dy_xhat[c] / count_;
       for (int64_t n = 0; n < N; ++n) {
         const T* xr = x.data() + (n * C + c) * L;
         const T* dr = dy.data() + (n * C + c) * L;

@@ -5,7 +5,9 @@
 // Training uses the batch's statistics over M = N * (positions per channel) values: the
 // biased variance (divide by M) normalises, the unbiased one (M - 1) updates the running
 // variance; running = (1 - momentum) * running + momentum * batch statistic.
-// Evaluation normalises with the running statistics instead.
+// Evaluation normalises with the running statistics instead. Under MPI with [train]
+// sync_batchnorm the batch statistics are those of the global batch (PyTorch's SyncBatchNorm):
+// the sums, and the backward's sums, are added up over the ranks.
 // running_mean and running_var are buffers: saved with the model, never trained.
 #pragma once
 #include <vector>
@@ -52,6 +54,8 @@ class BatchNorm : public Layer<T> {
   // in training, the running ones in evaluation.
   std::vector<T> mean_, invstd_;
   bool batch_stats_ = false;  // whether the last forward was a training forward
+  double count_ = 0;          // the values per channel the last training forward normalised over
+  std::vector<double> sums_;  // per-channel sums, (2 C + 1): room for the ranks to add them up
 };
 
 }  // namespace redes

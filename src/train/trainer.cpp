@@ -75,20 +75,30 @@ Trainer::~Trainer() = default;
 std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng& rng,
                                    Progress* progress, const Checkpointing* checkpoints) {
   const auto& es = train_.early_stopping;
-  REDES_CHECK(!es.enabled || val, ConfigError,
-              "early stopping needs a validation set: set data.validation_fraction above 0");
-  REDES_CHECK(!es.enabled || es.monitor.rfind("val_", 0) == 0, ConfigError,
-              "early_stopping.monitor must start with 'val_', not '" + es.monitor + "'");
-  REDES_CHECK(train.size() > 0, DataError, "the training set is empty");
-
   const int64_t n = train.size(), bs = train_.batch_size;
   const int64_t batches = (n + bs - 1) / bs;
+  Communicator& comm = world();
+  const int ranks = comm.size(), me = comm.rank();
+  const bool sync_batchnorm = train_.sync_batchnorm && ranks > 1;
+  agreed([&] {  // under MPI: every rank finds the same, and it is said once
+    REDES_CHECK(!es.enabled || val, ConfigError,
+                "early stopping needs a validation set: set data.validation_fraction above 0");
+    REDES_CHECK(!es.enabled || es.monitor.rfind("val_", 0) == 0, ConfigError,
+                "early_stopping.monitor must start with 'val_', not '" + es.monitor + "'");
+    REDES_CHECK(n > 0, DataError, "the training set is empty");
+    // A rank without a share of a batch would not join the others' sums.
+    const int64_t last = n - (batches - 1) * bs;
+    REDES_CHECK(!sync_batchnorm || last >= ranks, ConfigError,
+                "[train] sync_batchnorm needs a sample for each of the " + std::to_string(ranks) +
+                    " ranks in every batch, and the last batch of the " + std::to_string(n) +
+                    " training samples has " + std::to_string(last) +
+                    " (choose a batch_size that leaves more)");
+  });
+  graph_.sync_batch_statistics(sync_batchnorm ? &comm : nullptr);
   LrSchedule schedule(schedule_, optimizer_->lr(), train_.epochs);
   Rng dropout_rng = rng.split();
   // Under MPI each rank takes its share of every batch (redes/distributed.hpp), with dropout and
   // augmentation drawn from generators of its own.
-  Communicator& comm = world();
-  const int ranks = comm.size(), me = comm.rank();
   for (int k = 0; k < me; ++k) dropout_rng = dropout_rng.split();
   if (me > 0) train.split_random(me);  // augmentation too
   TrainState st;

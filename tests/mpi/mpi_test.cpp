@@ -300,4 +300,44 @@ TEST_F(Mpi, AStoppedJobResumesToTheSameBits) {
   EXPECT_EQ(summary("cut")["weights_crc32"], summary("whole")["weights_crc32"]);
 }
 
+// Batch norm: each rank normalises its share with its own statistics by default (as PyTorch DDP
+// does), so two ranks do not take one process's steps; with [train] sync_batchnorm the
+// statistics are the global batch's (PyTorch's SyncBatchNorm) and they do, running statistics
+// (the test loss) included. A batch that leaves a rank without a sample is refused, once.
+TEST_F(Mpi, SyncBatchnormTakesTheStepsOfOneProcess) {
+  redes::test::write_binary_table(dir_ / "d.csv", 50);
+  std::string cfg = kMlp;
+  // No bias before the batch norm, as practitioners write it: its gradient is zero but for
+  // rounding, which Adam would blow up into steps (in directions that depend on the ranks).
+  cfg.replace(cfg.find("units = 16"), 10, "units = 16\nbias = false");
+  cfg.replace(cfg.find("[[layers]]\ntype = \"relu\""), 24,
+              "[[layers]]\ntype = \"batchnorm1d\"\n[[layers]]\ntype = \"relu\"");
+  write(dir_ / "local.toml", cfg);
+  cfg.replace(cfg.find("[train]"), 7, "[train]\nsync_batchnorm = true");
+  write(dir_ / "sync.toml", cfg);
+  auto r = redes("train sync.toml --out one --threads 1 --quiet");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  r = mpirun(2, "train sync.toml --out sync --threads 1 --quiet");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  expect_same_losses("one", "sync");
+  EXPECT_NEAR(summary("sync")["test"]["loss"].get<double>(),
+              summary("one")["test"]["loss"].get<double>(),
+              1e-5 * summary("one")["test"]["loss"].get<double>());
+  r = mpirun(2, "train local.toml --out local --threads 1 --quiet");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const auto one = losses("one"), local = losses("local");
+  ASSERT_EQ(one.size(), local.size());
+  EXPECT_GT(std::abs(one[0] - local[0]), 1e-4 * one[0]);  // each share's own statistics
+
+  cfg.replace(cfg.find("batch_size = 40"), 15, "batch_size = 13");  // 40 = 3 x 13 + 1
+  write(dir_ / "odd.toml", cfg);
+  r = mpirun(2, "train odd.toml --out odd --threads 1 --quiet", 120);
+  EXPECT_EQ(r.rc, 1) << r.err;
+  EXPECT_EQ(error_lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("[train] sync_batchnorm needs a sample for each of the 2 ranks in every "
+                       "batch, and the last batch of the 40 training samples has 1"),
+            std::string::npos)
+      << r.err;
+}
+
 }  // namespace
