@@ -22,6 +22,12 @@ class Loss {
   // grad_pred += scale * d loss / d pred
   virtual void backward(TensorView<const T> pred, TensorView<const T> target, T scale,
                         TensorView<T> grad_pred) = 0;
+  // What forward's mean divides by: the number of elements, unless the loss weighs them
+  // (softmax_cross_entropy: the class weights of the targets not ignored). Under MPI the ranks'
+  // shares of a batch count by it, so that their means add up to the batch's.
+  virtual double total_weight(TensorView<const T> pred, TensorView<const T> target) {
+    return static_cast<double>(pred.numel());
+  }
 };
 
 struct LossSpec {

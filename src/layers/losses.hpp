@@ -39,6 +39,9 @@ class SoftmaxCrossEntropyLoss : public Loss<T> {
   T forward(TensorView<const T> pred, TensorView<const T> target) override;
   void backward(TensorView<const T> pred, TensorView<const T> target, T scale,
                 TensorView<T> grad_pred) override;
+  double total_weight(TensorView<const T> pred, TensorView<const T> target) override {
+    return check_and_weigh(pred, target);
+  }
 
  private:
   // The target that marks a row to ignore.

@@ -213,35 +213,42 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
       }
       const Tensor &xb = xs[b % 2], &yb = ys[b % 2];
       graph_.zero_grad();
-      // This rank's share of the batch's mean loss and gradient: its mean times its part.
+      // This rank's share of the batch's mean loss and gradient: its mean times its part of the
+      // weight the batch's mean divides by (the samples, or the tokens not ignored).
       const int64_t m = share_of(hi - lo, me, ranks).size();
       float l = 0;
+      double weight = 0, part = 1;
+      TensorView<const float> out;
       if (m > 0) {
-        auto out = graph_.forward(xb.view(), true, dropout_rng);
+        out = graph_.forward(xb.view(), true, dropout_rng);
         l = loss_.forward(out, yb.view());
         if (ranks == 1 && !std::isfinite(l)) throw diverged(loss_problem(l, out), b);
         train_metrics.add(out, yb.view());
-        grad.resize(out.shape());
-        grad.fill(0.0f);
-        loss_.backward(out, yb.view(), float(m) / float(hi - lo), grad.view());
-        graph_.backward(grad.view());
+        if (ranks > 1) weight = loss_.total_weight(out, yb.view());
       }
       // A checkpoint by time is due (under MPI: by rank 0's clock, which times the writes).
       bool due_by_time = checkpoints && checkpoints->every_seconds > 0 &&
                          now_seconds() - last_checkpoint >=
                              std::max(checkpoints->every_seconds, 20 * write_seconds);
       if (ranks > 1) {
-        // The shares summed, and what every rank must decide alike: the batch's loss, a stop
-        // requested on any rank, a checkpoint due.
-        comm.allreduce_sum(graph_.grads());
-        double shared[3] = {double(l) * m, stop_requested() ? 1.0 : 0.0,
+        // What every rank must know alike: the batch's loss and weight, a stop requested on
+        // any rank, a checkpoint due.
+        double shared[4] = {double(l) * weight, weight, stop_requested() ? 1.0 : 0.0,
                             me == 0 && due_by_time ? 1.0 : 0.0};
-        comm.allreduce_sum(std::span<double>(shared, 3));
-        l = float(shared[0] / double(hi - lo));
-        stop_everywhere = shared[1] > 0;
-        due_by_time = shared[2] > 0;
+        comm.allreduce_sum(std::span<double>(shared, 4));
+        l = shared[1] > 0 ? float(shared[0] / shared[1]) : 0.0f;
+        part = shared[1] > 0 ? weight / shared[1] : 0.0;
+        stop_everywhere = shared[2] > 0;
+        due_by_time = shared[3] > 0;
         if (!std::isfinite(l)) throw diverged("the loss is not finite", b);
       }
+      if (m > 0) {
+        grad.resize(out.shape());
+        grad.fill(0.0f);
+        loss_.backward(out, yb.view(), float(part), grad.view());
+        graph_.backward(grad.view());
+      }
+      if (ranks > 1) comm.allreduce_sum(graph_.grads());  // the shares' gradients summed
       if (!all_finite(graph_.grads())) throw diverged("a gradient is not finite", b);
       if (train_.clip_grad_norm > 0) clip_grad_norm(graph_.grads(), train_.clip_grad_norm);
       optimizer_->step(graph_.values(), graph_.grads());

@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -338,6 +339,98 @@ TEST_F(Mpi, SyncBatchnormTakesTheStepsOfOneProcess) {
                        "batch, and the last batch of the 40 training samples has 1"),
             std::string::npos)
       << r.err;
+}
+
+// The other kinds of data: a forecaster (series windows, several steps ahead) and a language
+// model (words of different lengths, so the shares hold different numbers of tokens: each
+// rank's mean counts by its tokens) take one process's steps on two ranks.
+TEST_F(Mpi, TwoRanksTakeTheStepsOfOneProcessForSeriesAndText) {
+  std::ostringstream series;
+  series << "value\n";
+  for (int t = 0; t < 300; ++t)
+    series << 100 + 0.2 * t + 3 * std::sin(2 * M_PI * t / 12) + 0.3 * std::sin(1.7 * t) << "\n";
+  write(dir_ / "series.csv", series.str());
+  write(dir_ / "series.toml", R"(task = "forecast"
+seed = 2
+[data]
+kind = "series"
+path = "series.csv"
+value = "value"
+lookback = 12
+transform = "window_norm"
+validation_fraction = 0.1
+season = 12
+steps = 3
+[[layers]]
+type = "lstm"
+units = 8
+[[layers]]
+type = "linear"
+units = 1
+[optimizer]
+type = "adam"
+lr = 0.01
+[train]
+epochs = 6
+batch_size = 25
+checkpoint_every_seconds = 0
+)");
+  std::string words;
+  const char* stems[] = {"cat", "dog", "bird", "horse", "ant", "bee", "wolf", "lion"};
+  for (int i = 0; i < 90; ++i)
+    words += std::string(stems[i % 8]) + std::string(size_t(i % 5), "sxyzq"[i % 5]) + "\n";
+  write(dir_ / "words.txt", words);
+  write(dir_ / "words.toml", R"(task = "language_model"
+seed = 4
+[data]
+kind = "text"
+path = "words.txt"
+max_length = 10
+test_fraction = 0.1
+validation_fraction = 0.1
+[[layers]]
+type = "embedding"
+name = "embedding"
+inputs = ["input"]
+vocab = 23
+dim = 8
+padding_idx = 0
+[[layers]]
+type = "mask"
+name = "mask"
+inputs = ["input"]
+pad = 0
+[[layers]]
+type = "lstm"
+inputs = ["embedding", "mask"]
+masked = true
+units = 16
+return_sequences = true
+[[layers]]
+type = "linear"
+units = 23
+[loss]
+type = "softmax_cross_entropy"
+[optimizer]
+type = "adam"
+lr = 0.01
+[train]
+epochs = 5
+batch_size = 15
+checkpoint_every_seconds = 0
+)");
+  for (const std::string kind : {"series", "words"}) {
+    auto r = redes("train " + kind + ".toml --out " + kind + "-one --threads 1 --quiet");
+    ASSERT_EQ(r.rc, 0) << r.err;
+    r = mpirun(2, "train " + kind + ".toml --out " + kind + "-two --threads 1 --quiet");
+    ASSERT_EQ(r.rc, 0) << r.err;
+    expect_same_losses(kind + "-one", kind + "-two");
+    const auto one = summary(kind + "-one")["test"], two = summary(kind + "-two")["test"];
+    for (const auto& [k, v] : one.items())
+      if (v.is_number())
+        EXPECT_NEAR(two[k].get<double>(), v.get<double>(), 1e-4 * (1 + std::abs(v.get<double>())))
+            << kind << " test " << k;
+  }
 }
 
 }  // namespace
