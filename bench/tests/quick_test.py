@@ -1,12 +1,13 @@
 """ctest: bench/run --quick works end to end, so that the harness never rots.
 
     python3 bench/tests/quick_test.py --run bench/run --build build --results DIR
-        [--python PATH] [--models cars]
+        [--python PATH] [--models cars] [--scaling]
 
 Runs the quick mode into DIR and checks its exit code, its table and the JSON it wrote. With
 PyTorch available (under --python, default /usr/bin/python3) the PyTorch columns and the
 redes/best ratios must be there; without it the table must say "not installed", the output must
-say how to install it, and redes must still be measured.
+say how to install it, and redes must still be measured. With --scaling: bench/run --scaling
+--quick, whose every setup must be measured twice, the two-rank runs with their reductions' times.
 """
 import argparse
 import json
@@ -23,6 +24,22 @@ def fail(msg, output=""):
     sys.exit(1)
 
 
+def check_scaling(res, stdout, output):
+    if res["failures"] or len(res.get("scaling", {})) < 2:
+        fail(f"not every scaling model was measured: {res['failures']}", output)
+    for name, sc in res["scaling"].items():
+        for setup, runs in sc["runs"].items():
+            if len(runs) < 2 or not all(run["seconds_per_epoch"] > 0 for run in runs):
+                fail(f"{name}: {setup} was not measured twice", output)
+            if setup.startswith("2 ranks"):
+                for run in runs:
+                    ar = run.get("allreduce", {})
+                    if len(ar.get("seconds_per_step", [])) != 2 or not ar.get("bytes_per_step"):
+                        fail(f"{name}: {setup} has no reduction times: {run}", output)
+    if "against 1 x 1" not in stdout or "allreduce per step" not in stdout:
+        fail("the scaling table is not on standard output", output)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--run", required=True)
@@ -30,6 +47,7 @@ def main():
     p.add_argument("--results", required=True)
     p.add_argument("--python", default="/usr/bin/python3")
     p.add_argument("--models")
+    p.add_argument("--scaling", action="store_true")
     a = p.parse_args()
 
     results = Path(a.results)
@@ -38,6 +56,8 @@ def main():
            "--python", a.python]
     if a.models:
         cmd += ["--models", a.models]
+    if a.scaling:
+        cmd += ["--scaling"]
     t0 = time.perf_counter()
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=570)
     took = time.perf_counter() - t0
@@ -50,6 +70,10 @@ def main():
     if not files or not (results / (files[-1].stem + ".md")).exists():
         fail(f"no *-quick.json and .md in {results}", output)
     res = json.loads(files[-1].read_text())
+    if a.scaling:
+        check_scaling(res, r.stdout, output)
+        print(f"ok: scaling of {', '.join(res['scaling'])}, {took:.1f} s")
+        return
     torch_version = res["versions"]["torch"]
     with_torch = torch_version != "not installed"
     print(f"PyTorch: {torch_version}; models: {', '.join(res['models'])}")

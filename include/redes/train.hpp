@@ -139,6 +139,14 @@ class Trainer {
 
   int best_epoch() const { return best_epoch_; }
   bool stopped_early() const { return stopped_early_; }
+  // Under MPI: the steps this fit took and its seconds in them, and of those the seconds in
+  // the reductions of the steps (the gradients and the batch's loss; the time includes waiting
+  // for a slower rank).
+  struct StepTimes {
+    int64_t steps = 0;
+    double seconds = 0, reducing = 0;
+  };
+  const StepTimes& step_times() const { return step_times_; }
 
  private:
   Graph& graph_;
@@ -149,6 +157,7 @@ class Trainer {
   Task task_;
   int best_epoch_ = 0;
   bool stopped_early_ = false;
+  StepTimes step_times_;
 };
 
 }  // namespace redes

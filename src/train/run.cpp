@@ -206,6 +206,23 @@ nlohmann::json train_run(const Config& config, const std::string& out, Progress&
                      all[r] + " against " + all[0] + ")");
     summary["mpi"] = comm.describe();
     summary["weights_crc32"] = crc;
+    // What the reductions cost: a step's bytes of gradients, and each rank's seconds per step
+    // in the reductions and their share of its steps' time. The rank that waits least shows the
+    // transfer; the others add the time they waited for it.
+    const auto& times = trainer.step_times();
+    const double steps = double(std::max<int64_t>(times.steps, 1));
+    nlohmann::json per_step = nlohmann::json::array(), share = nlohmann::json::array();
+    for (const auto& r :
+         comm.allgather(nlohmann::json::array({times.reducing / steps,
+                                               times.reducing / std::max(times.seconds, 1e-12)})
+                            .dump())) {
+      const auto j = nlohmann::json::parse(r);
+      per_step.push_back(j[0]), share.push_back(j[1]);
+    }
+    summary["allreduce"] = {{"bytes_per_step", sizeof(float) * v.size()},
+                            {"steps", times.steps},
+                            {"seconds_per_step", per_step},
+                            {"share_of_step_time", share}};
   }
   if (!writer) return summary;
 

@@ -205,6 +205,7 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
     if (prefetch) next = gather_aside(st.batch);
     for (int64_t b = st.batch; b < batches; ++b) {
       const int64_t lo = b * bs, hi = std::min(n, lo + bs);
+      const double step_start = now_seconds();
       if (prefetch) {
         next.get();
         if (b + 1 < batches) next = gather_aside(b + 1);
@@ -235,7 +236,9 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
         // any rank, a checkpoint due.
         double shared[4] = {double(l) * weight, weight, stop_requested() ? 1.0 : 0.0,
                             me == 0 && due_by_time ? 1.0 : 0.0};
+        const double t = now_seconds();
         comm.allreduce_sum(std::span<double>(shared, 4));
+        step_times_.reducing += now_seconds() - t;
         l = shared[1] > 0 ? float(shared[0] / shared[1]) : 0.0f;
         part = shared[1] > 0 ? weight / shared[1] : 0.0;
         stop_everywhere = shared[2] > 0;
@@ -248,12 +251,18 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
         loss_.backward(out, yb.view(), float(part), grad.view());
         graph_.backward(grad.view());
       }
-      if (ranks > 1) comm.allreduce_sum(graph_.grads());  // the shares' gradients summed
+      if (ranks > 1) {  // the shares' gradients summed
+        const double t = now_seconds();
+        comm.allreduce_sum(graph_.grads());
+        step_times_.reducing += now_seconds() - t;
+      }
       if (!all_finite(graph_.grads())) throw diverged("a gradient is not finite", b);
       if (train_.clip_grad_norm > 0) clip_grad_norm(graph_.grads(), train_.clip_grad_norm);
       optimizer_->step(graph_.values(), graph_.grads());
       st.loss_sum += double(l) * (hi - lo);
       st.batch = b + 1;
+      ++step_times_.steps;
+      step_times_.seconds += now_seconds() - step_start;
       if (progress) {
         const double elapsed = now_seconds() - start;
         const double done = double(epoch - 1) * batches + b + 1;
