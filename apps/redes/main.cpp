@@ -56,8 +56,15 @@ int main(int argc, char** argv) {
   }
   // Bad input of any kind ends with one line and a non-zero exit, never a crash.
   try {
-    for (const auto& c : commands)
-      if (c.app->parsed()) return c.run();
+    for (const auto& c : commands) {
+      if (!c.app->parsed()) continue;
+      // Under mpirun every rank would do the same work and print the same lines.
+      if (redes::world().size() > 1 && c.app->get_name() != "train")
+        throw redes::Agreed("redes " + c.app->get_name() +
+                            " runs as one process: of the commands only `redes train` runs "
+                            "under mpirun");
+      return c.run();
+    }
   } catch (const redes::Agreed& e) {
     return fail(e.what(), 1, true);
   } catch (const redes::Diverged& e) {

@@ -21,6 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 using redes::test::slurp;
 using redes::test::write;
+using redes::test::write_series;
 
 class ResumeCli : public redes::test::CliTest {
  protected:
@@ -164,14 +165,6 @@ epochs = 40
 batch_size = 8
 checkpoint_every_batches = 3
 )";
-}
-
-void write_series(const fs::path& path, int rows) {
-  std::ostringstream os;
-  os << "value\n";
-  for (int t = 0; t < rows; ++t)
-    os << 100 + 0.2 * t + 3 * std::sin(2 * M_PI * t / 12) + 0.3 * std::sin(1.7 * t) << "\n";
-  write(path, os.str());
 }
 
 }  // namespace

@@ -6,7 +6,6 @@
 #include <signal.h>
 
 #include <chrono>
-#include <cmath>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -187,6 +186,11 @@ TEST_F(Mpi, AFailingRankEndsEveryRankWithOneLine) {
   EXPECT_NE(r.err.find("missing.csv"), std::string::npos) << r.err;
   EXPECT_EQ(error_lines(r.err), 1) << r.err;
 
+  r = mpirun(2, "summary c.toml", 120);  // the other commands run as one process
+  EXPECT_EQ(r.rc, 1) << r.err;
+  EXPECT_EQ(error_lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("redes summary runs as one process"), std::string::npos) << r.err;
+
   write(dir_ / "bad.toml", std::string(kMlp) + "[[layers]]\ntype = \"lineer\"\n");
   r = mpirun(2, "train bad.toml --out y --quiet", 120);
   EXPECT_EQ(r.rc, 1) << r.err;
@@ -345,11 +349,7 @@ TEST_F(Mpi, SyncBatchnormTakesTheStepsOfOneProcess) {
 // model (words of different lengths, so the shares hold different numbers of tokens: each
 // rank's mean counts by its tokens) take one process's steps on two ranks.
 TEST_F(Mpi, TwoRanksTakeTheStepsOfOneProcessForSeriesAndText) {
-  std::ostringstream series;
-  series << "value\n";
-  for (int t = 0; t < 300; ++t)
-    series << 100 + 0.2 * t + 3 * std::sin(2 * M_PI * t / 12) + 0.3 * std::sin(1.7 * t) << "\n";
-  write(dir_ / "series.csv", series.str());
+  redes::test::write_series(dir_ / "series.csv", 300);
   write(dir_ / "series.toml", R"(task = "forecast"
 seed = 2
 [data]

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -36,6 +37,15 @@ inline void write_binary_table(const fs::path& p, int rows) {
     const double a = ((i * 37) % 101) / 50.0 - 1, b = ((i * 59) % 103) / 51.0 - 1;
     os << a << "," << b << "," << (i % 3 ? "red" : "blue") << "," << (a + b > 0 ? 1 : 0) << "\n";
   }
+  write(p, os.str());
+}
+
+// A monthly-looking series: a trend, a season of 12 and a wobble, in a column "value".
+inline void write_series(const fs::path& p, int rows) {
+  std::ostringstream os;
+  os << "value\n";
+  for (int t = 0; t < rows; ++t)
+    os << 100 + 0.2 * t + 3 * std::sin(2 * M_PI * t / 12) + 0.3 * std::sin(1.7 * t) << "\n";
   write(p, os.str());
 }
 
