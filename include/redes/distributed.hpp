@@ -7,8 +7,13 @@
 // (shares differ by at most one sample), sums the gradients of the shares with allreduce_sum so
 // that every rank takes the same optimizer step, and evaluates each split in shards; rank 0
 // alone writes the run folder.
+//
+// Every member of Communicator is inline (no key function), so that its type information is
+// wherever it is used: the layers take a Communicator (batch norm's sync_batchnorm) without
+// linking the trainer.
 #pragma once
 #include <cstdint>
+#include <cstdlib>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -34,7 +39,7 @@ class Communicator {
   virtual void broadcast(std::span<float> x, int root) {}
   // Ends every rank at once with this exit code (after an error on this rank alone, which the
   // others would wait for in a collective call).
-  [[noreturn]] virtual void abort(int code);
+  [[noreturn]] virtual void abort(int code) { std::exit(code); }
   // "Open MPI 4.1.4, 2 ranks" or "" for one process.
   virtual std::string describe() const { return ""; }
 };

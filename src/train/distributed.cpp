@@ -2,13 +2,10 @@
 #include "redes/distributed.hpp"
 
 #include <algorithm>
-#include <cstdlib>
 
 #include "redes/error.hpp"
 
 namespace redes {
-
-void Communicator::abort(int code) { std::exit(code); }
 
 namespace {
 
