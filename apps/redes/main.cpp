@@ -8,6 +8,7 @@
 #include "commands.hpp"
 #include "redes/distributed.hpp"
 #include "redes/error.hpp"
+#include "redes/isa.hpp"
 #include "redes/threads.hpp"
 #include "redes/version.hpp"
 #ifdef REDES_HAVE_MPI
@@ -56,6 +57,7 @@ int main(int argc, char** argv) {
   }
   // Bad input of any kind ends with one line and a non-zero exit, never a crash.
   try {
+    redes::active_isa();  // a REDES_ISA that names no tier fails here, before any work
     for (const auto& c : commands) {
       if (!c.app->parsed()) continue;
       // Under mpirun every rank would do the same work and print the same lines.

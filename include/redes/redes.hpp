@@ -4,6 +4,7 @@
 #pragma once
 #include "redes/config.hpp"
 #include "redes/error.hpp"
+#include "redes/isa.hpp"
 #include "redes/model.hpp"
 #include "redes/model_file.hpp"
 #include "redes/npy.hpp"

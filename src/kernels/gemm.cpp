@@ -6,7 +6,7 @@
 #include <string>
 #include <type_traits>
 
-#include "kernels/x86/sgemm_avx512.hpp"
+#include "kernels/kernel_table.hpp"
 #include "redes/error.hpp"
 
 namespace redes {
@@ -52,24 +52,6 @@ void blas_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, int K, doub
   cblas_dgemm(CblasRowMajor, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
-// The float GEMM of this CPU, chosen once at start-up (the function table of GUIDE rule 5):
-// redes' own AVX-512 kernel where the CPU has AVX-512F, for products of at least min_work
-// multiply-adds; OpenBLAS otherwise. (OpenBLAS may be held to its AVX2 kernels by
-// OPENBLAS_CORETYPE; measured single-threaded on Zen 5 with OPENBLAS_CORETYPE=Haswell, the own
-// kernel is 1.2-2x faster on every product of the example models from about 8K multiply-adds
-// up, and level below, where the call overhead dominates both.)
-using SgemmFn = void (*)(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t,
-                         const float*, int64_t, float, float*, int64_t);
-struct SgemmTable {
-  SgemmFn own = nullptr;  // null: always OpenBLAS
-  int64_t min_work = 0;   // M * N * K from which `own` is used
-};
-SgemmTable choose_sgemm() {
-  if (x86::cpu_has_avx512f()) return {&x86::sgemm_avx512, 8192};
-  return {};
-}
-const SgemmTable kSgemm = choose_sgemm();
-
 }  // namespace
 
 template <class T>
@@ -84,8 +66,10 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, 
     return;
   }
   if constexpr (std::is_same_v<T, float>) {
-    if (kSgemm.own != nullptr && M * N * K >= kSgemm.min_work) {
-      kSgemm.own(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    // The tier's own kernel where it has one (kernels/kernel_table.hpp), else OpenBLAS.
+    const KernelTable& k = kernels();
+    if (k.sgemm != nullptr && M * N * K >= k.sgemm_min_work) {
+      k.sgemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
       return;
     }
   }
@@ -99,6 +83,8 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, 
             static_cast<int>(M), static_cast<int>(N), static_cast<int>(K), alpha, A,
             static_cast<int>(lda), B, static_cast<int>(ldb), beta, C, static_cast<int>(ldc));
 }
+
+std::string blas_kernels() { return std::string("OpenBLAS ") + openblas_get_corename(); }
 
 template <class T>
 void gemm_reference(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha,

@@ -3,6 +3,7 @@
 // is tested against.
 #pragma once
 #include <cstdint>
+#include <string>
 
 namespace redes {
 
@@ -15,6 +16,9 @@ namespace redes {
 template <class T>
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
           int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc);
+
+// The BLAS of the build and the kernels it chose for this CPU: "OpenBLAS SkylakeX", say.
+std::string blas_kernels();
 
 // The same contract, computed by the textbook triple loop (accumulating in T, k innermost).
 template <class T>

@@ -3,8 +3,7 @@
 #include <algorithm>
 #include <type_traits>
 
-#include "kernels/x86/col2im_avx512.hpp"
-#include "kernels/x86/sgemm_avx512.hpp"
+#include "kernels/kernel_table.hpp"
 
 namespace redes {
 namespace {
@@ -102,8 +101,8 @@ void col2im_portable(const Conv2dGeometry& g, const T* col, int64_t ldcol, T* x)
 template <class T>
 void col2im(const Conv2dGeometry& g, const T* col, int64_t ldcol, T* x) {
   if constexpr (std::is_same_v<T, float>) {
-    if (x86::cpu_has_avx512f() && g.stride_h == 1 && g.stride_w == 1)
-      return x86::col2im_s1_avx512(g, col, ldcol, x);
+    const Col2imFn fast = kernels().col2im_s1;
+    if (fast != nullptr && g.stride_h == 1 && g.stride_w == 1) return fast(g, col, ldcol, x);
   }
   col2im_portable(g, col, ldcol, x);
 }

@@ -52,8 +52,8 @@ template <class T>
 void col2im(const Conv2dGeometry& g, const T* col, int64_t ldcol, T* x);
 
 // The plain loops of col2im, for any geometry and CPU. col2im uses them except for float images
-// with stride 1 on a CPU with AVX-512F (kernels/x86/col2im_avx512.hpp); the tests hold the two
-// against each other.
+// with stride 1 where the tier has a vector kernel (kernels/x86/col2im_body.hpp, through
+// kernels/kernel_table.hpp); the tests hold each tier's against them.
 template <class T>
 void col2im_portable(const Conv2dGeometry& g, const T* col, int64_t ldcol, T* x);
 

@@ -6,8 +6,7 @@
 
 #include "kernels/blas_threads.hpp"
 #include "kernels/gemm.hpp"
-#include "kernels/x86/conv_direct_avx512.hpp"
-#include "kernels/x86/sgemm_avx512.hpp"
+#include "kernels/x86/conv_direct.hpp"
 #include "layers/checks.hpp"
 #include "redes/init.hpp"
 #include "redes/threads.hpp"
@@ -105,7 +104,8 @@ Shape Conv2d<T>::setup(std::span<const Shape> inputs) {
   geom_ = g;
   pointwise_ = g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 &&
                g.pad_top == 0 && g.pad_bottom == 0 && g.pad_left == 0 && g.pad_right == 0;
-  direct_ = std::is_same_v<T, float> && x86::cpu_has_avx512f() && g.stride_h == 1 &&
+  kernels_ = &kernels();
+  direct_ = std::is_same_v<T, float> && kernels_->conv_forward != nullptr && g.stride_h == 1 &&
             g.stride_w == 1 && g.dilation_h == 1 && g.dilation_w == 1 && opt_.groups == 1 &&
             !pointwise_ && opt_.filters <= kDirectMaxFilters;
   direct_weight_grad_ = direct_ && opt_.filters <= kDirectWeightGradMaxFilters;
@@ -192,8 +192,8 @@ void Conv2d<T>::forward(const ForwardCtx<T>& ctx) {
       x86::conv2d_direct_pack_weights(w, OC, K, grow(packed_weights_, OC * K));
       for (int t = 0; t < nt; ++t) grow(scratch_[t].col, x86::conv2d_direct_scratch(geom_));
       for_each_slice(N, nt, 1, [&](int t, int64_t n, int64_t) {
-        x86::conv2d_direct_avx512(geom_, OC, x.data() + n * CHW, packed_weights_.data(), b,
-                                  y.data() + n * OC * P, scratch_[t].col.data());
+        kernels_->conv_forward(geom_, OC, x.data() + n * CHW, packed_weights_.data(), b,
+                               y.data() + n * OC * P, scratch_[t].col.data());
       });
       return;
     }
@@ -258,7 +258,8 @@ void Conv2d<T>::backward(const BackwardCtx<T>& ctx) {
     Scratch& s = scratch_[t];
     if (direct_weight_grad_) {
       grow(s.col, x86::conv2d_direct_scratch(geom_));
-      std::fill_n(grow(s.partial, K * OC * 16), K * OC * 16, T(0));
+      const int64_t n = K * OC * kernels_->lanes;
+      std::fill_n(grow(s.partial, n), n, T(0));
     } else if (!pointwise_ && !kept) {
       grow(s.col, K * S * P);
     }
@@ -279,9 +280,8 @@ void Conv2d<T>::backward(const BackwardCtx<T>& ctx) {
     if (direct_weight_grad_) {
       // dW without columns, into the thread's vector partial sums (reduced below).
       if constexpr (std::is_same_v<T, float>)
-        x86::conv2d_direct_weight_grad_avx512(geom_, OC, m, x.data() + n0 * CHW,
-                                              dy.data() + n0 * OC * P, s.partial.data(),
-                                              s.col.data());
+        kernels_->conv_weight_grad(geom_, OC, m, x.data() + n0 * CHW, dy.data() + n0 * OC * P,
+                                   s.partial.data(), s.col.data());
       if (opt_.bias)
         for (int64_t j = 0; j < m; ++j)
           for (int64_t oc = 0; oc < OC; ++oc)
@@ -338,7 +338,7 @@ void Conv2d<T>::backward(const BackwardCtx<T>& ctx) {
   if constexpr (std::is_same_v<T, float>)
     if (direct_weight_grad_)
       for (int t = 0; t < nt; ++t)
-        x86::conv2d_direct_reduce(scratch_[t].partial.data(), OC, K,
+        x86::conv2d_direct_reduce(scratch_[t].partial.data(), OC, K, kernels_->lanes,
                                   nt > 1 ? scratch_[t].dw.data() : weight_.grad);
   if (nt > 1) {
     // The threads' shares, added in thread order.

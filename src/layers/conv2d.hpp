@@ -15,11 +15,12 @@
 // small layers (LeNet's 6 filters over 25 values) become wide enough to run the GEMM
 // micro-kernel at speed. A 1x1 convolution with stride 1 and no padding needs no unrolling:
 // x[n] (C, H*W) already is its column matrix, and it goes image by image.
-// Float layers with stride 1, dilation 1, one group and at most 32 filters run their forward
-// through a direct AVX-512 kernel instead (kernels/x86/conv_direct_avx512.hpp) where the CPU
-// has it, and so does their weight gradient: no columns, the multiply-adds at the FMA units'
-// rate (LeNet-5's first layer: forward 4.5x, backward 1.8x faster). Their input gradient
-// remains W^T D and col2im.
+// Float layers with stride 1, dilation 1, one group and at most 64 filters run their forward
+// through a direct vector kernel instead (kernels/x86/conv_direct.hpp) where the CPU's tier has
+// one (AVX-512 or AVX2, kernels/kernel_table.hpp), and with at most 32 filters so does their
+// weight gradient: no columns, the multiply-adds at the FMA units' rate (LeNet-5's first layer:
+// forward 4.5x, backward 1.8x faster with AVX-512 on Zen 5). Their input gradient remains
+// W^T D and col2im.
 // The batch is split into contiguous blocks of images, one per OpenMP thread; each thread has
 // its own buffers (grown once, then reused: nothing allocates per step) and its own partial dW
 // and db, added up in thread order at the end, so the same thread count gives the same bits.
@@ -31,6 +32,7 @@
 #include <vector>
 
 #include "kernels/im2col.hpp"
+#include "kernels/kernel_table.hpp"
 #include "redes/layer.hpp"
 
 namespace redes {
@@ -80,8 +82,8 @@ class Conv2d : public Layer<T> {
   const Conv2dGeometry& geometry() const { return geom_; }
   // Whether the 1x1 path (no im2col) runs.
   bool pointwise() const { return pointwise_; }
-  // Whether the forward, and the weight gradient, run the direct AVX-512 kernels
-  // (kernels/x86/conv_direct_avx512.hpp).
+  // Whether the forward, and the weight gradient, run the direct kernels of the tier
+  // (kernels/x86/conv_direct.hpp).
   bool direct() const { return direct_; }
   bool direct_weight_grad() const { return direct_weight_grad_; }
 
@@ -98,10 +100,12 @@ class Conv2d : public Layer<T> {
   bool pointwise_ = false;
   bool direct_ = false;
   bool direct_weight_grad_ = false;
+  // The kernel table of the tier that was active at setup (kernels/kernel_table.hpp).
+  const KernelTable* kernels_ = nullptr;
   // The direct forward serves float layers with stride 1, dilation 1, one group and at most
-  // kDirectMaxFilters filters, on CPUs with AVX-512F (it repacks the weights each time); the
-  // direct weight gradient those with at most kDirectWeightGradMaxFilters. Measured at batch
-  // 64 (bench/micro/conv_bench.cpp): with 64 filters over 32 channels the forward is 1.45x
+  // kDirectMaxFilters filters, where the tier has direct kernels (it repacks the weights each
+  // time); the direct weight gradient those with at most kDirectWeightGradMaxFilters. Measured at
+  // batch 64 (bench/micro/conv_bench.cpp): with 64 filters over 32 channels the forward is 1.45x
   // faster than im2col + GEMM, the weight gradient 1.2x slower.
   static constexpr int64_t kDirectMaxFilters = 64;
   static constexpr int64_t kDirectWeightGradMaxFilters = 32;
@@ -113,7 +117,7 @@ class Conv2d : public Layer<T> {
     std::vector<T> col;      // (C*KH*KW, S*P): a slice's unrolled images
     std::vector<T> dcol;     // (C*KH*KW, S*P): W^T D
     std::vector<T> wide;     // (OC, S*P): a slice's outputs, or its output gradients D
-    std::vector<T> partial;  // (C*KH*KW, OC, 16): the direct kernel's dW, lane by lane
+    std::vector<T> partial;  // (C*KH*KW, OC, lanes): the direct kernel's dW, lane by lane
     std::vector<T> dw;       // (OC, C/G*KH*KW): this thread's share of dW
     std::vector<T> db;       // (OC): this thread's share of db
   };

@@ -12,8 +12,10 @@
 #include <optional>
 #include <sstream>
 
+#include "kernels/gemm.hpp"
 #include "redes/checkpoint.hpp"
 #include "redes/distributed.hpp"
+#include "redes/isa.hpp"
 #include "redes/npy.hpp"
 #include "redes/report.hpp"
 #include "redes/threads.hpp"
@@ -180,6 +182,8 @@ nlohmann::json train_run(const Config& config, const std::string& out, Progress&
       {"seconds_per_epoch", median(seconds)},
       {"seed", config.seed},
       {"threads", num_threads()},  // per rank
+      {"isa", isa_name(active_isa())},  // the tier of redes' kernels (redes/isa.hpp)
+      {"blas", blas_kernels()},
       {"ranks", comm.size()},
       {"parameters", graph->num_params()},
       {"rows", data.rows},

@@ -176,8 +176,8 @@ TEST(Im2col, Col2imIsTheAdjointOfIm2col) {
   }
 }
 
-// col2im against its portable loops, where col2im takes the AVX-512 kernel (float, stride 1, on
-// a CPU with AVX-512F; elsewhere both are the portable loops): rows wider than 16 pixels, large
+// col2im against its portable loops, where col2im takes the active tier's kernel (float, stride
+// 1; in the scalar tier both are the portable loops): rows wider than 16 pixels, large
 // padding, dilation, a row stride beyond the row, and x not zero before (col2im adds).
 TEST(Im2col, Col2imMatchesItsPortableLoops) {
   std::vector<ConvCase> wide = cases();

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "kernels/gemm.hpp"
+#include "kernels/kernel_table.hpp"
 #include "redes/rng.hpp"
 
 namespace redes {
@@ -21,7 +22,7 @@ namespace {
 
 #define REQUIRE_AVX512()                                                 \
   do {                                                                   \
-    if (!x86::cpu_has_avx512f()) GTEST_SKIP() << "CPU without AVX-512F"; \
+    if (!kernels_for(Isa::avx512)) GTEST_SKIP() << "CPU without AVX-512F"; \
   } while (0)
 
 struct Case {

@@ -7,7 +7,7 @@
 #include <initializer_list>
 
 #include "kernels/im2col.hpp"
-#include "kernels/x86/sgemm_avx512.hpp"
+#include "kernels/kernel_table.hpp"
 #include "redes/threads.hpp"
 #include "support/gradcheck.hpp"
 #include "support/layer_run.hpp"
@@ -214,18 +214,20 @@ TEST(Conv2d, SlicedBatchesMatchDirectConvolution) {
   });
 }
 
-// The direct AVX-512 kernels (stride 1, dilation 1, one group, on CPUs with AVX-512F; the
-// forward up to 64 filters, the weight gradient up to 32): output-channel blocks with a remainder
-// (11 = 8 + 3 in the forward, 11 = 6 + 5 and 6 = 5 + 1 in the weight gradient), rows longer than
-// one chunk of 32 pixels, kernels wider than a block of 7 columns, "same" padding with an even
-// kernel (more at the bottom/right), no bias.
+// The direct kernels of the active tier inside the layer (stride 1, dilation 1, one group, where
+// the tier has them; the forward up to 64 filters, the weight gradient up to 32), batches split
+// over threads: output-channel blocks with a remainder, rows longer than one chunk, kernels wider
+// than a block of columns, "same" padding with an even kernel (more at the bottom/right), no
+// bias. (tests/kernels/tiers_test.cpp holds every tier's kernels against the reference; ctest
+// runs this test under each tier.)
 TEST(Conv2d, DirectKernelMatchesDirectConvolution) {
   auto o = conv(11, {3, 4});
   o.padding_mode = "same";
   Conv2d<float> probe(o);
   const Shape ins[] = {Shape{3, 7, 41}};
   probe.setup(ins);
-  if (!x86::cpu_has_avx512f()) GTEST_SKIP() << "no AVX-512F: the direct kernel does not run";
+  if (kernels().conv_forward == nullptr)
+    GTEST_SKIP() << "tier " << isa_name(active_isa()) << " has no direct kernel";
   EXPECT_TRUE(probe.direct());
   EXPECT_TRUE(probe.direct_weight_grad());
   for (bool training : {false, true}) {

@@ -7,9 +7,9 @@
 //
 // Every function that uses AVX-512 carries REDES_AVX512 (a target attribute) so that the rest of
 // the build, and this file's other code, stay baseline x86-64; nothing here runs unless
-// cpu_has_avx512f() said yes. The standard-library templates they call (std::min) are
-// instantiated for the baseline ISA, never with AVX-512 (objdump: zmm only in the functions
-// marked here).
+// the tier table (kernels/kernel_table.hpp) said the CPU has AVX-512F. The standard-library
+// templates they call (std::min) are instantiated for the baseline ISA, never with AVX-512
+// (objdump: zmm only in the functions marked here).
 #include "kernels/x86/sgemm_avx512.hpp"
 
 #include <immintrin.h>
@@ -22,7 +22,7 @@
 #include <new>
 #include <utility>
 
-#include "kernels/x86/avx512.hpp"
+#include "kernels/x86/simd.hpp"
 
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC 12 false positive in immintrin.h
 namespace redes::x86 {
@@ -249,18 +249,6 @@ REDES_AVX512 void sgemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N
     }
   }
 }
-
-}  // namespace
-
-bool cpu_has_avx512f() {
-  static const bool has = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") != 0;
-  }();
-  return has;
-}
-
-namespace {
 
 // The whole product on the calling thread, with its packing buffers.
 void sgemm_serial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,

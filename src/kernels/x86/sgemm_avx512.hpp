@@ -6,15 +6,12 @@
 // not on the thread count. Packing buffers are thread_local and reused, so a warm thread
 // allocates nothing.
 //
-// Only the caller decides whether to use it: gemm.cpp picks it once at start-up, and only on a
-// CPU with AVX-512F (cpu_has_avx512f()). This header needs no special compiler flags.
+// Reached through the AVX-512 tier's table (kernels/kernel_table.hpp), which gemm() consults;
+// only on a CPU with AVX-512F. This header needs no special compiler flags.
 #pragma once
 #include <cstdint>
 
 namespace redes::x86 {
-
-// Whether this CPU runs AVX-512F (and the OS saves its registers); asked once, then cached.
-bool cpu_has_avx512f();
 
 // Requires M, N, K >= 0 and lda, ldb, ldc covering a stored row, as gemm checks.
 void sgemm_avx512(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,

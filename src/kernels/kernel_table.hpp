@@ -1,0 +1,46 @@
+// The function table of the instruction-set tiers (GUIDE, style rule 5): one table of kernels
+// per tier, the active one chosen once (redes/isa.hpp: the best tier of this CPU, capped by
+// REDES_ISA). An operation asks kernels() for its kernel and falls back to the plain C++ loops
+// (the scalar tier) where the table has none; nothing else in the build asks which CPU it is on.
+#pragma once
+#include <cstdint>
+
+#include "kernels/im2col.hpp"
+#include "kernels/x86/conv_direct.hpp"
+#include "redes/isa.hpp"
+
+namespace redes {
+
+// C = alpha op(A) op(B) + beta C with the contract of redes::gemm (kernels/gemm.hpp).
+using SgemmFn = void (*)(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                         const float* A, int64_t lda, const float* B, int64_t ldb, float beta,
+                         float* C, int64_t ldc);
+// x (C, H, W) += col2im(col) for stride 1, the contract of redes::col2im.
+using Col2imFn = void (*)(const Conv2dGeometry& g, const float* col, int64_t ldcol, float* x);
+
+struct KernelTable {
+  Isa isa = Isa::scalar;
+  int lanes = 1;  // floats per vector
+  // The tier's own float GEMM, for products of at least sgemm_min_work multiply-adds; null:
+  // always OpenBLAS.
+  SgemmFn sgemm = nullptr;
+  int64_t sgemm_min_work = 0;
+  Col2imFn col2im_s1 = nullptr;  // null: col2im_portable
+  // The direct convolution (kernels/x86/conv_direct.hpp); null: im2col + GEMM.
+  x86::ConvDirectForward conv_forward = nullptr;
+  x86::ConvDirectWeightGrad conv_weight_grad = nullptr;
+};
+
+// The table of the active tier (active_isa()), chosen at the first call.
+const KernelTable& kernels();
+// The table of a tier, or null when this CPU cannot run it: for the tests, which hold every
+// tier the machine runs against the scalar loops.
+const KernelTable* kernels_for(Isa isa);
+
+namespace x86 {
+// Defined by tier_avx512.cpp and tier_avx2.cpp.
+extern const KernelTable kAvx512Kernels;
+extern const KernelTable kAvx2Kernels;
+}  // namespace x86
+
+}  // namespace redes

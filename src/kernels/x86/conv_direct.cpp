@@ -1,0 +1,41 @@
+#include "kernels/x86/conv_direct.hpp"
+
+#include <algorithm>
+
+namespace redes::x86 {
+
+PaddedImage padded_image(const Conv2dGeometry& g) {
+  return {g.height + g.pad_top + g.pad_bottom, g.width + g.pad_left + g.pad_right + kSlack};
+}
+
+int64_t conv2d_direct_scratch(const Conv2dGeometry& g) {
+  const PaddedImage p = padded_image(g);
+  return g.channels * p.hp * p.wp;
+}
+
+void pad_image(const Conv2dGeometry& g, const float* x, float* scratch) {
+  const PaddedImage p = padded_image(g);
+  const int64_t H = g.height, W = g.width;
+  std::fill_n(scratch, g.channels * p.hp * p.wp, 0.0f);
+  for (int64_t c = 0; c < g.channels; ++c)
+    for (int64_t h = 0; h < H; ++h)
+      std::copy_n(x + (c * H + h) * W, W, scratch + (c * p.hp + h + g.pad_top) * p.wp + g.pad_left);
+}
+
+void conv2d_direct_pack_weights(const float* w, int64_t out_channels, int64_t taps, float* wt) {
+  for (int64_t oc = 0; oc < out_channels; ++oc)
+    for (int64_t t = 0; t < taps; ++t) wt[t * out_channels + oc] = w[oc * taps + t];
+}
+
+void conv2d_direct_reduce(const float* partial, int64_t out_channels, int64_t taps, int lanes,
+                          float* dw) {
+  for (int64_t t = 0; t < taps; ++t)
+    for (int64_t oc = 0; oc < out_channels; ++oc) {
+      const float* lane = partial + (t * out_channels + oc) * lanes;
+      float sum = 0.0f;
+      for (int l = 0; l < lanes; ++l) sum += lane[l];
+      dw[oc * taps + t] += sum;
+    }
+}
+
+}  // namespace redes::x86

@@ -1,0 +1,56 @@
+// Direct 2-d convolution for float images with stride 1, dilation 1 and one group: no column
+// matrix. Each output row is computed in chunks of a few vectors of pixels for a block of
+// output channels held in registers, one multiply-add per kernel tap and channel on a vector of
+// pixels at once; the weights of a tap are broadcast from a repacked copy. It runs at the FMA
+// units' rate where im2col + GEMM spends its time moving columns: LeNet-5's first layer (6
+// filters over 25 values) has only 6 multiply-adds per column value.
+//
+// The vector kernels exist once per tier (conv_direct_body.hpp, compiled by tier_avx512.cpp and
+// tier_avx2.cpp) and are reached through the tier table (kernels/kernel_table.hpp); the helpers
+// declared here are plain C++, shared by every tier.
+#pragma once
+#include <cstdint>
+
+#include "kernels/im2col.hpp"
+
+namespace redes::x86 {
+
+// The zero-padded copy of one image the kernels work in: each channel (hp, wp) with
+// wp = W + pad_left + pad_right + kSlack, so that the loads of a chunk (up to kSlack floats from
+// any column of a row) stay inside the buffer.
+struct PaddedImage {
+  int64_t hp, wp;
+};
+constexpr int64_t kSlack = 32;
+PaddedImage padded_image(const Conv2dGeometry& g);
+// The floats of that copy.
+int64_t conv2d_direct_scratch(const Conv2dGeometry& g);
+// Writes the zero-padded copy of x (C, H, W) into scratch.
+void pad_image(const Conv2dGeometry& g, const float* x, float* scratch);
+
+// wt (C*KH*KW, OC) = w (OC, C*KH*KW) transposed: the weights of one tap side by side.
+void conv2d_direct_pack_weights(const float* w, int64_t out_channels, int64_t taps, float* wt);
+
+// dw (OC, taps) += the lane sums of partial (taps, OC, lanes), lanes added in order.
+void conv2d_direct_reduce(const float* partial, int64_t out_channels, int64_t taps, int lanes,
+                          float* dw);
+
+// The kernels of one tier (requires stride 1 and dilation 1 on both axes; scratch holds
+// conv2d_direct_scratch(g) floats):
+//
+// forward: y (OC, OH, OW) = bias + the convolution of x (C, H, W) with the weights packed by
+// conv2d_direct_pack_weights; bias may be null.
+using ConvDirectForward = void (*)(const Conv2dGeometry& g, int64_t out_channels, const float* x,
+                                   const float* wt, const float* bias, float* y, float* scratch);
+// weight_grad: the weight gradient of the same convolution over `images` images, without
+// columns:
+//   partial[(t * OC + oc) * lanes + l] += sum over the pixels p = l (mod lanes) of each row of
+//   dy[n, oc] * (the input under tap t for that pixel),
+// so that dW[oc, t] = the sum of the lanes of partial[t, oc] (conv2d_direct_reduce). The
+// partial sums stay vectors until the end of the batch: no horizontal sums per image.
+// x is (images, C, H, W), dy (images, OC, OH, OW); partial holds C*KH*KW * OC * lanes floats.
+using ConvDirectWeightGrad = void (*)(const Conv2dGeometry& g, int64_t out_channels, int64_t images,
+                                      const float* x, const float* dy, float* partial,
+                                      float* scratch);
+
+}  // namespace redes::x86

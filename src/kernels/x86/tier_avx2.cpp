@@ -1,0 +1,36 @@
+// The AVX2 tier (AVX2 + FMA, most laptops and every x86-64 CPU since 2013-2015): 8-float vectors
+// in 16 registers. Its table, and the kernel bodies written once for every tier, compiled here
+// with the AVX2 and FMA targets (kernels/x86/simd.hpp). The register blocks are smaller than
+// AVX-512's, to fit 16 registers. GEMMs stay with OpenBLAS, whose Haswell kernels are this
+// tier's.
+#include <algorithm>
+#include <array>
+#include <utility>
+#include <vector>
+
+#include "kernels/kernel_table.hpp"
+#include "kernels/x86/simd.hpp"
+
+namespace redes::x86 {
+namespace avx2 {
+
+using V = Avx2;
+#define REDES_TIER REDES_AVX2
+constexpr int kOB = 6;  // forward: 6 output channels x 2 vectors = 12 accumulators
+constexpr int kNV = 2;
+constexpr int kKB = 5;  // weight gradient: up to 5 kernel columns x 2 channels
+#include "kernels/x86/col2im_body.hpp"
+#include "kernels/x86/conv_direct_body.hpp"
+#undef REDES_TIER
+
+}  // namespace avx2
+
+const KernelTable kAvx2Kernels{Isa::avx2,
+                               Avx2::kLanes,
+                               nullptr,
+                               0,
+                               &avx2::col2im_s1,
+                               &avx2::conv2d_direct_forward,
+                               &avx2::conv2d_direct_weight_grad};
+
+}  // namespace redes::x86

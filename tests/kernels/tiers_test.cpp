@@ -1,0 +1,191 @@
+// Every instruction-set tier this machine runs (kernels/kernel_table.hpp), its vector kernels
+// called directly against the plain loops they replace: the direct convolution's forward and
+// weight gradient against conv2d_reference_*, col2im against col2im_portable, on shapes that
+// hit each tier's register blocks and their remainders (output channels past a block of 6 or 8,
+// kernels wider than a block of 5 or 7 columns, rows shorter than a vector, between one and two,
+// longer than a chunk, an odd number of short rows), asymmetric padding, dilation in col2im, no
+// bias. Tiers the CPU lacks are skipped, by name. (ctest also runs the layer tests under
+// REDES_ISA=avx2 and REDES_ISA=scalar: tests/CMakeLists.txt.)
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "kernels/im2col.hpp"
+#include "kernels/kernel_table.hpp"
+#include "redes/error.hpp"
+#include "redes/isa.hpp"
+#include "redes/rng.hpp"
+
+namespace redes {
+namespace {
+
+std::vector<float> random_floats(int64_t n, Rng& rng) {
+  std::vector<float> v(n);
+  for (auto& x : v) x = static_cast<float>(rng.uniform(-1, 1));
+  return v;
+}
+
+struct DirectCase {
+  int64_t N, C, H, W, OC, KH, KW, pt, pb, pl, pr;
+  bool bias;
+};
+
+Conv2dGeometry geometry(const DirectCase& c) {
+  Conv2dGeometry g;
+  g.channels = c.C;
+  g.height = c.H;
+  g.width = c.W;
+  g.kernel_h = c.KH;
+  g.kernel_w = c.KW;
+  g.pad_top = c.pt;
+  g.pad_bottom = c.pb;
+  g.pad_left = c.pl;
+  g.pad_right = c.pr;
+  return g;
+}
+
+std::vector<DirectCase> direct_cases() {
+  return {
+      // N  C   H   W  OC KH KW pt pb pl pr bias
+      {2, 1, 28, 28, 6, 5, 5, 2, 2, 2, 2, true},    // LeNet-5's first layer
+      {2, 6, 14, 14, 16, 5, 5, 0, 0, 0, 0, false},  // its second: rows of 10
+      {1, 3, 7, 41, 11, 3, 4, 1, 2, 1, 2, true},    // "same" with an even kernel, long rows
+      {3, 2, 9, 7, 5, 3, 3, 0, 0, 0, 0, true},      // 7-pixel rows, 7 of them
+      {1, 2, 6, 20, 13, 2, 9, 0, 0, 0, 0, true},    // 9 columns: a block and a remainder
+      {2, 4, 5, 12, 7, 3, 3, 1, 1, 1, 1, false},    // 12-pixel rows: one vector and a bit
+      {1, 1, 3, 70, 17, 1, 3, 0, 0, 1, 1, true},    // 70 pixels: chunks and a short last one
+      {1, 3, 4, 4, 1, 4, 4, 0, 0, 0, 0, true},      // one output pixel, one filter
+  };
+}
+
+// The tiers that have vector kernels and run here, by name for the trace; a skipped tier says so.
+std::vector<const KernelTable*> vector_tiers() {
+  std::vector<const KernelTable*> out;
+  for (Isa isa : {Isa::avx512, Isa::avx2}) {
+    const KernelTable* k = kernels_for(isa);
+    if (k != nullptr)
+      out.push_back(k);
+    else
+      std::cout << "[ skipped  ] tier " << isa_name(isa) << ": this CPU does not run it\n";
+  }
+  return out;
+}
+
+std::string describe(const DirectCase& c) {
+  return geometry(c).str() + ", N=" + std::to_string(c.N) + " OC=" + std::to_string(c.OC) +
+         (c.bias ? "" : ", no bias");
+}
+
+TEST(Tiers, DirectForwardMatchesReference) {
+  for (const KernelTable* k : vector_tiers()) {
+    SCOPED_TRACE(isa_name(k->isa));
+    ASSERT_NE(k->conv_forward, nullptr);
+    for (const auto& c : direct_cases()) {
+      SCOPED_TRACE(describe(c));
+      const Conv2dGeometry g = geometry(c);
+      const int64_t taps = g.col_rows(), P = g.col_cols(), CHW = c.C * c.H * c.W;
+      Rng rng(11 + c.W * 7 + c.OC);
+      const auto x = random_floats(c.N * CHW, rng), w = random_floats(c.OC * taps, rng);
+      const auto b = random_floats(c.OC, rng);
+      const float* bias = c.bias ? b.data() : nullptr;
+      std::vector<float> wt(w.size()), scratch(x86::conv2d_direct_scratch(g));
+      std::vector<float> y(c.N * c.OC * P, NAN), ref(y.size());
+      x86::conv2d_direct_pack_weights(w.data(), c.OC, taps, wt.data());
+      for (int64_t n = 0; n < c.N; ++n)
+        k->conv_forward(g, c.OC, x.data() + n * CHW, wt.data(), bias, y.data() + n * c.OC * P,
+                        scratch.data());
+      conv2d_reference_forward<float>(g, 1, c.OC, c.N, x.data(), w.data(), bias, ref.data());
+      for (size_t i = 0; i < y.size(); ++i) ASSERT_NEAR(y[i], ref[i], 1e-5) << "y " << i;
+    }
+  }
+}
+
+TEST(Tiers, DirectWeightGradMatchesReference) {
+  for (const KernelTable* k : vector_tiers()) {
+    SCOPED_TRACE(isa_name(k->isa));
+    ASSERT_NE(k->conv_weight_grad, nullptr);
+    for (const auto& c : direct_cases()) {
+      SCOPED_TRACE(describe(c));
+      const Conv2dGeometry g = geometry(c);
+      const int64_t taps = g.col_rows(), P = g.col_cols(), CHW = c.C * c.H * c.W;
+      Rng rng(5 + c.H * 3 + c.OC);
+      const auto x = random_floats(c.N * CHW, rng), dy = random_floats(c.N * c.OC * P, rng);
+      const auto w = random_floats(c.OC * taps, rng);
+      std::vector<float> partial(taps * c.OC * k->lanes, 0.0f),
+          scratch(x86::conv2d_direct_scratch(g));
+      std::vector<float> dw(c.OC * taps, 0.25f), ref(dw.size(), 0.25f);  // both add
+      k->conv_weight_grad(g, c.OC, c.N, x.data(), dy.data(), partial.data(), scratch.data());
+      x86::conv2d_direct_reduce(partial.data(), c.OC, taps, k->lanes, dw.data());
+      conv2d_reference_backward<float>(g, 1, c.OC, c.N, x.data(), w.data(), dy.data(), nullptr,
+                                       ref.data(), nullptr);
+      for (size_t i = 0; i < dw.size(); ++i)
+        ASSERT_NEAR(dw[i], ref[i], 2e-4 + 1e-5 * std::fabs(ref[i])) << "dw " << i;
+    }
+  }
+}
+
+TEST(Tiers, Col2imMatchesPortableLoops) {
+  auto cases = direct_cases();
+  //              N  C   H   W OC KH KW pt pb pl pr
+  cases.push_back({1, 2, 5, 37, 1, 3, 5, 1, 2, 4, 3, true});
+  cases.push_back({1, 1, 9, 9, 1, 7, 7, 6, 6, 6, 6, true});  // padding near the kernel's size
+  for (const KernelTable* k : vector_tiers()) {
+    SCOPED_TRACE(isa_name(k->isa));
+    ASSERT_NE(k->col2im_s1, nullptr);
+    for (const auto& c : cases)
+      for (int64_t dilation : {1, 2}) {
+        Conv2dGeometry g = geometry(c);
+        g.dilation_h = g.dilation_w = dilation;
+        if (!g.fits()) continue;
+        SCOPED_TRACE(g.str());
+        Rng rng(7 + c.H * 13 + c.W + dilation);
+        const int64_t ld = g.col_cols() + 5;  // a row stride beyond the row
+        const auto col = random_floats(g.col_rows() * ld, rng);
+        auto fast = random_floats(c.C * c.H * c.W, rng);  // x is not zero: col2im adds
+        auto slow = fast;
+        k->col2im_s1(g, col.data(), ld, fast.data());
+        col2im_portable(g, col.data(), ld, slow.data());
+        for (size_t i = 0; i < fast.size(); ++i) ASSERT_NEAR(fast[i], slow[i], 1e-5) << i;
+      }
+  }
+}
+
+TEST(Tiers, TheScalarTierRunsEverywhereAndHasNoVectorKernels) {
+  const KernelTable* scalar = kernels_for(Isa::scalar);
+  ASSERT_NE(scalar, nullptr);
+  EXPECT_EQ(scalar->isa, Isa::scalar);
+  EXPECT_EQ(scalar->sgemm, nullptr);
+  EXPECT_EQ(scalar->col2im_s1, nullptr);
+  EXPECT_EQ(scalar->conv_forward, nullptr);
+  // A tier runs here exactly when it is at most the CPU's best, and its table says which it is.
+  for (Isa isa : {Isa::scalar, Isa::avx2, Isa::avx512}) {
+    const KernelTable* k = kernels_for(isa);
+    EXPECT_EQ(k != nullptr, isa <= cpu_isa()) << isa_name(isa);
+    if (k != nullptr) EXPECT_EQ(k->isa, isa);
+  }
+}
+
+TEST(Tiers, TheActiveTierIsTheCpusCappedByRedesIsa) {
+  const char* cap = std::getenv("REDES_ISA");
+  const Isa want =
+      cap != nullptr && *cap != '\0' ? std::min(cpu_isa(), parse_isa(cap, "REDES_ISA")) : cpu_isa();
+  EXPECT_EQ(active_isa(), want);
+  EXPECT_EQ(&kernels(), kernels_for(want));
+}
+
+TEST(Tiers, NamesParseBackAndUnknownOnesAreRefused) {
+  for (Isa isa : {Isa::scalar, Isa::avx2, Isa::avx512})
+    EXPECT_EQ(parse_isa(isa_name(isa), "test"), isa);
+  try {
+    parse_isa("sse9", "REDES_ISA");
+    FAIL() << "sse9 was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_STREQ(e.what(), "REDES_ISA: 'sse9' is no instruction-set tier (avx512, avx2 or scalar)");
+  }
+}
+
+}  // namespace
+}  // namespace redes
