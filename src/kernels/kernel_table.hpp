@@ -26,7 +26,9 @@ struct KernelTable {
   SgemmFn sgemm = nullptr;
   int64_t sgemm_min_work = 0;
   Col2imFn col2im_s1 = nullptr;  // null: col2im_portable
-  // The direct convolution (kernels/x86/conv_direct.hpp); null: im2col + GEMM.
+  // The direct convolution (kernels/x86/conv_direct.hpp); null: im2col + GEMM. Its forward
+  // takes the weights packed in blocks of conv_block output channels.
+  int conv_block = 1;
   x86::ConvDirectForward conv_forward = nullptr;
   x86::ConvDirectWeightGrad conv_weight_grad = nullptr;
 };

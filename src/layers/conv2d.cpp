@@ -189,7 +189,8 @@ void Conv2d<T>::forward(const ForwardCtx<T>& ctx) {
   kept_for_ = nullptr;
   if constexpr (std::is_same_v<T, float>) {  // direct_ is never set for double layers
     if (direct_) {
-      x86::conv2d_direct_pack_weights(w, OC, K, grow(packed_weights_, OC * K));
+      x86::conv2d_direct_pack_weights(w, OC, K, kernels_->conv_block,
+                                      grow(packed_weights_, OC * K));
       for (int t = 0; t < nt; ++t) grow(scratch_[t].col, x86::conv2d_direct_scratch(geom_));
       for_each_slice(N, nt, 1, [&](int t, int64_t n, int64_t) {
         kernels_->conv_forward(geom_, OC, x.data() + n * CHW, packed_weights_.data(), b,

@@ -93,7 +93,7 @@ TEST(Tiers, DirectForwardMatchesReference) {
       const float* bias = c.bias ? b.data() : nullptr;
       std::vector<float> wt(w.size()), scratch(x86::conv2d_direct_scratch(g));
       std::vector<float> y(c.N * c.OC * P, NAN), ref(y.size());
-      x86::conv2d_direct_pack_weights(w.data(), c.OC, taps, wt.data());
+      x86::conv2d_direct_pack_weights(w.data(), c.OC, taps, k->conv_block, wt.data());
       for (int64_t n = 0; n < c.N; ++n)
         k->conv_forward(g, c.OC, x.data() + n * CHW, wt.data(), bias, y.data() + n * c.OC * P,
                         scratch.data());

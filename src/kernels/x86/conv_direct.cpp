@@ -22,9 +22,14 @@ void pad_image(const Conv2dGeometry& g, const float* x, float* scratch) {
       std::copy_n(x + (c * H + h) * W, W, scratch + (c * p.hp + h + g.pad_top) * p.wp + g.pad_left);
 }
 
-void conv2d_direct_pack_weights(const float* w, int64_t out_channels, int64_t taps, float* wt) {
-  for (int64_t oc = 0; oc < out_channels; ++oc)
-    for (int64_t t = 0; t < taps; ++t) wt[t * out_channels + oc] = w[oc * taps + t];
+void conv2d_direct_pack_weights(const float* w, int64_t out_channels, int64_t taps, int block,
+                                float* wt) {
+  for (int64_t oc0 = 0; oc0 < out_channels; oc0 += block) {
+    const int64_t ob = std::min<int64_t>(block, out_channels - oc0);
+    float* dst = wt + oc0 * taps;
+    for (int64_t o = 0; o < ob; ++o)
+      for (int64_t t = 0; t < taps; ++t) dst[t * ob + o] = w[(oc0 + o) * taps + t];
+  }
 }
 
 void conv2d_direct_reduce(const float* partial, int64_t out_channels, int64_t taps, int lanes,

@@ -28,8 +28,11 @@ int64_t conv2d_direct_scratch(const Conv2dGeometry& g);
 // Writes the zero-padded copy of x (C, H, W) into scratch.
 void pad_image(const Conv2dGeometry& g, const float* x, float* scratch);
 
-// wt (C*KH*KW, OC) = w (OC, C*KH*KW) transposed: the weights of one tap side by side.
-void conv2d_direct_pack_weights(const float* w, int64_t out_channels, int64_t taps, float* wt);
+// wt = w (OC, taps) in blocks of `block` output channels (the last block may be narrower), each
+// block transposed to (taps, block): the weights of one tap side by side, and a block's weights
+// one contiguous run that the forward reads in order. Block b starts at wt + b * block * taps.
+void conv2d_direct_pack_weights(const float* w, int64_t out_channels, int64_t taps, int block,
+                                float* wt);
 
 // dw (OC, taps) += the lane sums of partial (taps, OC, lanes), lanes added in order.
 void conv2d_direct_reduce(const float* partial, int64_t out_channels, int64_t taps, int lanes,

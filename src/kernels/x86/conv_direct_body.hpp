@@ -22,7 +22,8 @@ struct Step {
 };
 
 // OB output channels [oc0, oc0 + OB) from output row oh, column ow0, NV vectors placed by
-// `step`: acc = bias + sum over taps of wt[tap, oc] * the input under the tap.
+// `step`: acc = bias + sum over taps of w[tap, o] * the input under the tap, where w is the
+// block's weights (taps, OB), packed side by side (conv2d_direct_pack_weights).
 template <int OB, int NV>
 REDES_TIER void chunk(const Conv2dGeometry& g, PaddedImage p, int64_t OC, const float* xp,
                       const float* wt, const float* bias, float* y, int64_t oc0, int64_t oh,
@@ -35,11 +36,11 @@ REDES_TIER void chunk(const Conv2dGeometry& g, PaddedImage p, int64_t OC, const 
     for (int v = 0; v < NV; ++v) acc[o][v] = b;
   }
   const int64_t KH = g.kernel_h, KW = g.kernel_w;
-  const float* w = wt + oc0;
+  const float* w = wt + oc0 * g.col_rows();
   for (int64_t c = 0; c < g.channels; ++c)
     for (int64_t kh = 0; kh < KH; ++kh) {
       const float* row = xp + (c * p.hp + oh + kh) * p.wp + ow0;
-      for (int64_t kw = 0; kw < KW; ++kw, w += OC) {
+      for (int64_t kw = 0; kw < KW; ++kw, w += OB) {
         typename V::Reg in[NV];
 #pragma GCC unroll 4
         for (int v = 0; v < NV; ++v) in[v] = V::loadu(row + kw + v * step.in);

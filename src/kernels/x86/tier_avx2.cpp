@@ -30,6 +30,7 @@ const KernelTable kAvx2Kernels{Isa::avx2,
                                nullptr,
                                0,
                                &avx2::col2im_s1,
+                               avx2::kOB,
                                &avx2::conv2d_direct_forward,
                                &avx2::conv2d_direct_weight_grad};
 

@@ -31,6 +31,7 @@ const KernelTable kAvx512Kernels{Isa::avx512,
                                  &sgemm_avx512,
                                  8192,
                                  &avx512::col2im_s1,
+                                 avx512::kOB,
                                  &avx512::conv2d_direct_forward,
                                  &avx512::conv2d_direct_weight_grad};
 
