@@ -2,58 +2,29 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
+#include "kernels/kernel_table.hpp"
 #include "kernels/rnn_math.hpp"
 
 namespace redes {
 namespace {
 
-namespace rm = rnn_math;
-
-template <class T>
-REDES_RNN_CLONES void forward_row(int64_t H, T* a, const T* gh, const T* b, T* hn, const T* h_prev,
-                                  T* h, T* y) {
-#pragma omp simd
-  for (int64_t j = 0; j < H; ++j) {
-    const T r = rm::sigmoid(a[j] + gh[j] + b[j]);
-    const T z = rm::sigmoid(a[H + j] + gh[H + j] + b[H + j]);
-    const T hnj = gh[2 * H + j] + b[2 * H + j];
-    const T n = rm::tanh(a[2 * H + j] + r * hnj);
-    a[j] = r;
-    a[H + j] = z;
-    a[2 * H + j] = n;
-    hn[j] = hnj;
-    const T hj = (T(1) - z) * n + z * h_prev[j];
-    h[j] = hj;
-    y[j] = hj;
-  }
-}
-
-template <class T>
-REDES_RNN_CLONES void backward_row(int64_t H, const T* a, const T* hn, const T* h_prev, const T* dh,
-                                   const T* dy, T* dgi, T* dgh, T* dh_prev) {
-#pragma omp simd
-  for (int64_t j = 0; j < H; ++j) {
-    const T r = a[j], z = a[H + j], n = a[2 * H + j];
-    const T dht = dh[j] + (dy ? dy[j] : T(0));
-    const T dan = dht * (T(1) - z) * (T(1) - n * n);
-    const T dar = dan * hn[j] * r * (T(1) - r);
-    const T daz = dht * (h_prev[j] - n) * z * (T(1) - z);
-    dgi[j] = dar;
-    dgi[H + j] = daz;
-    dgi[2 * H + j] = dan;
-    dgh[j] = dar;
-    dgh[H + j] = daz;
-    dgh[2 * H + j] = dan * r;
-    dh_prev[j] = dht * z;
-  }
-}
+// The rows for the scalar tier and for double (kernels/rnn_rows_body.hpp).
+namespace baseline {
+#define REDES_TIER
+#include "kernels/rnn_rows_body.hpp"
+#undef REDES_TIER
+}  // namespace baseline
 
 }  // namespace
 
 template <class T>
 void gru_cell_forward(int64_t N, int64_t H, T* gates, const T* gh, const T* b_hh, T* hn,
                       const T* h_prev, T* h, T* y, int64_t ldy, const uint8_t* active) {
+  auto forward_row = &baseline::gru_forward_row<T>;  // or the active tier's, for float
+  if constexpr (std::is_same_v<T, float>)
+    if (kernels().rnn.gru_forward) forward_row = kernels().rnn.gru_forward;
   for (int64_t n = 0; n < N; ++n) {
     const int64_t r = n * H;
     T* yn = y ? y + n * ldy : nullptr;
@@ -71,6 +42,9 @@ template <class T>
 void gru_cell_backward(int64_t N, int64_t H, const T* gates, const T* hn, const T* h_prev,
                        const T* dh, const T* dy, int64_t ldy, T* dgi, T* dgh, T* dh_prev,
                        const uint8_t* active) {
+  auto backward_row = &baseline::gru_backward_row<T>;  // or the active tier's, for float
+  if constexpr (std::is_same_v<T, float>)
+    if (kernels().rnn.gru_backward) backward_row = kernels().rnn.gru_backward;
   for (int64_t n = 0; n < N; ++n) {
     const int64_t r = n * H;
     if (active && !active[n]) {

@@ -18,6 +18,22 @@ using SgemmFn = void (*)(bool trans_a, bool trans_b, int64_t M, int64_t N, int64
 // x (C, H, W) += col2im(col) for stride 1, the contract of redes::col2im.
 using Col2imFn = void (*)(const Conv2dGeometry& g, const float* col, int64_t ldcol, float* x);
 
+// The float rows of the recurrent cells (kernels/rnn_rows_body.hpp, kernels/lstm_cell.hpp,
+// gru_cell.hpp); a null entry: the baseline row.
+struct RnnRows {
+  void (*lstm_forward)(int64_t H, float* a, const float* c_prev, float* c, float* tanh_c, float* h,
+                       float* y) = nullptr;
+  void (*lstm_backward)(int64_t H, const float* a, const float* c_prev, const float* tanh_c,
+                        const float* dh, const float* dy, float* dc, float* da) = nullptr;
+  void (*lstm_backward_no_dy)(int64_t H, const float* a, const float* c_prev, const float* tanh_c,
+                              const float* dh, float* dc, float* da) = nullptr;
+  void (*gru_forward)(int64_t H, float* a, const float* gh, const float* b, float* hn,
+                      const float* h_prev, float* h, float* y) = nullptr;
+  void (*gru_backward)(int64_t H, const float* a, const float* hn, const float* h_prev,
+                       const float* dh, const float* dy, float* dgi, float* dgh,
+                       float* dh_prev) = nullptr;
+};
+
 struct KernelTable {
   Isa isa = Isa::scalar;
   int lanes = 1;  // floats per vector
@@ -31,6 +47,7 @@ struct KernelTable {
   int conv_block = 1;
   x86::ConvDirectForward conv_forward = nullptr;
   x86::ConvDirectWeightGrad conv_weight_grad = nullptr;
+  RnnRows rnn;
 };
 
 // The table of the active tier (active_isa()), chosen at the first call.

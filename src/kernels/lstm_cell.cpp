@@ -2,86 +2,29 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
+#include "kernels/kernel_table.hpp"
 #include "kernels/rnn_math.hpp"
 
 namespace redes {
 namespace {
 
-namespace rm = rnn_math;
-
-// One active row: gates (4H) in place, the rest (H).
-template <class T>
-REDES_RNN_CLONES void forward_row(int64_t H, T* a, const T* c_prev, T* c, T* tanh_c, T* h, T* y) {
-  T* ai = a;
-  T* af = a + H;
-  T* ag = a + 2 * H;
-  T* ao = a + 3 * H;
-#pragma omp simd
-  for (int64_t j = 0; j < H; ++j) {
-    const T i = rm::sigmoid(ai[j]), f = rm::sigmoid(af[j]);
-    const T g = rm::tanh(ag[j]), o = rm::sigmoid(ao[j]);
-    ai[j] = i;
-    af[j] = f;
-    ag[j] = g;
-    ao[j] = o;
-    const T cj = f * c_prev[j] + i * g;
-    const T tc = rm::tanh(cj);
-    c[j] = cj;
-    tanh_c[j] = tc;
-    h[j] = o * tc;
-    y[j] = o * tc;
-  }
-}
-
-template <class T>
-REDES_RNN_CLONES void backward_row(int64_t H, const T* a, const T* c_prev, const T* tanh_c,
-                                   const T* dh, const T* dy, T* dc, T* da) {
-  const T* ai = a;
-  const T* af = a + H;
-  const T* ag = a + 2 * H;
-  const T* ao = a + 3 * H;
-#pragma omp simd
-  for (int64_t j = 0; j < H; ++j) {
-    const T i = ai[j], f = af[j], g = ag[j], o = ao[j], tc = tanh_c[j];
-    const T dht = dh[j] + dy[j];
-    const T dct = dc[j] + dht * o * (T(1) - tc * tc);
-    da[j] = dct * g * i * (T(1) - i);              // d a_i
-    da[H + j] = dct * c_prev[j] * f * (T(1) - f);  // d a_f
-    da[2 * H + j] = dct * i * (T(1) - g * g);      // d a_g
-    da[3 * H + j] = dht * tc * o * (T(1) - o);     // d a_o
-    dc[j] = dct * f;
-  }
-}
-
-// The same for a step without an output gradient (a layer whose model reads only its last
-// step): its own loop rather than a buffer of zeros to read (one loop with dy ? dy[j] : 0 made
-// an epoch of the row-sequence LSTM 1.2x slower).
-template <class T>
-REDES_RNN_CLONES void backward_row_no_dy(int64_t H, const T* a, const T* c_prev, const T* tanh_c,
-                                         const T* dh, T* dc, T* da) {
-  const T* ai = a;
-  const T* af = a + H;
-  const T* ag = a + 2 * H;
-  const T* ao = a + 3 * H;
-#pragma omp simd
-  for (int64_t j = 0; j < H; ++j) {
-    const T i = ai[j], f = af[j], g = ag[j], o = ao[j], tc = tanh_c[j];
-    const T dht = dh[j];
-    const T dct = dc[j] + dht * o * (T(1) - tc * tc);
-    da[j] = dct * g * i * (T(1) - i);
-    da[H + j] = dct * c_prev[j] * f * (T(1) - f);
-    da[2 * H + j] = dct * i * (T(1) - g * g);
-    da[3 * H + j] = dht * tc * o * (T(1) - o);
-    dc[j] = dct * f;
-  }
-}
+// The rows for the scalar tier and for double (kernels/rnn_rows_body.hpp).
+namespace baseline {
+#define REDES_TIER
+#include "kernels/rnn_rows_body.hpp"
+#undef REDES_TIER
+}  // namespace baseline
 
 }  // namespace
 
 template <class T>
 void lstm_cell_forward(int64_t N, int64_t H, T* gates, const T* c_prev, const T* h_prev, T* c,
                        T* tanh_c, T* h, T* y, int64_t ldy, const uint8_t* active) {
+  auto forward_row = &baseline::lstm_forward_row<T>;  // or the active tier's, for float
+  if constexpr (std::is_same_v<T, float>)
+    if (kernels().rnn.lstm_forward) forward_row = kernels().rnn.lstm_forward;
   for (int64_t n = 0; n < N; ++n) {
     const int64_t r = n * H;
     T* yn = y ? y + n * ldy : nullptr;
@@ -102,6 +45,13 @@ template <class T>
 void lstm_cell_backward(int64_t N, int64_t H, const T* gates, const T* c_prev, const T* tanh_c,
                         const T* dh, const T* dy, int64_t ldy, T* dc, T* dgates, T* dh_prev,
                         const uint8_t* active) {
+  auto backward_row = &baseline::lstm_backward_row<T>;  // or the active tier's, for float
+  auto backward_row_no_dy = &baseline::lstm_backward_row_no_dy<T>;
+  if constexpr (std::is_same_v<T, float>) {
+    const RnnRows& rows = kernels().rnn;
+    if (rows.lstm_backward) backward_row = rows.lstm_backward;
+    if (rows.lstm_backward_no_dy) backward_row_no_dy = rows.lstm_backward_no_dy;
+  }
   for (int64_t n = 0; n < N; ++n) {
     const int64_t r = n * H;
     if (active && !active[n]) {

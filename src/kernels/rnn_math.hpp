@@ -8,17 +8,6 @@
 #include <cmath>
 #include <cstdint>
 
-// The LSTM and GRU row kernels are compiled three times (AVX-512, AVX2 + FMA, baseline
-// x86-64) and the loader picks one once at start-up (GCC function multi-versioning through an
-// ifunc): plain C++ that vectorises, no intrinsics. Floating-point contraction stays off (ISO
-// C++ mode), so every version computes the same bits.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define REDES_RNN_CLONES \
-  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define REDES_RNN_CLONES
-#endif
-
 namespace redes::rnn_math {
 
 // |x| clamped to at most 88 (sign kept; NaN passes through), on the bits: an integer compare

@@ -4,7 +4,8 @@
 // hit each tier's register blocks and their remainders (output channels past a block of 6 or 8,
 // kernels wider than a block of 5 or 7 columns, rows shorter than a vector, between one and two,
 // longer than a chunk, an odd number of short rows), asymmetric padding, dilation in col2im, no
-// bias. Tiers the CPU lacks are skipped, by name. (ctest also runs the layer tests under
+// bias; the recurrent cells' rows against the libm reference. Tiers the CPU lacks are skipped,
+// by name. (ctest also runs the layer tests under
 // REDES_ISA=avx2 and REDES_ISA=scalar: tests/CMakeLists.txt.)
 #include <gtest/gtest.h>
 
@@ -15,6 +16,7 @@
 
 #include "kernels/im2col.hpp"
 #include "kernels/kernel_table.hpp"
+#include "kernels/lstm_cell.hpp"
 #include "redes/error.hpp"
 #include "redes/isa.hpp"
 #include "redes/rng.hpp"
@@ -150,6 +152,57 @@ TEST(Tiers, Col2imMatchesPortableLoops) {
         col2im_portable(g, col.data(), ld, slow.data());
         for (size_t i = 0; i < fast.size(); ++i) ASSERT_NEAR(fast[i], slow[i], 1e-5) << i;
       }
+  }
+}
+
+// The recurrent cells' rows of each tier against the libm reference, and against each other bit
+// for bit (contraction is off: every tier computes the same bits), over rows longer than a
+// vector with a remainder (H = 37) and inputs wide enough to saturate the gates.
+TEST(Tiers, RnnRowsMatchReferenceAndEachOther) {
+  const int64_t H = 37;
+  Rng rng(29);
+  const auto a0 = random_floats(4 * H, rng), c_prev = random_floats(H, rng);
+  const auto dh = random_floats(H, rng), dy = random_floats(H, rng), dc0 = random_floats(H, rng);
+  const auto gh = random_floats(3 * H, rng), b = random_floats(3 * H, rng);  // the GRU's
+  std::vector<float> scaled(a0);
+  for (auto& v : scaled) v *= 12.0f;      // beyond the linear part of sigmoid and tanh
+  std::vector<std::vector<float>> first;  // the first tier's outputs, for the others
+  for (const KernelTable* k : vector_tiers()) {
+    SCOPED_TRACE(isa_name(k->isa));
+    const RnnRows& rows = k->rnn;
+    ASSERT_TRUE(rows.lstm_forward && rows.lstm_backward && rows.lstm_backward_no_dy &&
+                rows.gru_forward && rows.gru_backward);
+    // LSTM forward, then backward with and without an output gradient.
+    std::vector<float> a(scaled), c(H), tc(H), h(H), y(H);
+    rows.lstm_forward(H, a.data(), c_prev.data(), c.data(), tc.data(), h.data(), y.data());
+    std::vector<float> ra(scaled), rc(H), rtc(H), rh(H), ry(H), h_prev(H, 0.0f);
+    lstm_cell_forward_reference<float>(1, H, ra.data(), c_prev.data(), h_prev.data(), rc.data(),
+                                       rtc.data(), rh.data(), ry.data(), H, nullptr);
+    for (int64_t j = 0; j < H; ++j) {
+      ASSERT_NEAR(h[j], rh[j], 1e-6) << j;
+      ASSERT_NEAR(c[j], rc[j], 1e-6) << j;
+    }
+    std::vector<float> dc(dc0), da(4 * H), dc2(dc0), da2(4 * H);
+    rows.lstm_backward(H, a.data(), c_prev.data(), tc.data(), dh.data(), dy.data(), dc.data(),
+                       da.data());
+    rows.lstm_backward_no_dy(H, a.data(), c_prev.data(), tc.data(), dh.data(), dc2.data(),
+                             da2.data());
+    std::vector<float> rdc(dc0), rda(4 * H), rdh_prev(H);
+    lstm_cell_backward_reference<float>(1, H, ra.data(), c_prev.data(), rtc.data(), dh.data(),
+                                        dy.data(), H, rdc.data(), rda.data(), rdh_prev.data(),
+                                        nullptr);
+    for (int64_t j = 0; j < 4 * H; ++j) ASSERT_NEAR(da[j], rda[j], 1e-5) << j;
+    // GRU forward and backward.
+    std::vector<float> ga(scaled.begin(), scaled.begin() + 3 * H), hn(H), gh_out(H), gy(H);
+    rows.gru_forward(H, ga.data(), gh.data(), b.data(), hn.data(), c_prev.data(), gh_out.data(),
+                     gy.data());
+    std::vector<float> dgi(3 * H), dgh(3 * H), dh_prev(H);
+    rows.gru_backward(H, ga.data(), hn.data(), c_prev.data(), dh.data(), dy.data(), dgi.data(),
+                      dgh.data(), dh_prev.data());
+    const std::vector<std::vector<float>> outs = {a,   c,  tc,     h,   da,  dc,     da2,
+                                                  dc2, ga, gh_out, dgi, dgh, dh_prev};
+    if (first.empty()) first = outs;
+    for (size_t i = 0; i < outs.size(); ++i) EXPECT_EQ(outs[i], first[i]) << "output " << i;
   }
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kernels/kernel_table.hpp"
+#include "kernels/rnn_math.hpp"
 #include "kernels/x86/simd.hpp"
 
 namespace redes::x86 {
@@ -19,6 +20,7 @@ using V = Avx2;
 constexpr int kOB = 6;  // forward: 6 output channels x 2 vectors = 12 accumulators
 constexpr int kNV = 2;
 constexpr int kKB = 5;  // weight gradient: up to 5 kernel columns x 2 channels
+#include "kernels/rnn_rows_body.hpp"
 #include "kernels/x86/col2im_body.hpp"
 #include "kernels/x86/conv_direct_body.hpp"
 #undef REDES_TIER
@@ -32,6 +34,9 @@ const KernelTable kAvx2Kernels{Isa::avx2,
                                &avx2::col2im_s1,
                                avx2::kOB,
                                &avx2::conv2d_direct_forward,
-                               &avx2::conv2d_direct_weight_grad};
+                               &avx2::conv2d_direct_weight_grad,
+                               {&avx2::lstm_forward_row<float>, &avx2::lstm_backward_row<float>,
+                                &avx2::lstm_backward_row_no_dy<float>,
+                                &avx2::gru_forward_row<float>, &avx2::gru_backward_row<float>}};
 
 }  // namespace redes::x86

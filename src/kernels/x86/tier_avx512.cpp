@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kernels/kernel_table.hpp"
+#include "kernels/rnn_math.hpp"
 #include "kernels/x86/sgemm_avx512.hpp"
 #include "kernels/x86/simd.hpp"
 
@@ -17,6 +18,7 @@ using V = Avx512;
 constexpr int kOB = 8;  // forward: 8 output channels x 2 vectors = 16 accumulators
 constexpr int kNV = 2;
 constexpr int kKB = 7;  // weight gradient: up to 7 kernel columns x 3 channels
+#include "kernels/rnn_rows_body.hpp"
 #include "kernels/x86/col2im_body.hpp"
 #include "kernels/x86/conv_direct_body.hpp"
 #undef REDES_TIER
@@ -26,13 +28,17 @@ constexpr int kKB = 7;  // weight gradient: up to 7 kernel columns x 3 channels
 // The own GEMM from about 8K multiply-adds up: measured single-threaded on Zen 5 against
 // OpenBLAS held to its AVX2 kernels, it is 1.2-2x faster on every product of the example models
 // from there up, and level below, where the call overhead dominates both.
-const KernelTable kAvx512Kernels{Isa::avx512,
-                                 Avx512::kLanes,
-                                 &sgemm_avx512,
-                                 8192,
-                                 &avx512::col2im_s1,
-                                 avx512::kOB,
-                                 &avx512::conv2d_direct_forward,
-                                 &avx512::conv2d_direct_weight_grad};
+const KernelTable kAvx512Kernels{
+    Isa::avx512,
+    Avx512::kLanes,
+    &sgemm_avx512,
+    8192,
+    &avx512::col2im_s1,
+    avx512::kOB,
+    &avx512::conv2d_direct_forward,
+    &avx512::conv2d_direct_weight_grad,
+    {&avx512::lstm_forward_row<float>, &avx512::lstm_backward_row<float>,
+     &avx512::lstm_backward_row_no_dy<float>, &avx512::gru_forward_row<float>,
+     &avx512::gru_backward_row<float>}};
 
 }  // namespace redes::x86
