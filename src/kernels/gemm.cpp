@@ -84,6 +84,52 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, 
             static_cast<int>(lda), B, static_cast<int>(ldb), beta, C, static_cast<int>(ldc));
 }
 
+template <class T>
+void PackedB<T>::pack(bool trans_b, int64_t K, int64_t N, const T* B, int64_t ldb) {
+  check_gemm_args(false, trans_b, 1, N, K, std::max<int64_t>(1, K), ldb, std::max<int64_t>(1, N));
+  trans_b_ = trans_b;
+  K_ = K;
+  N_ = N;
+  B_ = B;
+  ldb_ = ldb;
+  packed_ = nullptr;
+  if constexpr (std::is_same_v<T, float>) {
+    const KernelTable& k = kernels();
+    if (k.sgemm_pack_b != nullptr && K > 0 && N > 0) {
+      constexpr int64_t kAlign = 16;  // floats: the packed panels are read with aligned loads
+      storage_.resize(static_cast<size_t>(k.sgemm_packed_floats(K, N) + kAlign));
+      float* p = storage_.data();
+      p += (kAlign - reinterpret_cast<uintptr_t>(p) / sizeof(float) % kAlign) % kAlign;
+      k.sgemm_pack_b(trans_b, K, N, B, ldb, p);
+      packed_ = p;
+    }
+  }
+}
+
+template <class T>
+void gemm_packed(bool trans_a, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda,
+                 const PackedB<T>& B, T beta, T* C, int64_t ldc) {
+  REDES_CHECK(N == B.N_ && K == B.K_, ShapeError,
+              "gemm_packed: op(B) was packed as (" + std::to_string(B.K_) + ", " +
+                  std::to_string(B.N_) + "), not (" + std::to_string(K) + ", " + std::to_string(N) +
+                  ")");
+  if constexpr (std::is_same_v<T, float>) {
+    if (B.packed_ != nullptr && M > 0 && alpha != 0.0f) {
+      check_gemm_args(trans_a, false, M, N, K, lda, std::max<int64_t>(1, N), ldc);
+      kernels().sgemm_packed(trans_a, M, N, K, alpha, A, lda, B.packed_, beta, C, ldc);
+      return;
+    }
+  }
+  gemm<T>(trans_a, B.trans_b_, M, N, K, alpha, A, lda, B.B_, B.ldb_, beta, C, ldc);
+}
+
+template class PackedB<float>;
+template class PackedB<double>;
+template void gemm_packed<float>(bool, int64_t, int64_t, int64_t, float, const float*, int64_t,
+                                 const PackedB<float>&, float, float*, int64_t);
+template void gemm_packed<double>(bool, int64_t, int64_t, int64_t, double, const double*, int64_t,
+                                  const PackedB<double>&, double, double*, int64_t);
+
 std::string blas_kernels() { return std::string("OpenBLAS ") + openblas_get_corename(); }
 
 template <class T>

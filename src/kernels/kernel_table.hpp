@@ -41,6 +41,14 @@ struct KernelTable {
   // always OpenBLAS.
   SgemmFn sgemm = nullptr;
   int64_t sgemm_min_work = 0;
+  // The same GEMM with op(B) packed once for many calls (kernels/gemm.hpp, PackedB): the floats
+  // the packing takes, the packing, the product. Null where sgemm is.
+  int64_t (*sgemm_packed_floats)(int64_t K, int64_t N) = nullptr;
+  void (*sgemm_pack_b)(bool trans_b, int64_t K, int64_t N, const float* B, int64_t ldb,
+                       float* packed) = nullptr;
+  void (*sgemm_packed)(bool trans_a, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                       int64_t lda, const float* packed, float beta, float* C,
+                       int64_t ldc) = nullptr;
   Col2imFn col2im_s1 = nullptr;  // null: col2im_portable
   // The direct convolution (kernels/x86/conv_direct.hpp); null: im2col + GEMM. Its forward
   // takes the weights packed in blocks of conv_block output channels.

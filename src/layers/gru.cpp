@@ -36,6 +36,7 @@ void GRU<T>::forward_direction(const typename Recurrent<T>::DirectionForward& a)
   const T* b_hh = this->bias_hh(a.layer, a.direction).value;
   T* gates = s.gates.data();
   T* h = s.h.data();
+  s.w_hh_t.pack(true, H, G, w_hh, H);  // once for the T_ steps: (H, 3H) = W_hh^T
   const int P = this->threads();
 #pragma omp parallel num_threads(P) if (P > 1)
   {
@@ -59,7 +60,7 @@ void GRU<T>::forward_direction(const typename Recurrent<T>::DirectionForward& a)
       // The recurrence: gh = h_{t-1} W_hh^T, (M, 3H) = (M, H) x (H, 3H); zero while h_{t-1} is
       // the zero initial state.
       if (k > 0 || a.h0) {
-        gemm<T>(false, true, M, G, H, T(1), h_prev, H, w_hh, H, T(0), gh, G);
+        gemm_packed<T>(false, M, G, H, T(1), h_prev, H, s.w_hh_t, T(0), gh, G);
       } else {
         std::fill(gh, gh + M * G, T(0));
       }
@@ -85,6 +86,7 @@ void GRU<T>::backward_direction(const typename Recurrent<T>::DirectionBackward& 
   const T* h = s.h.data();
   T* dgi = s.dgi.data();
   T* dgh = s.dgh.data();
+  s.w_hh.pack(false, G, H, w_hh, H);  // once for the T_ steps: (3H, H)
   const int P = this->threads();
 #pragma omp parallel num_threads(P) if (P > 1)
   {
@@ -109,7 +111,7 @@ void GRU<T>::backward_direction(const typename Recurrent<T>::DirectionBackward& 
       // ... and the path through the gates adds dgh W_hh, (M, H) += (M, 3H) x (3H, H); after
       // the first step only wanted for the gradient of h0.
       if (k + 1 < T_ || a.dh0)
-        gemm<T>(false, false, M, H, G, T(1), dgh_t, G, w_hh, H, T(1), dh_prev, H);
+        gemm_packed<T>(false, M, H, G, T(1), dgh_t, G, s.w_hh, T(1), dh_prev, H);
       std::swap(dh, dh_prev);
     }
     if (a.dh0) std::copy(dh, dh + M * H, a.dh0 + n0 * H);

@@ -15,6 +15,7 @@
 #pragma once
 #include <vector>
 
+#include "kernels/gemm.hpp"
 #include "layers/recurrent.hpp"
 
 namespace redes {
@@ -40,6 +41,8 @@ class GRU : public Recurrent<T> {
     BasicTensor<T> hn;        // (T, N, H): W_hn h_{t-1} + b_hn
     BasicTensor<T> h;         // (T + 1, N, H)
     BasicTensor<T> dgi, dgh;  // (T, N, 3H): d loss / d gi and d loss / d (gh + b_hh)
+    // W_hh^T and W_hh packed for the recurrent products of every step (kernels/gemm.hpp).
+    PackedB<T> w_hh_t, w_hh;
   };
   Direction& direction(int64_t l, int64_t d);
   std::vector<Direction> dirs_;  // index(l, d)

@@ -57,6 +57,7 @@ void LSTM<T>::forward_direction(const typename Recurrent<T>::DirectionForward& a
   T* gates = s.gates.data();
   T* h = s.h.data();
   T* c = s.c.data();
+  s.w_hh_t.pack(true, H, G, w_hh, H);  // once for the T_ steps: (H, 4H) = W_hh^T
   const int P = this->threads();
 #pragma omp parallel num_threads(P) if (P > 1)
   {
@@ -79,7 +80,7 @@ void LSTM<T>::forward_direction(const typename Recurrent<T>::DirectionForward& a
       T* at = gates + (t * N + n0) * G;
       // The recurrence: a_t += h_{t-1} W_hh^T, (M, 4H) += (M, H) x (H, 4H). Nothing to add
       // while h_{t-1} is the zero initial state.
-      if (k > 0 || a.h0) gemm<T>(false, true, M, G, H, T(1), h + prev, H, w_hh, H, T(1), at, G);
+      if (k > 0 || a.h0) gemm_packed<T>(false, M, G, H, T(1), h + prev, H, s.w_hh_t, T(1), at, G);
       const uint8_t* act = this->active(t);
       lstm_cell_forward(M, H, at, c + prev, h + prev, c + cur, s.tanh_c.data() + t * NH + n0 * H,
                         h + cur, a.y + (t * N + n0) * a.ldy, a.ldy, act ? act + n0 : nullptr);
@@ -101,6 +102,7 @@ void LSTM<T>::backward_direction(const typename Recurrent<T>::DirectionBackward&
   const T* h = s.h.data();
   const T* c = s.c.data();
   T* dgates = s.dgates.data();
+  s.w_hh.pack(false, G, H, w_hh, H);  // once for the T_ steps: (4H, H)
   const int P = this->threads();
 #pragma omp parallel num_threads(P) if (P > 1)
   {
@@ -127,7 +129,7 @@ void LSTM<T>::backward_direction(const typename Recurrent<T>::DirectionBackward&
       // d loss / d h_{t-1} += d a_t W_hh, (M, H) += (M, 4H) x (4H, H); after the first step
       // only wanted for the gradient of h0.
       if (k + 1 < T_ || a.dh0)
-        gemm<T>(false, false, M, H, G, T(1), da, G, w_hh, H, T(1), dh_prev, H);
+        gemm_packed<T>(false, M, H, G, T(1), da, G, s.w_hh, T(1), dh_prev, H);
       std::swap(dh, dh_prev);
     }
     if (a.dh0) std::copy(dh, dh + M * H, a.dh0 + n0 * H);

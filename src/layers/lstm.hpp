@@ -19,6 +19,7 @@
 #pragma once
 #include <vector>
 
+#include "kernels/gemm.hpp"
 #include "layers/recurrent.hpp"
 
 namespace redes {
@@ -50,6 +51,8 @@ class LSTM : public Recurrent<T> {
     BasicTensor<T> h, c;    // (T + 1, N, H)
     BasicTensor<T> tanh_c;  // (T, N, H)
     BasicTensor<T> dgates;  // (T, N, 4H): d loss / d a_t
+    // W_hh^T and W_hh packed for the recurrent products of every step (kernels/gemm.hpp).
+    PackedB<T> w_hh_t, w_hh;
   };
   Direction& direction(int64_t l, int64_t d);
   double forget_bias_;

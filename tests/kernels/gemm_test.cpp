@@ -28,11 +28,13 @@ std::vector<T> random_vector(int64_t n, Rng& rng) {
   return v;
 }
 
+// packed: the product through PackedB and gemm_packed (B packed once, used twice), not gemm.
 template <class T>
-void check_case(const GemmCase& c) {
+void check_case(const GemmCase& c, bool packed = false) {
   SCOPED_TRACE(::testing::Message()
-               << "M=" << c.M << " N=" << c.N << " K=" << c.K << " ta=" << c.trans_a << " tb="
-               << c.trans_b << " alpha=" << c.alpha << " beta=" << c.beta << " pad=" << c.pad);
+               << (packed ? "packed B, " : "") << "M=" << c.M << " N=" << c.N << " K=" << c.K
+               << " ta=" << c.trans_a << " tb=" << c.trans_b << " alpha=" << c.alpha
+               << " beta=" << c.beta << " pad=" << c.pad);
   Rng rng(c.M * 1000003 + c.N * 1009 + c.K);
   // Stored A is (M, K), or (K, M) when transposed; stored B is (K, N), or (N, K).
   const int64_t a_rows = c.trans_a ? c.K : c.M, a_cols = c.trans_a ? c.M : c.K;
@@ -42,8 +44,18 @@ void check_case(const GemmCase& c) {
   const auto B = random_vector<T>(b_rows * ldb, rng);
   const auto C0 = random_vector<T>(c.M * ldc, rng);
   auto fast = C0, ref = C0;
-  gemm<T>(c.trans_a, c.trans_b, c.M, c.N, c.K, T(c.alpha), A.data(), lda, B.data(), ldb, T(c.beta),
-          fast.data(), ldc);
+  if (packed) {
+    PackedB<T> pb;
+    pb.pack(c.trans_b, c.K, c.N, B.data(), ldb);
+    for (int pass = 0; pass < 2; ++pass) {  // the second call reuses the packing
+      fast = C0;
+      gemm_packed<T>(c.trans_a, c.M, c.N, c.K, T(c.alpha), A.data(), lda, pb, T(c.beta),
+                     fast.data(), ldc);
+    }
+  } else {
+    gemm<T>(c.trans_a, c.trans_b, c.M, c.N, c.K, T(c.alpha), A.data(), lda, B.data(), ldb,
+            T(c.beta), fast.data(), ldc);
+  }
   gemm_reference<T>(c.trans_a, c.trans_b, c.M, c.N, c.K, T(c.alpha), A.data(), lda, B.data(), ldb,
                     T(c.beta), ref.data(), ldc);
   // Rounding grows with the length K of each dot product.
@@ -92,6 +104,24 @@ TEST(Gemm, FloatMatchesReferenceOnAwkwardShapes) {
 
 TEST(Gemm, DoubleMatchesReferenceOnAwkwardShapes) {
   for (const auto& c : awkward_cases()) check_case<double>(c);
+}
+
+// B packed once (the tier's own layout where it has a float GEMM): the awkward shapes, and one
+// beyond a block of K (256) and of N (512) that is split over threads.
+TEST(Gemm, PackedBMatchesReference) {
+  auto cases = awkward_cases();
+  cases.push_back({130, 600, 300, false, true, 1, 1, 2});
+  cases.push_back({77, 530, 270, true, false, -0.5, 0, 0});
+  for (const auto& c : cases) {
+    check_case<float>(c, true);
+    check_case<double>(c, true);
+  }
+  PackedB<float> pb;
+  const std::vector<float> B(12, 1.0f);
+  pb.pack(false, 3, 4, B.data(), 4);
+  std::vector<float> A(6), C(8);
+  EXPECT_THROW(gemm_packed<float>(false, 2, 4, 2, 1.f, A.data(), 2, pb, 0.f, C.data(), 4),
+               ShapeError);  // K = 2, packed with 3
 }
 
 TEST(Gemm, KnownProduct) {

@@ -222,16 +222,29 @@ REDES_AVX512 inline void run_tile(int64_t kc, const float* ap, const float* bp, 
   kMicro[mr - 1][nv - 1](kc, ap, bp, c, ldc, alpha, beta, mask_of(nr - 16 * (nv - 1)));
 }
 
+// Where the packed block (jc, pc) of a B packed whole lies: the column blocks one after the
+// other, each K x (its columns rounded up to kNR), its depth blocks in order inside it.
+int64_t packed_offset(int64_t K, int64_t jc, int64_t pc, int64_t nc) {
+  return jc * K + pc * ((nc + kNR - 1) / kNR * kNR);
+}
+
+// bp: a buffer for one packed block of B, or null when `packed` holds all of op(B) already
+// (sgemm_avx512_pack_b).
 REDES_AVX512 void sgemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
                                 float alpha, const float* A, int64_t lda, const float* B,
                                 int64_t ldb, float beta, float* C, int64_t ldc, float* ap,
-                                float* bp) {
+                                float* bp, const float* packed) {
   for (int64_t jc = 0; jc < N; jc += kNC) {
     const int64_t nc = std::min(kNC, N - jc);
     for (int64_t pc = 0; pc < K; pc += kKC) {
       const int64_t kc = std::min(kKC, K - pc);
       const float b_now = pc == 0 ? beta : 1.0f;  // later K blocks accumulate
-      pack_b(trans_b, B, ldb, pc, kc, jc, nc, bp);
+      const float* b_block = bp;
+      if (packed != nullptr) {
+        b_block = packed + packed_offset(K, jc, pc, nc);
+      } else {
+        pack_b(trans_b, B, ldb, pc, kc, jc, nc, bp);
+      }
       for (int64_t ic = 0; ic < M; ic += kMC) {
         const int64_t mc = std::min(kMC, M - ic);
         pack_a(trans_a, A, lda, ic, mc, pc, kc, ap);
@@ -242,7 +255,7 @@ REDES_AVX512 void sgemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N
         for (int64_t ir = 0; ir < mc; ir += kMR) {
           const int64_t mr = std::min<int64_t>(kMR, mc - ir);
           for (int64_t jr = 0; jr < nc; jr += kNR)
-            run_tile(kc, ap + ir * kc, bp + jr * kc, C + (ic + ir) * ldc + jc + jr, ldc, mr,
+            run_tile(kc, ap + ir * kc, b_block + jr * kc, C + (ic + ir) * ldc + jc + jr, ldc, mr,
                      std::min<int64_t>(kNR, nc - jr), alpha, b_now);
         }
       }
@@ -251,15 +264,16 @@ REDES_AVX512 void sgemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N
 }
 
 // The whole product on the calling thread, with its packing buffers.
+// (packed: all of op(B), packed by sgemm_avx512_pack_b, or null.)
 void sgemm_serial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                   const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
-                  int64_t ldc) {
+                  int64_t ldc, const float* packed = nullptr) {
   const int64_t kc = std::min(kKC, K);
   const int64_t mc = (std::min(kMC, M) + kMR - 1) / kMR * kMR;
   const int64_t nc = (std::min(kNC, N) + kNR - 1) / kNR * kNR;
   float* ap = tl_packed_a.get(static_cast<size_t>(mc * kc));
-  float* bp = tl_packed_b.get(static_cast<size_t>(nc * kc));
-  sgemm_blocked(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, ap, bp);
+  float* bp = packed != nullptr ? nullptr : tl_packed_b.get(static_cast<size_t>(nc * kc));
+  sgemm_blocked(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, ap, bp, packed);
 }
 
 // Products from this many multiply-adds up are split over the OpenMP threads when called
@@ -305,6 +319,46 @@ void sgemm_avx512(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, f
                      ldc);
       }
     }
+  }
+}
+
+int64_t sgemm_avx512_packed_floats(int64_t K, int64_t N) { return K * ((N + kNR - 1) / kNR * kNR); }
+
+REDES_AVX512 void sgemm_avx512_pack_b(bool trans_b, int64_t K, int64_t N, const float* B,
+                                      int64_t ldb, float* packed) {
+  for (int64_t jc = 0; jc < N; jc += kNC) {
+    const int64_t nc = std::min(kNC, N - jc);
+    for (int64_t pc = 0; pc < K; pc += kKC)
+      pack_b(trans_b, B, ldb, pc, std::min(kKC, K - pc), jc, nc,
+             packed + packed_offset(K, jc, pc, nc));
+  }
+}
+
+void sgemm_avx512_packed(bool trans_a, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                         int64_t lda, const float* packed, float beta, float* C, int64_t ldc) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
+    return;
+  }
+  const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  if (threads <= 1 || M * N * K < kParallelMinWork) {
+    sgemm_serial(trans_a, false, M, N, K, alpha, A, lda, nullptr, 0, beta, C, ldc, packed);
+    return;
+  }
+  // Each thread takes a slice of C's rows (its part of A; B is packed already), summed in the
+  // same order as serially.
+  const int64_t units = (M + kMR - 1) / kMR;
+  const int used = static_cast<int>(std::min<int64_t>(threads, units));
+#pragma omp parallel num_threads(used)
+  {
+    const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+    const int64_t begin = std::min(M, units * t / nt * kMR);
+    const int64_t end = std::min(M, units * (t + 1) / nt * kMR);
+    if (end > begin)
+      sgemm_serial(trans_a, false, end - begin, N, K, alpha, trans_a ? A + begin : A + begin * lda,
+                   lda, nullptr, 0, beta, C + begin * ldc, ldc, packed);
   }
 }
 

@@ -18,4 +18,13 @@ void sgemm_avx512(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, f
                   const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
                   int64_t ldc);
 
+// The same product with op(B) (K, N) packed once for many calls (an RNN's recurrent weights
+// over the steps of a sequence), so that the calls skip packing it:
+// sgemm_avx512_packed_floats(K, N) floats, 64-byte aligned, filled by sgemm_avx512_pack_b.
+int64_t sgemm_avx512_packed_floats(int64_t K, int64_t N);
+void sgemm_avx512_pack_b(bool trans_b, int64_t K, int64_t N, const float* B, int64_t ldb,
+                         float* packed);
+void sgemm_avx512_packed(bool trans_a, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                         int64_t lda, const float* packed, float beta, float* C, int64_t ldc);
+
 }  // namespace redes::x86

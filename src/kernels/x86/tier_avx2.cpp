@@ -27,16 +27,18 @@ constexpr int kKB = 5;  // weight gradient: up to 5 kernel columns x 2 channels
 
 }  // namespace avx2
 
-const KernelTable kAvx2Kernels{Isa::avx2,
-                               Avx2::kLanes,
-                               nullptr,
-                               0,
-                               &avx2::col2im_s1,
-                               avx2::kOB,
-                               &avx2::conv2d_direct_forward,
-                               &avx2::conv2d_direct_weight_grad,
-                               {&avx2::lstm_forward_row<float>, &avx2::lstm_backward_row<float>,
-                                &avx2::lstm_backward_row_no_dy<float>,
-                                &avx2::gru_forward_row<float>, &avx2::gru_backward_row<float>}};
+const KernelTable kAvx2Kernels{
+    .isa = Isa::avx2,
+    .lanes = Avx2::kLanes,
+    .col2im_s1 = &avx2::col2im_s1,
+    .conv_block = avx2::kOB,
+    .conv_forward = &avx2::conv2d_direct_forward,
+    .conv_weight_grad = &avx2::conv2d_direct_weight_grad,
+    .rnn = {.lstm_forward = &avx2::lstm_forward_row<float>,
+            .lstm_backward = &avx2::lstm_backward_row<float>,
+            .lstm_backward_no_dy = &avx2::lstm_backward_row_no_dy<float>,
+            .gru_forward = &avx2::gru_forward_row<float>,
+            .gru_backward = &avx2::gru_backward_row<float>},
+};
 
 }  // namespace redes::x86

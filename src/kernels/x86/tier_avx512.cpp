@@ -29,16 +29,22 @@ constexpr int kKB = 7;  // weight gradient: up to 7 kernel columns x 3 channels
 // OpenBLAS held to its AVX2 kernels, it is 1.2-2x faster on every product of the example models
 // from there up, and level below, where the call overhead dominates both.
 const KernelTable kAvx512Kernels{
-    Isa::avx512,
-    Avx512::kLanes,
-    &sgemm_avx512,
-    8192,
-    &avx512::col2im_s1,
-    avx512::kOB,
-    &avx512::conv2d_direct_forward,
-    &avx512::conv2d_direct_weight_grad,
-    {&avx512::lstm_forward_row<float>, &avx512::lstm_backward_row<float>,
-     &avx512::lstm_backward_row_no_dy<float>, &avx512::gru_forward_row<float>,
-     &avx512::gru_backward_row<float>}};
+    .isa = Isa::avx512,
+    .lanes = Avx512::kLanes,
+    .sgemm = &sgemm_avx512,
+    .sgemm_min_work = 8192,
+    .sgemm_packed_floats = &sgemm_avx512_packed_floats,
+    .sgemm_pack_b = &sgemm_avx512_pack_b,
+    .sgemm_packed = &sgemm_avx512_packed,
+    .col2im_s1 = &avx512::col2im_s1,
+    .conv_block = avx512::kOB,
+    .conv_forward = &avx512::conv2d_direct_forward,
+    .conv_weight_grad = &avx512::conv2d_direct_weight_grad,
+    .rnn = {.lstm_forward = &avx512::lstm_forward_row<float>,
+            .lstm_backward = &avx512::lstm_backward_row<float>,
+            .lstm_backward_no_dy = &avx512::lstm_backward_row_no_dy<float>,
+            .gru_forward = &avx512::gru_forward_row<float>,
+            .gru_backward = &avx512::gru_backward_row<float>},
+};
 
 }  // namespace redes::x86
