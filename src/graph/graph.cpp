@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "redes/error.hpp"
+#include "redes/threads.hpp"
 
 namespace redes {
 
@@ -169,9 +170,19 @@ void Graph::backward(TensorView<const float> grad_output) {
   REDES_CHECK(grad_output.shape() == nodes_.back().out.shape(), ShapeError,
               "gradient " + grad_output.shape().str() + " does not match the output " +
                   nodes_.back().out.shape().str());
+  // Every gradient starts at zero (the layers add into them), in one pass over the threads:
+  // about 2 MB per LeNet-5 step, 3 % of its epoch when one thread did it.
+  int64_t total = 0;
   for (auto& node : nodes_) {
     node.grad.resize(node.out.shape());
-    std::fill(node.grad.data(), node.grad.data() + node.grad.numel(), 0.0f);
+    total += node.grad.numel();
+  }
+#pragma omp parallel if (total > (int64_t(1) << 16) && num_threads() > 1) num_threads(num_threads())
+  for (auto& node : nodes_) {
+    float* g = node.grad.data();
+    const int64_t n = node.grad.numel();
+#pragma omp for simd schedule(static) nowait
+    for (int64_t i = 0; i < n; ++i) g[i] = 0.0f;
   }
   std::copy(grad_output.begin(), grad_output.end(), nodes_.back().grad.data());
   for (size_t i = nodes_.size(); i-- > 0;) {

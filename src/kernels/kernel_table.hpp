@@ -34,6 +34,13 @@ struct RnnRows {
                        float* dh_prev) = nullptr;
 };
 
+// The coefficients of one Adam step (optim/adam.cpp): w *= shrink; g' = g + l2 w;
+// m = b1 m + (1 - b1) g'; v = b2 v + (1 - b2) g'^2;
+// w += neg_step_size m / (sqrt(v) / bias_correction2_sqrt + eps).
+struct AdamStep {
+  float shrink, l2, b1, one_minus_b1, b2, one_minus_b2, bias_correction2_sqrt, eps, neg_step_size;
+};
+
 struct KernelTable {
   Isa isa = Isa::scalar;
   int lanes = 1;  // floats per vector
@@ -56,6 +63,9 @@ struct KernelTable {
   x86::ConvDirectForward conv_forward = nullptr;
   x86::ConvDirectWeightGrad conv_weight_grad = nullptr;
   RnnRows rnn;
+  // Adam's update of n parameters (kernels/adam_body.hpp); null: the baseline loop.
+  void (*adam_update)(int64_t n, float* w, const float* g, float* m, float* v,
+                      const AdamStep& s) = nullptr;
 };
 
 // The table of the active tier (active_isa()), chosen at the first call.

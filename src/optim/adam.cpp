@@ -7,15 +7,27 @@
 //   w = w - γ / (1 - β1^t) · m / (sqrt(v) / sqrt(1 - β2^t) + ε)
 // ε is added after the bias-corrected square root, as torch does; the bias corrections and the
 // step size are computed in double (Python floats in torch), the rest in float.
-// The loop vectorises when the build passes -fno-math-errno; otherwise std::sqrt keeps a
-// scalar path that sets errno for negative inputs.
+// The loop (kernels/adam_body.hpp) is the tier's (kernels/kernel_table.hpp); it vectorises when
+// the build passes -fno-math-errno (otherwise std::sqrt keeps a scalar path that sets errno for
+// negative inputs). Large arenas are split over the OpenMP threads.
 #include "optim/adam.hpp"
 
+#include <omp.h>
+
+#include <algorithm>
 #include <cmath>
 
+#include "kernels/kernel_table.hpp"
 #include "optim/check.hpp"
 
 namespace redes {
+namespace {
+namespace baseline {
+#define REDES_TIER
+#include "kernels/adam_body.hpp"
+#undef REDES_TIER
+}  // namespace baseline
+}  // namespace
 
 Adam::Adam(const OptimizerSpec& spec, Decay decay, std::string_view who)
     : beta1_(spec.beta1),
@@ -49,25 +61,29 @@ void Adam::step(std::span<float> w, std::span<const float> g) {
 
   // Both decays act on every step; the one not in use has a coefficient that changes nothing
   // (adds 0 λ w, or multiplies by 1), which keeps the loop free of branches.
-  const float l2 = decay_ == Decay::l2 ? static_cast<float>(weight_decay_) : 0.0f;
-  const float shrink =
-      decay_ == Decay::decoupled ? static_cast<float>(1 - lr_ * weight_decay_) : 1.0f;
-  const float b1 = static_cast<float>(beta1_), one_minus_b1 = static_cast<float>(1 - beta1_);
-  const float b2 = static_cast<float>(beta2_), one_minus_b2 = static_cast<float>(1 - beta2_);
-  const float eps = static_cast<float>(eps_);
-
-  float* __restrict wp = w.data();
-  const float* __restrict gp = g.data();
-  float* __restrict m = m_.data();
-  float* __restrict v = v_.data();
-#pragma omp parallel for simd schedule(static) if (n > optim_detail::kParallelMin)
-  for (std::size_t i = 0; i < n; ++i) {
-    wp[i] *= shrink;
-    const float gi = gp[i] + l2 * wp[i];
-    m[i] = m[i] * b1 + one_minus_b1 * gi;
-    v[i] = v[i] * b2 + one_minus_b2 * gi * gi;
-    const float denom = std::sqrt(v[i]) / bias_correction2_sqrt + eps;
-    wp[i] += neg_step_size * m[i] / denom;
+  AdamStep c{};
+  c.l2 = decay_ == Decay::l2 ? static_cast<float>(weight_decay_) : 0.0f;
+  c.shrink = decay_ == Decay::decoupled ? static_cast<float>(1 - lr_ * weight_decay_) : 1.0f;
+  c.b1 = static_cast<float>(beta1_);
+  c.one_minus_b1 = static_cast<float>(1 - beta1_);
+  c.b2 = static_cast<float>(beta2_);
+  c.one_minus_b2 = static_cast<float>(1 - beta2_);
+  c.eps = static_cast<float>(eps_);
+  c.bias_correction2_sqrt = bias_correction2_sqrt;
+  c.neg_step_size = neg_step_size;
+  auto update = kernels().adam_update ? kernels().adam_update : &baseline::adam_update;
+  float* wp = w.data();
+  const float* gp = g.data();
+  float* m = m_.data();
+  float* v = v_.data();
+  const int64_t len = static_cast<int64_t>(n);
+#pragma omp parallel if (n > optim_detail::kParallelMin)
+  {
+    // Contiguous ranges, cut at multiples of 16 floats (a cache line).
+    const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+    const int64_t begin = std::min(len, (len / nt * t) / 16 * 16);
+    const int64_t end = t + 1 == nt ? len : std::min(len, (len / nt * (t + 1)) / 16 * 16);
+    if (end > begin) update(end - begin, wp + begin, gp + begin, m + begin, v + begin, c);
   }
 }
 

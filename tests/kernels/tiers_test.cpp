@@ -206,6 +206,35 @@ TEST(Tiers, RnnRowsMatchReferenceAndEachOther) {
   }
 }
 
+// Adam's update in each tier against the equations written out here in double, and the tiers
+// against each other bit for bit (sqrt and division round exactly everywhere).
+TEST(Tiers, AdamUpdateMatchesEquationsAndEachOther) {
+  const int64_t n = 1000 + 13;  // vectors and a remainder
+  Rng rng(41);
+  const auto w0 = random_floats(n, rng), g = random_floats(n, rng), m0 = random_floats(n, rng);
+  auto v0 = random_floats(n, rng);
+  for (auto& x : v0) x = x * x;  // a second moment is not negative
+  const AdamStep s{0.999f, 0.01f, 0.9f, 0.1f, 0.999f, 0.001f, 0.3f, 1e-8f, -0.002f};
+  std::vector<float> first;
+  for (const KernelTable* k : vector_tiers()) {
+    SCOPED_TRACE(isa_name(k->isa));
+    ASSERT_NE(k->adam_update, nullptr);
+    auto w = w0, m = m0, v = v0;
+    k->adam_update(n, w.data(), g.data(), m.data(), v.data(), s);
+    for (int64_t i = 0; i < n; ++i) {
+      const double wi = double(w0[i]) * s.shrink, gi = g[i] + s.l2 * wi;
+      const double mi = m0[i] * double(s.b1) + s.one_minus_b1 * gi;
+      const double vi = v0[i] * double(s.b2) + s.one_minus_b2 * gi * gi;
+      const double want =
+          wi + s.neg_step_size * mi / (std::sqrt(vi) / s.bias_correction2_sqrt + s.eps);
+      ASSERT_NEAR(w[i], want, 1e-5 * (1 + std::fabs(want))) << i;
+      ASSERT_NEAR(m[i], mi, 1e-6) << i;
+    }
+    if (first.empty()) first = w;
+    EXPECT_EQ(w, first);
+  }
+}
+
 TEST(Tiers, TheScalarTierRunsEverywhereAndHasNoVectorKernels) {
   const KernelTable* scalar = kernels_for(Isa::scalar);
   ASSERT_NE(scalar, nullptr);

@@ -5,6 +5,7 @@
 // tier's.
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <utility>
 #include <vector>
 
@@ -20,6 +21,7 @@ using V = Avx2;
 constexpr int kOB = 6;  // forward: 6 output channels x 2 vectors = 12 accumulators
 constexpr int kNV = 2;
 constexpr int kKB = 5;  // weight gradient: up to 5 kernel columns x 2 channels
+#include "kernels/adam_body.hpp"
 #include "kernels/rnn_rows_body.hpp"
 #include "kernels/x86/col2im_body.hpp"
 #include "kernels/x86/conv_direct_body.hpp"
@@ -39,6 +41,7 @@ const KernelTable kAvx2Kernels{
             .lstm_backward_no_dy = &avx2::lstm_backward_row_no_dy<float>,
             .gru_forward = &avx2::gru_forward_row<float>,
             .gru_backward = &avx2::gru_backward_row<float>},
+    .adam_update = &avx2::adam_update,
 };
 
 }  // namespace redes::x86

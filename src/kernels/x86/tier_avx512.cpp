@@ -2,6 +2,7 @@
 // once for every tier, compiled here with the AVX-512F target (kernels/x86/simd.hpp).
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <utility>
 #include <vector>
 
@@ -18,6 +19,7 @@ using V = Avx512;
 constexpr int kOB = 8;  // forward: 8 output channels x 2 vectors = 16 accumulators
 constexpr int kNV = 2;
 constexpr int kKB = 7;  // weight gradient: up to 7 kernel columns x 3 channels
+#include "kernels/adam_body.hpp"
 #include "kernels/rnn_rows_body.hpp"
 #include "kernels/x86/col2im_body.hpp"
 #include "kernels/x86/conv_direct_body.hpp"
@@ -45,6 +47,7 @@ const KernelTable kAvx512Kernels{
             .lstm_backward_no_dy = &avx512::lstm_backward_row_no_dy<float>,
             .gru_forward = &avx512::gru_forward_row<float>,
             .gru_backward = &avx512::gru_backward_row<float>},
+    .adam_update = &avx512::adam_update,
 };
 
 }  // namespace redes::x86
