@@ -109,6 +109,9 @@ Shape Conv2d<T>::setup(std::span<const Shape> inputs) {
             g.stride_w == 1 && g.dilation_h == 1 && g.dilation_w == 1 && opt_.groups == 1 &&
             !pointwise_ && opt_.filters <= kDirectMaxFilters;
   direct_weight_grad_ = direct_ && opt_.filters <= kDirectWeightGradMaxFilters;
+  direct_input_grad_ = direct_ &&
+                       x86::conv2d_direct_input_grad_geometry(g, opt_.filters, &dx_geom_) &&
+                       g.height * g.width * 5 <= g.out_h() * g.out_w() * 6;
   weight_.shape = Shape{opt_.filters, g.channels / opt_.groups, g.kernel_h, g.kernel_w};
   bias_.shape = Shape{opt_.filters};
   return Shape{opt_.filters, g.out_h(), g.out_w()};
@@ -194,7 +197,7 @@ void Conv2d<T>::forward(const ForwardCtx<T>& ctx) {
       for (int t = 0; t < nt; ++t) grow(scratch_[t].col, x86::conv2d_direct_scratch(geom_));
       for_each_slice(N, nt, 1, [&](int t, int64_t n, int64_t) {
         kernels_->conv_forward(geom_, OC, x.data() + n * CHW, packed_weights_.data(), b,
-                               y.data() + n * OC * P, scratch_[t].col.data());
+                               y.data() + n * OC * P, scratch_[t].col.data(), false);
       });
       return;
     }
@@ -264,13 +267,27 @@ void Conv2d<T>::backward(const BackwardCtx<T>& ctx) {
     } else if (!pointwise_ && !kept) {
       grow(s.col, K * S * P);
     }
-    if (!pointwise_ && dx) grow(s.dcol, K * S * P);
+    if (direct_input_grad_ && dx) {
+      grow(s.dy_pad, x86::conv2d_direct_scratch(dx_geom_));
+    } else if (!pointwise_ && dx) {
+      grow(s.dcol, K * S * P);
+    }
     if (S > 1) grow(s.wide, OC * S * P);
     // With one thread the gradients go straight into the parameters' gradients; with more,
     // each thread sums its images into its own zeroed share first.
     if (nt > 1) {
       std::fill_n(grow(s.dw, OC * Kg), OC * Kg, T(0));
       std::fill_n(grow(s.db, OC), OC, T(0));
+    }
+  }
+
+  if constexpr (std::is_same_v<T, float>) {
+    if (direct_input_grad_ && dx) {
+      // The turned weights (C, OC*KH*KW), packed for the forward kernel.
+      const int64_t taps = OC * geom_.kernel_h * geom_.kernel_w;
+      x86::conv2d_direct_input_grad_weights(w, OC, geom_, grow(dx_weights_, OC * K));
+      x86::conv2d_direct_pack_weights(dx_weights_.data(), geom_.channels, taps,
+                                      kernels_->conv_block, grow(packed_dx_weights_, OC * K));
     }
   }
 
@@ -318,6 +335,15 @@ void Conv2d<T>::backward(const BackwardCtx<T>& ctx) {
         for (int64_t oc = 0; oc < OC; ++oc) db[oc] += sum_of(d + oc * width, width);
     }
     if (!dx) return;
+    if constexpr (std::is_same_v<T, float>) {
+      if (direct_input_grad_) {  // dx[n] += the convolution of dy[n] with the turned weights
+        for (int64_t j = 0; j < m; ++j)
+          kernels_->conv_forward(dx_geom_, geom_.channels, dy.data() + (n0 + j) * OC * P,
+                                 packed_dx_weights_.data(), nullptr, dx + (n0 + j) * CHW,
+                                 s.dy_pad.data(), true);
+        return;
+      }
+    }
     for (int64_t q = 0; q < G; ++q) {
       // dcol_q (Kg, width) = W_q^T (Kg, OCg) d_q (OCg, width); for a 1x1 convolution dcol is
       // dx[n0] itself and the product adds into it directly.

@@ -19,8 +19,9 @@
 // through a direct vector kernel instead (kernels/x86/conv_direct.hpp) where the CPU's tier has
 // one (AVX-512 or AVX2, kernels/kernel_table.hpp), and with at most 32 filters so does their
 // weight gradient: no columns, the multiply-adds at the FMA units' rate (LeNet-5's first layer:
-// forward 4.5x, backward 1.8x faster with AVX-512 on Zen 5). Their input gradient remains
-// W^T D and col2im.
+// forward 4.5x, backward 1.8x faster with AVX-512 on Zen 5). Their input gradient is a direct
+// convolution of dy too where padding makes it no dearer ("same" padding), else W^T D and
+// col2im.
 // The batch is split into contiguous blocks of images, one per OpenMP thread; each thread has
 // its own buffers (grown once, then reused: nothing allocates per step) and its own partial dW
 // and db, added up in thread order at the end, so the same thread count gives the same bits.
@@ -86,6 +87,8 @@ class Conv2d : public Layer<T> {
   // (kernels/x86/conv_direct.hpp).
   bool direct() const { return direct_; }
   bool direct_weight_grad() const { return direct_weight_grad_; }
+  // Whether the input gradient runs as a direct convolution of dy (see direct_input_grad_).
+  bool direct_input_grad() const { return direct_input_grad_; }
 
  private:
   void check_batch(const TensorView<const T>& x, const Shape& y, const char* what) const;
@@ -100,6 +103,14 @@ class Conv2d : public Layer<T> {
   bool pointwise_ = false;
   bool direct_ = false;
   bool direct_weight_grad_ = false;
+  // The input gradient as the direct convolution of dy with the turned weights
+  // (kernels/x86/conv_direct.hpp), where the forward is direct and that convolution does at most
+  // 1.2x the multiply-adds of W^T D ("same" padding: as many; valid padding: H*W / (OH*OW)
+  // times as many, over dy's zero border, where W^T D and col2im stay): no column matrix to
+  // write and add back. dx_geom_ is its geometry over one dy (OC, OH, OW).
+  bool direct_input_grad_ = false;
+  Conv2dGeometry dx_geom_;
+  std::vector<T> dx_weights_, packed_dx_weights_;  // (C, OC*KH*KW), then packed
   // The kernel table of the tier that was active at setup (kernels/kernel_table.hpp).
   const KernelTable* kernels_ = nullptr;
   // The direct forward serves float layers with stride 1, dilation 1, one group and at most
@@ -120,6 +131,7 @@ class Conv2d : public Layer<T> {
     std::vector<T> partial;  // (C*KH*KW, OC, lanes): the direct kernel's dW, lane by lane
     std::vector<T> dw;       // (OC, C/G*KH*KW): this thread's share of dW
     std::vector<T> db;       // (OC): this thread's share of db
+    std::vector<T> dy_pad;   // the padded dy of the direct input gradient
   };
   std::vector<Scratch> scratch_;
   // The columns of every image of the last training forward, (N, C*KH*KW, P), kept for the

@@ -98,7 +98,7 @@ TEST(Tiers, DirectForwardMatchesReference) {
       x86::conv2d_direct_pack_weights(w.data(), c.OC, taps, k->conv_block, wt.data());
       for (int64_t n = 0; n < c.N; ++n)
         k->conv_forward(g, c.OC, x.data() + n * CHW, wt.data(), bias, y.data() + n * c.OC * P,
-                        scratch.data());
+                        scratch.data(), false);
       conv2d_reference_forward<float>(g, 1, c.OC, c.N, x.data(), w.data(), bias, ref.data());
       for (size_t i = 0; i < y.size(); ++i) ASSERT_NEAR(y[i], ref[i], 1e-5) << "y " << i;
     }
@@ -125,6 +125,37 @@ TEST(Tiers, DirectWeightGradMatchesReference) {
                                        ref.data(), nullptr);
       for (size_t i = 0; i < dw.size(); ++i)
         ASSERT_NEAR(dw[i], ref[i], 2e-4 + 1e-5 * std::fabs(ref[i])) << "dw " << i;
+    }
+  }
+}
+
+// The input gradient as a convolution of dy (the forward kernel, accumulating) against the
+// reference backward, where every pad is at most kernel - 1; dx is not zero before (it adds).
+TEST(Tiers, DirectInputGradMatchesReference) {
+  for (const KernelTable* k : vector_tiers()) {
+    SCOPED_TRACE(isa_name(k->isa));
+    for (const auto& c : direct_cases()) {
+      const Conv2dGeometry g = geometry(c);
+      Conv2dGeometry gd;
+      if (!x86::conv2d_direct_input_grad_geometry(g, c.OC, &gd)) continue;
+      SCOPED_TRACE(describe(c));
+      ASSERT_EQ(gd.out_h(), c.H);
+      ASSERT_EQ(gd.out_w(), c.W);
+      const int64_t taps = g.col_rows(), P = g.col_cols(), CHW = c.C * c.H * c.W;
+      Rng rng(17 + c.W * 5 + c.OC);
+      const auto w = random_floats(c.OC * taps, rng), dy = random_floats(c.N * c.OC * P, rng);
+      auto dx = random_floats(c.N * CHW, rng);
+      auto ref = dx;
+      std::vector<float> turned(w.size()), wt(w.size()), scratch(x86::conv2d_direct_scratch(gd));
+      x86::conv2d_direct_input_grad_weights(w.data(), c.OC, g, turned.data());
+      x86::conv2d_direct_pack_weights(turned.data(), c.C, c.OC * c.KH * c.KW, k->conv_block,
+                                      wt.data());
+      for (int64_t n = 0; n < c.N; ++n)
+        k->conv_forward(gd, c.C, dy.data() + n * c.OC * P, wt.data(), nullptr, dx.data() + n * CHW,
+                        scratch.data(), true);
+      conv2d_reference_backward<float>(g, 1, c.OC, c.N, nullptr, w.data(), dy.data(), ref.data(),
+                                       nullptr, nullptr);
+      for (size_t i = 0; i < dx.size(); ++i) ASSERT_NEAR(dx[i], ref[i], 1e-5) << "dx " << i;
     }
   }
 }

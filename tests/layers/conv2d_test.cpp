@@ -230,6 +230,7 @@ TEST(Conv2d, DirectKernelMatchesDirectConvolution) {
     GTEST_SKIP() << "tier " << isa_name(active_isa()) << " has no direct kernel";
   EXPECT_TRUE(probe.direct());
   EXPECT_TRUE(probe.direct_weight_grad());
+  EXPECT_TRUE(probe.direct_input_grad());  // "same" padding: dy's border costs nothing
   for (bool training : {false, true}) {
     check_against_reference(o, {3, 7, 41}, 3, training);
     auto p = conv(6, {5, 5});  // LeNet-5's first layer
@@ -237,7 +238,16 @@ TEST(Conv2d, DirectKernelMatchesDirectConvolution) {
     check_against_reference(p, {1, 28, 28}, 5, training);
     p = conv(16, {5, 5});  // and its second
     p.bias = false;
+    Conv2d<float> second(p);
+    const Shape six[] = {Shape{6, 14, 14}};
+    second.setup(six);
+    EXPECT_FALSE(second.direct_input_grad());  // valid padding: 1.96x the multiply-adds
     check_against_reference(p, {6, 14, 14}, 2, training);
+    // Padding up to kernel - 1 on each side, unequal: the input gradient is direct.
+    auto wide_pad = conv(7, {3, 5});
+    wide_pad.padding = {2, 1};
+    wide_pad.padding_end = {1, 4};
+    check_against_reference(wide_pad, {3, 6, 19}, 3, training);
     // Rows of at most 16 pixels go two at a time: an odd number of rows leaves one.
     check_against_reference(conv(5, {3, 3}), {2, 9, 7}, 3, training);
     check_against_reference(conv(3, {2, 9}), {2, 6, 20}, 2, training);  // 9 = 7 + 2 columns

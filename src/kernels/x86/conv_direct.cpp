@@ -32,6 +32,34 @@ void conv2d_direct_pack_weights(const float* w, int64_t out_channels, int64_t ta
   }
 }
 
+bool conv2d_direct_input_grad_geometry(const Conv2dGeometry& g, int64_t out_channels,
+                                       Conv2dGeometry* d) {
+  const int64_t KH = g.kernel_h, KW = g.kernel_w;
+  if (g.stride_h != 1 || g.stride_w != 1 || g.dilation_h != 1 || g.dilation_w != 1) return false;
+  if (g.pad_top > KH - 1 || g.pad_bottom > KH - 1 || g.pad_left > KW - 1 || g.pad_right > KW - 1)
+    return false;
+  *d = g;
+  d->channels = out_channels;
+  d->height = g.out_h();
+  d->width = g.out_w();
+  d->pad_top = KH - 1 - g.pad_top;
+  d->pad_bottom = KH - 1 - g.pad_bottom;
+  d->pad_left = KW - 1 - g.pad_left;
+  d->pad_right = KW - 1 - g.pad_right;
+  return true;
+}
+
+void conv2d_direct_input_grad_weights(const float* w, int64_t out_channels, const Conv2dGeometry& g,
+                                      float* w_dx) {
+  const int64_t C = g.channels, KH = g.kernel_h, KW = g.kernel_w;
+  for (int64_t oc = 0; oc < out_channels; ++oc)
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t kh = 0; kh < KH; ++kh)
+        for (int64_t kw = 0; kw < KW; ++kw)
+          w_dx[((c * out_channels + oc) * KH + (KH - 1 - kh)) * KW + (KW - 1 - kw)] =
+              w[((oc * C + c) * KH + kh) * KW + kw];
+}
+
 void conv2d_direct_reduce(const float* partial, int64_t out_channels, int64_t taps, int lanes,
                           float* dw) {
   for (int64_t t = 0; t < taps; ++t)

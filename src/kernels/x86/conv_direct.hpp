@@ -34,6 +34,16 @@ void pad_image(const Conv2dGeometry& g, const float* x, float* scratch);
 void conv2d_direct_pack_weights(const float* w, int64_t out_channels, int64_t taps, int block,
                                 float* wt);
 
+// The input gradient of a stride-1 convolution is a convolution too: dx[c] = sum over oc of
+// dy[oc] correlated with w[oc, c] turned by 180 degrees, over dy padded by KH-1-pad_top rows on
+// top (and so on), which gives back H x W. conv2d_direct_input_grad_geometry says how (it
+// exists when every pad is at most kernel - 1), conv2d_direct_input_grad_weights turns w (OC, C,
+// KH, KW) into that convolution's weights (C, OC, KH, KW), ready to be packed.
+bool conv2d_direct_input_grad_geometry(const Conv2dGeometry& g, int64_t out_channels,
+                                       Conv2dGeometry* dx_geometry);
+void conv2d_direct_input_grad_weights(const float* w, int64_t out_channels, const Conv2dGeometry& g,
+                                      float* w_dx);
+
 // dw (OC, taps) += the lane sums of partial (taps, OC, lanes), lanes added in order.
 void conv2d_direct_reduce(const float* partial, int64_t out_channels, int64_t taps, int lanes,
                           float* dw);
@@ -42,9 +52,11 @@ void conv2d_direct_reduce(const float* partial, int64_t out_channels, int64_t ta
 // conv2d_direct_scratch(g) floats):
 //
 // forward: y (OC, OH, OW) = bias + the convolution of x (C, H, W) with the weights packed by
-// conv2d_direct_pack_weights; bias may be null.
+// conv2d_direct_pack_weights; bias may be null. With accumulate, y += the convolution instead
+// (bias unused): the input gradient runs as such a convolution (conv2d_direct_input_grad_*).
 using ConvDirectForward = void (*)(const Conv2dGeometry& g, int64_t out_channels, const float* x,
-                                   const float* wt, const float* bias, float* y, float* scratch);
+                                   const float* wt, const float* bias, float* y, float* scratch,
+                                   bool accumulate);
 // weight_grad: the weight gradient of the same convolution over `images` images, without
 // columns:
 //   partial[(t * OC + oc) * lanes + l] += sum over the pixels p = l (mod lanes) of each row of

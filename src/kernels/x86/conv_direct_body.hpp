@@ -19,21 +19,34 @@ constexpr int kL = V::kLanes;
 struct Step {
   int64_t in, out;
   uint32_t full, last;
+  bool accumulate;  // add to the output instead of overwriting it
 };
 
 // OB output channels [oc0, oc0 + OB) from output row oh, column ow0, NV vectors placed by
-// `step`: acc = bias + sum over taps of w[tap, o] * the input under the tap, where w is the
-// block's weights (taps, OB), packed side by side (conv2d_direct_pack_weights).
+// `step`: acc = bias (or the output, when accumulating) + sum over taps of w[tap, o] * the input
+// under the tap, where w is the block's weights (taps, OB), packed side by side
+// (conv2d_direct_pack_weights).
 template <int OB, int NV>
 REDES_TIER void chunk(const Conv2dGeometry& g, PaddedImage p, int64_t OC, const float* xp,
                       const float* wt, const float* bias, float* y, int64_t oc0, int64_t oh,
                       int64_t ow0, Step step) {
+  const int64_t P = g.out_h() * g.out_w();
+  float* out = y + oc0 * P + oh * g.out_w() + ow0;
+  const auto full = V::mask(step.full), last = V::mask(step.last);
   typename V::Reg acc[OB][NV];
+  if (step.accumulate) {
 #pragma GCC unroll 8
-  for (int o = 0; o < OB; ++o) {
-    const auto b = V::set1(bias ? bias[oc0 + o] : 0.0f);
+    for (int o = 0; o < OB; ++o)
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) acc[o][v] = b;
+      for (int v = 0; v < NV; ++v)
+        acc[o][v] = V::maskz_loadu(v == NV - 1 ? last : full, out + o * P + v * step.out);
+  } else {
+#pragma GCC unroll 8
+    for (int o = 0; o < OB; ++o) {
+      const auto b = V::set1(bias ? bias[oc0 + o] : 0.0f);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[o][v] = b;
+    }
   }
   const int64_t KH = g.kernel_h, KW = g.kernel_w;
   const float* w = wt + oc0 * g.col_rows();
@@ -52,9 +65,6 @@ REDES_TIER void chunk(const Conv2dGeometry& g, PaddedImage p, int64_t OC, const 
         }
       }
     }
-  const int64_t P = g.out_h() * g.out_w();
-  float* out = y + oc0 * P + oh * g.out_w() + ow0;
-  const auto full = V::mask(step.full), last = V::mask(step.last);
 #pragma GCC unroll 8
   for (int o = 0; o < OB; ++o)
 #pragma GCC unroll 4
@@ -143,15 +153,15 @@ constexpr auto kWeightGrad = weight_grad_table(std::make_integer_sequence<int, k
 }  // namespace
 
 REDES_TIER void conv2d_direct_forward(const Conv2dGeometry& g, int64_t out_channels, const float* x,
-                                      const float* wt, const float* bias, float* y,
-                                      float* scratch) {
+                                      const float* wt, const float* bias, float* y, float* scratch,
+                                      bool accumulate) {
   const PaddedImage p = padded_image(g);
   const int64_t OH = g.out_h(), OW = g.out_w();
   pad_image(g, x, scratch);
   for (int64_t oc0 = 0; oc0 < out_channels; oc0 += kOB) {
     const int64_t ob = std::min<int64_t>(kOB, out_channels - oc0);
     if (OW <= kL) {  // kNV rows at a time
-      const Step step{p.wp, OW, first_lanes(OW), first_lanes(OW)};
+      const Step step{p.wp, OW, first_lanes(OW), first_lanes(OW), accumulate};
       for (int64_t oh = 0; oh < OH; oh += kNV)
         kChunk[ob - 1][std::min<int64_t>(kNV, OH - oh) - 1](g, p, out_channels, scratch, wt, bias,
                                                             y, oc0, oh, 0, step);
@@ -161,7 +171,7 @@ REDES_TIER void conv2d_direct_forward(const Conv2dGeometry& g, int64_t out_chann
       for (int64_t ow0 = 0; ow0 < OW; ow0 += kL * kNV) {
         const int64_t n = std::min<int64_t>(kL * kNV, OW - ow0);
         const int64_t nv = (n + kL - 1) / kL;
-        const Step step{kL, kL, first_lanes(kL), first_lanes(n - kL * (nv - 1))};
+        const Step step{kL, kL, first_lanes(kL), first_lanes(n - kL * (nv - 1)), accumulate};
         kChunk[ob - 1][nv - 1](g, p, out_channels, scratch, wt, bias, y, oc0, oh, ow0, step);
       }
   }
