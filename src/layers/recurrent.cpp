@@ -87,13 +87,13 @@ void input_projection(int64_t R, int64_t F, int64_t G, const T* x, const T* w, c
 
 template <class T>
 void accumulate_param_grads(int64_t R, int64_t F, int64_t G, Range gates, const T* dpre, const T* x,
-                            T* dw, T* db) {
+                            T* dw, T* db, T* db2) {
   if (gates.size() <= 0) return;
   // Each weight sums, over every step and sample, its gate's gradient times the input it
   // multiplied: rows [g0, g1) of dW (G, F) += dpre[:, g0:g1]^T (g1 - g0, R) x (R, F).
   gemm<T>(true, false, gates.size(), F, R, T(1), dpre + gates.begin, G, x, F, T(1),
           dw + gates.begin * F, F);
-  if (!db) return;
+  if (!db && !db2) return;
   // db += the column sums of dpre, in blocks of columns so that the partial sums stay in
   // registers; each column sums its rows in order.
   constexpr int64_t kBlock = 64;
@@ -105,7 +105,10 @@ void accumulate_param_grads(int64_t R, int64_t F, int64_t G, Range gates, const 
 #pragma omp simd
       for (int64_t j = 0; j < width; ++j) sum[j] += row[j];
     }
-    for (int64_t j = 0; j < width; ++j) db[g0 + j] += sum[j];
+    if (db)
+      for (int64_t j = 0; j < width; ++j) db[g0 + j] += sum[j];
+    if (db2)
+      for (int64_t j = 0; j < width; ++j) db2[g0 + j] += sum[j];
   }
 }
 
@@ -116,10 +119,13 @@ void Recurrent<T>::finish_backward(const DirectionBackward& a, int team, int p, 
   Param<T>& w_ih = weight_ih(a.layer, a.direction);
   Param<T>& w_hh = weight_hh(a.layer, a.direction);
   const Range gate_rows = split(G, team, p);
-  accumulate_param_grads(R, F, G, gate_rows, dgi, a.x, w_ih.grad,
-                         bias_ih(a.layer, a.direction).grad);
-  accumulate_param_grads(R, H, G, gate_rows, dgh, h_read, w_hh.grad,
-                         bias_hh(a.layer, a.direction).grad);
+  T* db_ih = bias_ih(a.layer, a.direction).grad;
+  T* db_hh = bias_hh(a.layer, a.direction).grad;
+  // Where both biases see the same gradient (the LSTM's: dgi == dgh), its column sums are taken
+  // once and added to both.
+  const bool same = dgi == dgh;
+  accumulate_param_grads(R, F, G, gate_rows, dgi, a.x, w_ih.grad, db_ih, same ? db_hh : nullptr);
+  accumulate_param_grads(R, H, G, gate_rows, dgh, h_read, w_hh.grad, same ? nullptr : db_hh);
   const Range rows = split(R, team, p);
   if (a.dx && rows.size() > 0)
     gemm<T>(false, false, rows.size(), F, G, T(1), dgi + rows.begin * G, G, w_ih.value, F, T(1),
@@ -427,8 +433,8 @@ template void input_projection<float>(int64_t, int64_t, int64_t, const float*, c
 template void input_projection<double>(int64_t, int64_t, int64_t, const double*, const double*,
                                        const double*, const double*, double*);
 template void accumulate_param_grads<float>(int64_t, int64_t, int64_t, Range, const float*,
-                                            const float*, float*, float*);
+                                            const float*, float*, float*, float*);
 template void accumulate_param_grads<double>(int64_t, int64_t, int64_t, Range, const double*,
-                                             const double*, double*, double*);
+                                             const double*, double*, double*, double*);
 
 }  // namespace redes

@@ -211,9 +211,10 @@ void input_projection(int64_t R, int64_t F, int64_t G, const T* x, const T* w, c
 // Parameter gradients of a product pre = x W^T + b over all R rows, for the rows g of W in
 // `gates` (one thread's share of the G rows):
 //   dW[g] (F) += sum_r dpre[r, g] x[r]   i.e.  dW (G, F) += dpre^T (G, R) x (R, F),
-//   db[g] += sum_r dpre[r, g], summed in row order (db may be null).
+//   db[g] += sum_r dpre[r, g], summed in row order (db may be null), and the same sums added to
+//   db2 too where it is not null (two biases with one gradient, as the LSTM's b_ih and b_hh).
 template <class T>
 void accumulate_param_grads(int64_t R, int64_t F, int64_t G, Range gates, const T* dpre, const T* x,
-                            T* dw, T* db);
+                            T* dw, T* db, T* db2 = nullptr);
 
 }  // namespace redes
