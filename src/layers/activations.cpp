@@ -1,12 +1,24 @@
 #include "layers/activations.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
+#include "kernels/kernel_table.hpp"
 #include "layers/checks.hpp"
 
 namespace redes {
 namespace {
+
+// ReLU's loops for the scalar tier and double (kernels/relu_pool_body.hpp); float layers take
+// the active tier's.
+namespace baseline {
+#define REDES_TIER
+#include "kernels/relu_pool_body.hpp"
+#undef REDES_TIER
+}  // namespace baseline
 
 // Below this many elements a thread team costs more than it saves; element-wise results are
 // the same with any number of threads, so the switch keeps determinism.
@@ -18,6 +30,23 @@ template <class F>
 void for_each_index(int64_t n, F f) {
 #pragma omp parallel for simd firstprivate(f) if (n > kParallelMin)
   for (int64_t i = 0; i < n; ++i) f(i);
+}
+
+// body(begin, end) over [0, n) in one contiguous range per thread (one range below
+// kParallelMin), ranges cut at multiples of 16 values (a cache line of floats).
+template <class F>
+void for_each_range(int64_t n, F body) {
+  if (n <= kParallelMin) {
+    body(int64_t(0), n);
+    return;
+  }
+#pragma omp parallel
+  {
+    const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+    const int64_t begin = t == 0 ? 0 : std::min(n, n / nt * t / 16 * 16);
+    const int64_t end = t + 1 == nt ? n : std::min(n, n / nt * (t + 1) / 16 * 16);
+    if (end > begin) body(begin, end);
+  }
 }
 
 template <class T>
@@ -50,7 +79,10 @@ void ReLU<T>::forward(const ForwardCtx<T>& ctx) {
   const T* x = ctx.in().data();  // (N, ...)
   T* y = ctx.out().data();       // (N, ...)
   check_same(ctx.in(), ctx.out(), kind());
-  for_each_index(ctx.in().numel(), [=](int64_t i) { y[i] = x[i] > T(0) ? x[i] : T(0); });
+  auto relu = &baseline::relu_forward<T>;  // y = max(x, 0), or the active tier's for float
+  if constexpr (std::is_same_v<T, float>)
+    if (kernels().relu_forward) relu = kernels().relu_forward;
+  for_each_range(ctx.in().numel(), [=](int64_t b, int64_t e) { relu(e - b, x + b, y + b); });
 }
 
 template <class T>
@@ -59,11 +91,11 @@ void ReLU<T>::backward(const BackwardCtx<T>& ctx) {
   const T* x = ctx.in().data();
   const T* dy = ctx.dout().data();
   T* dx = ctx.din().data();
-  // dy[i] is read whatever the sign (a load under the condition would keep the branch).
-  for_each_index(ctx.in().numel(), [=](int64_t i) {
-    const T g = dy[i];
-    dx[i] += x[i] > T(0) ? g : T(0);
-  });
+  auto relu = &baseline::relu_backward<T>;  // dx += dy where x > 0, or the active tier's
+  if constexpr (std::is_same_v<T, float>)
+    if (kernels().relu_backward) relu = kernels().relu_backward;
+  for_each_range(ctx.in().numel(),
+                 [=](int64_t b, int64_t e) { relu(e - b, x + b, dy + b, dx + b); });
 }
 
 // LeakyReLU ---------------------------------------------------------------------------------

@@ -7,6 +7,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "kernels/kernel_table.hpp"
 #include "layers/checks.hpp"
 
 namespace redes {
@@ -150,69 +151,14 @@ void Pool2d<T>::check_batch(const TensorView<const T>& x, const Shape& y, const 
 
 namespace {
 
-// x replaces the running maximum m when x > m or x is NaN (PyTorch's rule). The outcome is a
-// coin flip on real data: | rather than || and selects rather than ifs, which the compiler
-// turns into blends in vectorised loops.
-template <class T>
-inline void take_if_larger(T x, int32_t at, T& m, int32_t& arg) {
-  const bool take = (x > m) | (x != x);
-  m = take ? x : m;
-  arg = take ? at : arg;
-}
-
-// B outputs of a 2x2 window at stride 2 from the input rows r0 and r1 (2 * B values each);
-// `at` is the plane index of r0[0]. A fixed count vectorises without a scalar tail, whose
-// branches would mispredict half the time on real data.
-template <int64_t B, class T>
-inline void max_pool_2x2_block(const T* r0, const T* r1, int32_t at, int32_t W, T* out,
-                               int32_t* am) {
-#pragma omp simd
-  for (int64_t j = 0; j < B; ++j) {
-    const int32_t a = at + static_cast<int32_t>(2 * j);
-    // Row-major window order: (0, 0), (0, 1), (1, 0), (1, 1).
-    T m = r0[2 * j];
-    int32_t arg = a;
-    take_if_larger(r0[2 * j + 1], a + 1, m, arg);
-    take_if_larger(r1[2 * j], a + W, m, arg);
-    take_if_larger(r1[2 * j + 1], a + W + 1, m, arg);
-    out[j] = m;
-    am[j] = arg;
-  }
-}
-
-// One output row in blocks of B; a last partial block is done as the full block that ends at
-// the row's end, recomputing (identically) a few outputs of the block before.
-template <int64_t B, class T>
-void max_pool_2x2_row(const T* r0, const T* r1, int32_t at, int32_t W, int64_t OW, T* out,
-                      int32_t* am) {
-  int64_t ow = 0;
-  for (; ow + B <= OW; ow += B)
-    max_pool_2x2_block<B>(r0 + 2 * ow, r1 + 2 * ow, at + static_cast<int32_t>(2 * ow), W, out + ow,
-                          am + ow);
-  if (ow < OW) {
-    ow = OW - B;
-    max_pool_2x2_block<B>(r0 + 2 * ow, r1 + 2 * ow, at + static_cast<int32_t>(2 * ow), W, out + ow,
-                          am + ow);
-  }
-}
-
-// The common 2x2 window with stride 2 and no padding: every window lies inside the plane.
-template <class T>
-void max_pool_2x2(const T* in, int64_t W, int64_t OH, int64_t OW, T* out, int32_t* am) {
-  const int32_t w = static_cast<int32_t>(W);
-  for (int64_t oh = 0; oh < OH; ++oh) {
-    const T* r0 = in + 2 * oh * W;  // the window's two input rows
-    const T* r1 = r0 + W;
-    const int32_t at = static_cast<int32_t>(2 * oh * W);
-    if (OW >= 8) {
-      max_pool_2x2_row<8>(r0, r1, at, w, OW, out + oh * OW, am + oh * OW);
-    } else if (OW >= 4) {
-      max_pool_2x2_row<4>(r0, r1, at, w, OW, out + oh * OW, am + oh * OW);
-    } else {
-      max_pool_2x2_row<1>(r0, r1, at, w, OW, out + oh * OW, am + oh * OW);
-    }
-  }
-}
+// The 2x2 fast path and take_if_larger for the scalar tier and double
+// (kernels/relu_pool_body.hpp); float layers take the active tier's max_pool_2x2.
+namespace baseline {
+#define REDES_TIER
+#include "kernels/relu_pool_body.hpp"
+#undef REDES_TIER
+}  // namespace baseline
+using baseline::take_if_larger;
 
 }  // namespace
 
@@ -240,13 +186,16 @@ void MaxPool2d<T>::forward(const ForwardCtx<T>& ctx) {
                           g.dilation_h == 1 && g.dilation_w == 1 && 2 * OH <= g.height &&
                           2 * OW <= g.width;
   const int64_t dh = g.dilation_h, dw = g.dilation_w;
+  auto pool_2x2 = &baseline::max_pool_2x2<T>;  // or the active tier's, for float
+  if constexpr (std::is_same_v<T, float>)
+    if (kernels().max_pool_2x2) pool_2x2 = kernels().max_pool_2x2;
 #pragma omp parallel for schedule(static) if (planes * HW > kParallelMin)
   for (int64_t pl = 0; pl < planes; ++pl) {
     const T* in = x.data() + pl * HW;  // (H, W)
     T* out = y.data() + pl * OHW;      // (OH, OW)
     int32_t* am = arg + pl * OHW;
     if (two_by_two) {
-      max_pool_2x2(in, g.width, OH, OW, out, am);
+      pool_2x2(in, g.width, OH, OW, out, am);
       continue;
     }
     for (int64_t oh = 0; oh < OH; ++oh) {

@@ -266,6 +266,46 @@ TEST(Tiers, AdamUpdateMatchesEquationsAndEachOther) {
   }
 }
 
+// ReLU forward and backward, and the 2x2 max pool with its argmax (the first of equal values,
+// NaN winning, as PyTorch), in each tier against the rules written out here, on lengths and rows
+// with remainders.
+TEST(Tiers, ReluAndMaxPoolMatchTheirRules) {
+  Rng rng(53);
+  const int64_t n = 16 * 9 + 5;
+  auto x = random_floats(n, rng);
+  x[3] = 0.0f;
+  x[7] = -0.0f;
+  const auto dy = random_floats(n, rng), dx0 = random_floats(n, rng);
+  const int64_t H = 9, W = 22, OH = 4, OW = 11;  // rows of 11 outputs: a block of 8 and a rest
+  auto plane = random_floats(H * W, rng);
+  plane[W + 1] = plane[0];  // a tie: the first in window order wins
+  plane[2 * W + 5] = NAN;
+  for (const KernelTable* k : vector_tiers()) {
+    SCOPED_TRACE(isa_name(k->isa));
+    ASSERT_TRUE(k->relu_forward && k->relu_backward && k->max_pool_2x2);
+    std::vector<float> y(n), dx(dx0);
+    k->relu_forward(n, x.data(), y.data());
+    k->relu_backward(n, x.data(), dy.data(), dx.data());
+    for (int64_t i = 0; i < n; ++i) {
+      ASSERT_EQ(y[i], x[i] > 0 ? x[i] : 0.0f) << i;
+      ASSERT_EQ(dx[i], dx0[i] + (x[i] > 0 ? dy[i] : 0.0f)) << i;
+    }
+    std::vector<float> out(OH * OW);
+    std::vector<int32_t> arg(OH * OW);
+    k->max_pool_2x2(plane.data(), W, OH, OW, out.data(), arg.data());
+    for (int64_t oh = 0; oh < OH; ++oh)
+      for (int64_t ow = 0; ow < OW; ++ow) {
+        int32_t best = static_cast<int32_t>(2 * oh * W + 2 * ow);
+        for (int64_t t = 1; t < 4; ++t) {
+          const int32_t at = static_cast<int32_t>((2 * oh + t / 2) * W + 2 * ow + t % 2);
+          if (plane[at] > plane[best] || std::isnan(plane[at])) best = at;
+        }
+        ASSERT_EQ(arg[oh * OW + ow], best) << oh << ", " << ow;
+        if (!std::isnan(plane[best])) ASSERT_EQ(out[oh * OW + ow], plane[best]);
+      }
+  }
+}
+
 TEST(Tiers, TheScalarTierRunsEverywhereAndHasNoVectorKernels) {
   const KernelTable* scalar = kernels_for(Isa::scalar);
   ASSERT_NE(scalar, nullptr);

@@ -22,6 +22,7 @@ constexpr int kOB = 6;  // forward: 6 output channels x 2 vectors = 12 accumulat
 constexpr int kNV = 2;
 constexpr int kKB = 5;  // weight gradient: up to 5 kernel columns x 2 channels
 #include "kernels/adam_body.hpp"
+#include "kernels/relu_pool_body.hpp"
 #include "kernels/rnn_rows_body.hpp"
 #include "kernels/x86/col2im_body.hpp"
 #include "kernels/x86/conv_direct_body.hpp"
@@ -41,6 +42,9 @@ const KernelTable kAvx2Kernels{
             .lstm_backward_no_dy = &avx2::lstm_backward_row_no_dy<float>,
             .gru_forward = &avx2::gru_forward_row<float>,
             .gru_backward = &avx2::gru_backward_row<float>},
+    .relu_forward = &avx2::relu_forward<float>,
+    .relu_backward = &avx2::relu_backward<float>,
+    .max_pool_2x2 = &avx2::max_pool_2x2<float>,
     .adam_update = &avx2::adam_update,
 };
 

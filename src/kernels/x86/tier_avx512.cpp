@@ -20,6 +20,7 @@ constexpr int kOB = 8;  // forward: 8 output channels x 2 vectors = 16 accumulat
 constexpr int kNV = 2;
 constexpr int kKB = 7;  // weight gradient: up to 7 kernel columns x 3 channels
 #include "kernels/adam_body.hpp"
+#include "kernels/relu_pool_body.hpp"
 #include "kernels/rnn_rows_body.hpp"
 #include "kernels/x86/col2im_body.hpp"
 #include "kernels/x86/conv_direct_body.hpp"
@@ -47,6 +48,9 @@ const KernelTable kAvx512Kernels{
             .lstm_backward_no_dy = &avx512::lstm_backward_row_no_dy<float>,
             .gru_forward = &avx512::gru_forward_row<float>,
             .gru_backward = &avx512::gru_backward_row<float>},
+    .relu_forward = &avx512::relu_forward<float>,
+    .relu_backward = &avx512::relu_backward<float>,
+    .max_pool_2x2 = &avx512::max_pool_2x2<float>,
     .adam_update = &avx512::adam_update,
 };
 
