@@ -42,6 +42,13 @@ void scale_c(int64_t M, int64_t N, T beta, T* C, int64_t ldc) {
   }
 }
 
+// The M == 1 rows for the scalar tier and double (kernels/gemv_body.hpp).
+namespace baseline {
+#define REDES_TIER
+#include "kernels/gemv_body.hpp"
+#undef REDES_TIER
+}  // namespace baseline
+
 void blas_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int M, int N, int K, float alpha,
                const float* A, int lda, const float* B, int ldb, float beta, float* C, int ldc) {
   cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
@@ -63,6 +70,15 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, 
   // BLAS implementations differ on whether they touch C then, so do it here.
   if (K == 0 || alpha == T(0)) {
     scale_c(M, N, beta, C, ldc);
+    return;
+  }
+  if (M == 1) {
+    // One row of C: a matrix-vector product on B where it lies (kernels/gemv_body.hpp). a is
+    // A's row, or its column when transposed (stride lda).
+    auto row = &baseline::gemv_row<T>;
+    if constexpr (std::is_same_v<T, float>)
+      if (kernels().gemv_row) row = kernels().gemv_row;
+    row(trans_b, N, K, alpha, A, trans_a ? lda : 1, B, ldb, beta, C);
     return;
   }
   if constexpr (std::is_same_v<T, float>) {

@@ -56,6 +56,9 @@ struct KernelTable {
   void (*sgemm_packed)(bool trans_a, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                        int64_t lda, const float* packed, float beta, float* C,
                        int64_t ldc) = nullptr;
+  // One row of a GEMM (M == 1) on B where it lies (kernels/gemv_body.hpp); null: the baseline.
+  void (*gemv_row)(bool trans_b, int64_t N, int64_t K, float alpha, const float* a, int64_t inc_a,
+                   const float* B, int64_t ldb, float beta, float* c) = nullptr;
   Col2imFn col2im_s1 = nullptr;  // null: col2im_portable
   // The direct convolution (kernels/x86/conv_direct.hpp); null: im2col + GEMM. Its forward
   // takes the weights packed in blocks of conv_block output channels.

@@ -98,12 +98,13 @@ void LSTM<T>::backward_direction(const typename Recurrent<T>::DirectionBackward&
   dh_a_.resize(Shape{N, H});
   dh_b_.resize(Shape{N, H});
   dc_.resize(Shape{N, H});
+  const int P = this->threads();
+  db_parts_.resize(Shape{P, G});
   const T* w_hh = this->weight_hh(a.layer, a.direction).value;
   const T* h = s.h.data();
   const T* c = s.c.data();
   T* dgates = s.dgates.data();
   s.w_hh.pack(false, G, H, w_hh, H);  // once for the T_ steps: (4H, H)
-  const int P = this->threads();
 #pragma omp parallel num_threads(P) if (P > 1)
   {
     // Split by the team we got, which may be smaller than asked for (a nested region).
@@ -118,6 +119,8 @@ void LSTM<T>::backward_direction(const typename Recurrent<T>::DirectionBackward&
     T* dc = dc_.data() + n0 * H;
     load_rows(a.dh_last ? a.dh_last + n0 * a.ld_last : nullptr, a.ld_last, M, H, dh);
     std::fill(dc, dc + M * H, T(0));
+    T* db = db_parts_.data() + p * G;  // this thread's column sums of dgates
+    std::fill(db, db + G, T(0));
     for (int64_t k = 0; k < T_ && M > 0; ++k) {
       const int64_t t = slot.reverse ? k : T_ - 1 - k;
       T* da = dgates + (t * N + n0) * G;
@@ -126,6 +129,11 @@ void LSTM<T>::backward_direction(const typename Recurrent<T>::DirectionBackward&
                          s.tanh_c.data() + t * NH + n0 * H, dh,
                          a.dy ? a.dy + (t * N + n0) * a.ldy : nullptr, a.ldy, dc, da, dh_prev,
                          act ? act + n0 : nullptr);
+      for (int64_t n = 0; n < M; ++n) {  // while the step's rows are in cache
+        const T* row = da + n * G;
+#pragma omp simd
+        for (int64_t j = 0; j < G; ++j) db[j] += row[j];
+      }
       // d loss / d h_{t-1} += d a_t W_hh, (M, H) += (M, 4H) x (4H, H); after the first step
       // only wanted for the gradient of h0.
       if (k + 1 < T_ || a.dh0)
@@ -135,7 +143,7 @@ void LSTM<T>::backward_direction(const typename Recurrent<T>::DirectionBackward&
     if (a.dh0) std::copy(dh, dh + M * H, a.dh0 + n0 * H);
     if (a.dc0) std::copy(dc, dc + M * H, a.dc0 + n0 * H);
 #pragma omp barrier
-    this->finish_backward(a, team, p, dgates, dgates, h + slot.first_read() * NH);
+    this->finish_backward(a, team, p, dgates, dgates, h + slot.first_read() * NH, db_parts_.data());
   }
 }
 

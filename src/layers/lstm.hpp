@@ -58,6 +58,7 @@ class LSTM : public Recurrent<T> {
   double forget_bias_;
   std::vector<Direction> dirs_;      // index(l, d)
   BasicTensor<T> dh_a_, dh_b_, dc_;  // (N, H): the gradients BPTT carries from step to step
+  BasicTensor<T> db_parts_;          // (threads, 4H): each thread's column sums of dgates
 };
 
 }  // namespace redes

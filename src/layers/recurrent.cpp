@@ -87,13 +87,13 @@ void input_projection(int64_t R, int64_t F, int64_t G, const T* x, const T* w, c
 
 template <class T>
 void accumulate_param_grads(int64_t R, int64_t F, int64_t G, Range gates, const T* dpre, const T* x,
-                            T* dw, T* db, T* db2) {
+                            T* dw, T* db) {
   if (gates.size() <= 0) return;
   // Each weight sums, over every step and sample, its gate's gradient times the input it
   // multiplied: rows [g0, g1) of dW (G, F) += dpre[:, g0:g1]^T (g1 - g0, R) x (R, F).
   gemm<T>(true, false, gates.size(), F, R, T(1), dpre + gates.begin, G, x, F, T(1),
           dw + gates.begin * F, F);
-  if (!db && !db2) return;
+  if (!db) return;
   // db += the column sums of dpre, in blocks of columns so that the partial sums stay in
   // registers; each column sums its rows in order.
   constexpr int64_t kBlock = 64;
@@ -105,27 +105,30 @@ void accumulate_param_grads(int64_t R, int64_t F, int64_t G, Range gates, const 
 #pragma omp simd
       for (int64_t j = 0; j < width; ++j) sum[j] += row[j];
     }
-    if (db)
-      for (int64_t j = 0; j < width; ++j) db[g0 + j] += sum[j];
-    if (db2)
-      for (int64_t j = 0; j < width; ++j) db2[g0 + j] += sum[j];
+    for (int64_t j = 0; j < width; ++j) db[g0 + j] += sum[j];
   }
 }
 
 template <class T>
 void Recurrent<T>::finish_backward(const DirectionBackward& a, int team, int p, const T* dgi,
-                                   const T* dgh, const T* h_read) {
+                                   const T* dgh, const T* h_read, const T* db_parts) {
   const int64_t R = steps() * batch(), H = units(), F = in_features(a.layer), G = gates_ * H;
   Param<T>& w_ih = weight_ih(a.layer, a.direction);
   Param<T>& w_hh = weight_hh(a.layer, a.direction);
   const Range gate_rows = split(G, team, p);
   T* db_ih = bias_ih(a.layer, a.direction).grad;
   T* db_hh = bias_hh(a.layer, a.direction).grad;
-  // Where both biases see the same gradient (the LSTM's: dgi == dgh), its column sums are taken
-  // once and added to both.
-  const bool same = dgi == dgh;
-  accumulate_param_grads(R, F, G, gate_rows, dgi, a.x, w_ih.grad, db_ih, same ? db_hh : nullptr);
-  accumulate_param_grads(R, H, G, gate_rows, dgh, h_read, w_hh.grad, same ? nullptr : db_hh);
+  accumulate_param_grads(R, F, G, gate_rows, dgi, a.x, w_ih.grad, db_parts ? nullptr : db_ih);
+  accumulate_param_grads(R, H, G, gate_rows, dgh, h_read, w_hh.grad, db_parts ? nullptr : db_hh);
+  if (db_parts) {
+    // The threads' column sums, added in thread order, to both biases.
+    for (int64_t j = gate_rows.begin; j < gate_rows.end; ++j) {
+      T sum = T(0);
+      for (int q = 0; q < team; ++q) sum += db_parts[q * G + j];
+      db_ih[j] += sum;
+      db_hh[j] += sum;
+    }
+  }
   const Range rows = split(R, team, p);
   if (a.dx && rows.size() > 0)
     gemm<T>(false, false, rows.size(), F, G, T(1), dgi + rows.begin * G, G, w_ih.value, F, T(1),
@@ -433,8 +436,8 @@ template void input_projection<float>(int64_t, int64_t, int64_t, const float*, c
 template void input_projection<double>(int64_t, int64_t, int64_t, const double*, const double*,
                                        const double*, const double*, double*);
 template void accumulate_param_grads<float>(int64_t, int64_t, int64_t, Range, const float*,
-                                            const float*, float*, float*, float*);
+                                            const float*, float*, float*);
 template void accumulate_param_grads<double>(int64_t, int64_t, int64_t, Range, const double*,
-                                             const double*, double*, double*, double*);
+                                             const double*, double*, double*);
 
 }  // namespace redes

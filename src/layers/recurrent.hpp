@@ -126,9 +126,11 @@ class Recurrent : public Layer<T> {
   // follows BPTT): the parameter gradients over all steps for this thread's share of the G gate
   // rows (W_ih and b_ih from dgi against the inputs, W_hh and b_hh from dgh against h_read, the
   // state each step read), and d loss / d x += dgi W_ih for this thread's rows. dgi and dgh are
-  // (T, N, G); the LSTM passes the same buffer twice.
+  // (T, N, G); the LSTM passes the same buffer twice, and with it db_parts (team, G): each
+  // thread's column sums of that gradient over its samples, taken during BPTT while each step's
+  // rows were in cache, which give both biases' gradients (null: summed here from dgi, dgh).
   void finish_backward(const DirectionBackward& a, int team, int p, const T* dgi, const T* dgh,
-                       const T* h_read);
+                       const T* h_read, const T* db_parts = nullptr);
 
   // For the derived classes.
   int threads() const { return threads_; }  // OpenMP threads of the current pass
@@ -211,10 +213,9 @@ void input_projection(int64_t R, int64_t F, int64_t G, const T* x, const T* w, c
 // Parameter gradients of a product pre = x W^T + b over all R rows, for the rows g of W in
 // `gates` (one thread's share of the G rows):
 //   dW[g] (F) += sum_r dpre[r, g] x[r]   i.e.  dW (G, F) += dpre^T (G, R) x (R, F),
-//   db[g] += sum_r dpre[r, g], summed in row order (db may be null), and the same sums added to
-//   db2 too where it is not null (two biases with one gradient, as the LSTM's b_ih and b_hh).
+//   db[g] += sum_r dpre[r, g], summed in row order (db may be null).
 template <class T>
 void accumulate_param_grads(int64_t R, int64_t F, int64_t G, Range gates, const T* dpre, const T* x,
-                            T* dw, T* db, T* db2 = nullptr);
+                            T* dw, T* db);
 
 }  // namespace redes

@@ -87,8 +87,8 @@ void check_case(const GemmCase& c, bool packed = false) {
 
 std::vector<GemmCase> awkward_cases() {
   std::vector<GemmCase> cases;
-  const int64_t shapes[][3] = {{1, 1, 1},  {7, 13, 5},   {64, 3, 129},
-                               {3, 64, 1}, {33, 17, 31}, {130, 97, 200}};
+  const int64_t shapes[][3] = {{1, 1, 1},    {7, 13, 5},     {64, 3, 129}, {3, 64, 1},
+                               {33, 17, 31}, {130, 97, 200}, {1, 37, 300}, {1, 600, 33}};
   const double scalars[][2] = {{1, 0}, {1, 1}, {-0.5, 2.5}, {1.75, 0}};
   for (const auto& s : shapes)
     for (bool ta : {false, true})
@@ -150,6 +150,14 @@ void check_beta_zero_overwrites_nan() {
     EXPECT_TRUE(std::isfinite(fast[i])) << i;
     EXPECT_TRUE(std::isfinite(ref[i])) << i;
   }
+  // One row (the matrix-vector path), every transpose.
+  for (bool ta : {false, true})
+    for (bool tb : {false, true}) {
+      std::vector<T> row(N, std::numeric_limits<T>::quiet_NaN());
+      gemm<T>(ta, tb, 1, N, K, T(1), A.data(), ta ? 1 : K, B.data(), tb ? K : N, T(0), row.data(),
+              N);
+      for (int64_t j = 0; j < N; ++j) EXPECT_TRUE(std::isfinite(row[j])) << ta << tb << j;
+    }
   // K == 0: the product is empty, C = beta * C.
   std::vector<T> c(M * N, T(2));
   gemm<T>(false, false, M, N, 0, T(1), A.data(), 1, B.data(), N, T(0.5), c.data(), N);

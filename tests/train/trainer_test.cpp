@@ -394,16 +394,19 @@ TEST(Trainer, CheckpointsByTimeAreSpacedByTheirOwnCost) {
     Rng init = rng.split();
     g.init(init);
     auto loss = make_loss<float>(LossSpec{});
-    auto train = blobs(64, 1);  // 4 batches of 16
+    // 4 batches of 2048 rows: a batch takes far longer than 20 free writes, even on a busy
+    // machine (with 16 rows, a write of a few microseconds could be due only every other batch).
+    auto train = blobs(4 * 2048, 1);
     TrainSpec ts;
-    ts.epochs = 2, ts.batch_size = 16;
+    ts.epochs = 2, ts.batch_size = 2048;
     Trainer t(g, *loss, OptimizerSpec{}, ScheduleSpec{}, ts, Task::binary);
     Checkpointing c;
     c.every_seconds = 1e-9;
     int writes = 0;
     c.write = [&](const TrainState&) {
       ++writes;
-      std::this_thread::sleep_for(std::chrono::duration<double>(write_seconds));
+      if (write_seconds > 0)
+        std::this_thread::sleep_for(std::chrono::duration<double>(write_seconds));
     };
     t.fit(train, nullptr, rng, nullptr, &c);
     return writes;

@@ -22,6 +22,7 @@ constexpr int kOB = 6;  // forward: 6 output channels x 2 vectors = 12 accumulat
 constexpr int kNV = 2;
 constexpr int kKB = 5;  // weight gradient: up to 5 kernel columns x 2 channels
 #include "kernels/adam_body.hpp"
+#include "kernels/gemv_body.hpp"
 #include "kernels/relu_pool_body.hpp"
 #include "kernels/rnn_rows_body.hpp"
 #include "kernels/x86/col2im_body.hpp"
@@ -33,6 +34,7 @@ constexpr int kKB = 5;  // weight gradient: up to 5 kernel columns x 2 channels
 const KernelTable kAvx2Kernels{
     .isa = Isa::avx2,
     .lanes = Avx2::kLanes,
+    .gemv_row = &avx2::gemv_row<float>,
     .col2im_s1 = &avx2::col2im_s1,
     .conv_block = avx2::kOB,
     .conv_forward = &avx2::conv2d_direct_forward,

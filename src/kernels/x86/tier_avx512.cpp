@@ -20,6 +20,7 @@ constexpr int kOB = 8;  // forward: 8 output channels x 2 vectors = 16 accumulat
 constexpr int kNV = 2;
 constexpr int kKB = 7;  // weight gradient: up to 7 kernel columns x 3 channels
 #include "kernels/adam_body.hpp"
+#include "kernels/gemv_body.hpp"
 #include "kernels/relu_pool_body.hpp"
 #include "kernels/rnn_rows_body.hpp"
 #include "kernels/x86/col2im_body.hpp"
@@ -39,6 +40,7 @@ const KernelTable kAvx512Kernels{
     .sgemm_packed_floats = &sgemm_avx512_packed_floats,
     .sgemm_pack_b = &sgemm_avx512_pack_b,
     .sgemm_packed = &sgemm_avx512_packed,
+    .gemv_row = &avx512::gemv_row<float>,
     .col2im_s1 = &avx512::col2im_s1,
     .conv_block = avx512::kOB,
     .conv_forward = &avx512::conv2d_direct_forward,
