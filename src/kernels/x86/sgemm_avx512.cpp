@@ -280,11 +280,15 @@ void sgemm_serial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, f
 // outside a parallel region (where OpenBLAS would have used them too).
 constexpr int64_t kParallelMinWork = int64_t(1) << 20;
 
-}  // namespace
-
-void sgemm_avx512(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
-                  const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
-                  int64_t ldc) {
+// The product on the OpenMP threads when it is large enough and called outside a parallel
+// region, else serially (packed: all of op(B), packed by sgemm_avx512_pack_b, or null). Each
+// thread takes a slice of C's columns (packing only its part of B, all of A) or of its rows
+// (its part of A, all of B), whichever repeats less packing; with B packed already, rows. Every
+// entry of C is summed in the same order as serially (the order depends on the K blocking
+// only), so the result is the same bits for any number of threads.
+void sgemm_threads(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                   const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+                   int64_t ldc, const float* packed) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {  // no product: C = beta * C, beta == 0 overwriting
     for (int64_t i = 0; i < M; ++i)
@@ -293,14 +297,10 @@ void sgemm_avx512(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, f
   }
   const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
   if (threads <= 1 || M * N * K < kParallelMinWork) {
-    sgemm_serial(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    sgemm_serial(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, packed);
     return;
   }
-  // Each thread takes a slice of C's columns (packing only its part of B, all of A) or of its
-  // rows (its part of A, all of B), whichever repeats less packing. Every entry of C is summed
-  // in the same order as serially (the order depends on the K blocking only), so the result
-  // is the same bits for any number of threads.
-  const bool split_columns = M <= N;
+  const bool split_columns = packed == nullptr && M <= N;
   const int64_t unit = split_columns ? kNR : kMR, extent = split_columns ? N : M;
   const int64_t units = (extent + unit - 1) / unit;
   const int used = static_cast<int>(std::min<int64_t>(threads, units));
@@ -315,11 +315,19 @@ void sgemm_avx512(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, f
                      trans_b ? B + begin * ldb : B + begin, ldb, beta, C + begin, ldc);
       } else {
         sgemm_serial(trans_a, trans_b, end - begin, N, K, alpha,
-                     trans_a ? A + begin : A + begin * lda, lda, B, ldb, beta, C + begin * ldc,
-                     ldc);
+                     trans_a ? A + begin : A + begin * lda, lda, B, ldb, beta, C + begin * ldc, ldc,
+                     packed);
       }
     }
   }
+}
+
+}  // namespace
+
+void sgemm_avx512(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                  const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+                  int64_t ldc) {
+  sgemm_threads(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nullptr);
 }
 
 int64_t sgemm_avx512_packed_floats(int64_t K, int64_t N) { return K * ((N + kNR - 1) / kNR * kNR); }
@@ -336,30 +344,7 @@ REDES_AVX512 void sgemm_avx512_pack_b(bool trans_b, int64_t K, int64_t N, const 
 
 void sgemm_avx512_packed(bool trans_a, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                          int64_t lda, const float* packed, float beta, float* C, int64_t ldc) {
-  if (M <= 0 || N <= 0) return;
-  if (K <= 0) {
-    for (int64_t i = 0; i < M; ++i)
-      for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
-    return;
-  }
-  const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
-  if (threads <= 1 || M * N * K < kParallelMinWork) {
-    sgemm_serial(trans_a, false, M, N, K, alpha, A, lda, nullptr, 0, beta, C, ldc, packed);
-    return;
-  }
-  // Each thread takes a slice of C's rows (its part of A; B is packed already), summed in the
-  // same order as serially.
-  const int64_t units = (M + kMR - 1) / kMR;
-  const int used = static_cast<int>(std::min<int64_t>(threads, units));
-#pragma omp parallel num_threads(used)
-  {
-    const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
-    const int64_t begin = std::min(M, units * t / nt * kMR);
-    const int64_t end = std::min(M, units * (t + 1) / nt * kMR);
-    if (end > begin)
-      sgemm_serial(trans_a, false, end - begin, N, K, alpha, trans_a ? A + begin : A + begin * lda,
-                   lda, nullptr, 0, beta, C + begin * ldc, ldc, packed);
-  }
+  sgemm_threads(trans_a, false, M, N, K, alpha, A, lda, nullptr, 0, beta, C, ldc, packed);
 }
 
 }  // namespace redes::x86
