@@ -306,9 +306,10 @@ void Conv2d<T>::backward(const BackwardCtx<T>& ctx) {
             db[oc] += sum_of(dy.data() + ((n0 + j) * OC + oc) * P, P);
       if (!dx) return;
     }
-    // d (OC, width): the slice's output gradients side by side (dy[n0] itself for one image).
+    // d (OC, width): the slice's output gradients side by side (dy[n0] itself for one image),
+    // for the GEMMs; the direct kernels read dy as it is.
     const T* d = dy.data() + n0 * OC * P;
-    if (m > 1) {
+    if (m > 1 && !(direct_weight_grad_ && direct_input_grad_)) {
       T* wide = s.wide.data();
       for (int64_t j = 0; j < m; ++j)
         for (int64_t oc = 0; oc < OC; ++oc)
