@@ -11,6 +11,7 @@
 #include "data/table_detail.hpp"
 #include "redes/error.hpp"
 #include "redes/table.hpp"
+#include "tensor/json_integers.hpp"
 
 namespace redes {
 
@@ -134,8 +135,8 @@ SeriesCodec SeriesCodec::from_json(const nlohmann::json& j) {
   SeriesCodec c;
   try {
     c.transform = j.at("transform").get<std::string>();
-    c.lookback = j.at("lookback").get<int64_t>();
-    c.horizon = j.at("horizon").get<int64_t>();
+    c.lookback = json_integer<int64_t>(j.at("lookback"));
+    c.horizon = json_integer<int64_t>(j.at("horizon"));
     c.center = j.at("center").get<double>();
     c.scale = j.at("scale").get<double>();
     c.feature_center = j.at("feature_center").get<std::vector<double>>();

@@ -13,6 +13,7 @@
 #include "redes/task.hpp"
 #include "report/html.hpp"
 #include "report/svg.hpp"
+#include "tensor/json_integers.hpp"
 
 namespace redes {
 
@@ -143,7 +144,7 @@ std::string model_table(const RunReport& r) {
 std::string classification(const RunReport& r, Task task) {
   const json& test = r.summary.value("test", json::object());
   if (!test.contains("confusion")) return "";
-  const auto confusion = test["confusion"].get<std::vector<std::vector<int64_t>>>();
+  const auto confusion = json_integer_rows<int64_t>(test["confusion"]);
   const size_t k = confusion.size();
   std::vector<std::string> names = r.classes;
   for (size_t c = names.size(); c < k; ++c) names.push_back(std::to_string(c));

@@ -11,6 +11,7 @@
 #include "io/tagged_file.hpp"
 #include "redes/error.hpp"
 #include "redes/files.hpp"
+#include "tensor/json_integers.hpp"
 
 namespace redes {
 
@@ -47,8 +48,8 @@ nlohmann::json RankState::to_json() const {
 }
 
 RankState RankState::from_json(const nlohmann::json& j) {
-  RankState r{j.at("dropout_rng").get<std::vector<uint64_t>>(),
-              j.at("data_rng").get<std::vector<uint64_t>>(), j.at("batch_metrics")};
+  RankState r{json_integers<uint64_t>(j.at("dropout_rng")),
+              json_integers<uint64_t>(j.at("data_rng")), j.at("batch_metrics")};
   check_generator(r.dropout_rng, false, "a rank's dropout generator state");
   check_generator(r.data_rng, true, "a rank's data generator state");
   return r;
@@ -133,7 +134,7 @@ Checkpoint load_checkpoint_bytes(const std::string& path, const std::string& byt
     uint64_t needed = 0;
     for (size_t i = 0; i < params.size(); ++i) {
       const std::string name = listed[i].at("name").get<std::string>();
-      const Shape shape(listed[i].at("shape").get<std::vector<int64_t>>());
+      const Shape shape(json_integers<int64_t>(listed[i].at("shape")));
       if (name != params[i].name || shape != params[i].param->shape)
         throw ModelFileError(path + ": parameter " + std::to_string(i + 1) + " is " +
                              params[i].name + " " + params[i].param->shape.str() +
@@ -141,8 +142,8 @@ Checkpoint load_checkpoint_bytes(const std::string& path, const std::string& byt
                              " in the checkpoint");
       needed += static_cast<uint64_t>(params[i].param->numel());
     }
-    std::vector<uint64_t> sizes = h.at("optimizer").at("sizes").get<std::vector<uint64_t>>();
-    sizes.push_back(h.at("best_weights").get<uint64_t>());
+    std::vector<uint64_t> sizes = json_integers<uint64_t>(h.at("optimizer").at("sizes"));
+    sizes.push_back(json_integer<uint64_t>(h.at("best_weights")));
     for (uint64_t n : sizes) {
       if (n > sec.count - std::min(needed, sec.count)) throw bad("more floats listed than stored");
       needed += n;
@@ -163,21 +164,21 @@ Checkpoint load_checkpoint_bytes(const std::string& path, const std::string& byt
       return v;
     };
     st.optimizer.lr = h.at("optimizer").at("lr").get<double>();
-    st.optimizer.steps = h.at("optimizer").at("steps").get<int64_t>();
+    st.optimizer.steps = json_integer<int64_t>(h.at("optimizer").at("steps"));
     for (size_t i = 0; i + 1 < sizes.size(); ++i) st.optimizer.vectors.push_back(floats(sizes[i]));
     st.best_weights = floats(sizes.back());
 
-    st.epoch = h.at("epoch").get<int>();
-    st.batch = h.at("batch").get<int64_t>();
+    st.epoch = json_integer<int>(h.at("epoch"));
+    st.batch = json_integer<int64_t>(h.at("batch"));
     st.finished = h.at("finished").get<bool>();
-    st.order = h.at("order").get<std::vector<int64_t>>();
+    st.order = json_integers<int64_t>(h.at("order"));
     for (int64_t r : st.order)
       if (r < 0 || r >= static_cast<int64_t>(st.order.size())) throw bad("order out of range");
     st.loss_sum = number(h.at("loss_sum"));
     st.batch_metrics = h.at("batch_metrics");
-    st.rng = h.at("rng").get<std::vector<uint64_t>>();
-    st.dropout_rng = h.at("dropout_rng").get<std::vector<uint64_t>>();
-    st.data_rng = h.at("data_rng").get<std::vector<uint64_t>>();
+    st.rng = json_integers<uint64_t>(h.at("rng"));
+    st.dropout_rng = json_integers<uint64_t>(h.at("dropout_rng"));
+    st.data_rng = json_integers<uint64_t>(h.at("data_rng"));
     check_generator(st.rng, false, "a generator state");
     check_generator(st.dropout_rng, false, "a generator state");
     check_generator(st.data_rng, true, "the data's generator state");
@@ -186,11 +187,11 @@ Checkpoint load_checkpoint_bytes(const std::string& path, const std::string& byt
       if (st.ranks.size() == 1) throw bad("the state of a single rank under 'ranks'");
     }
     const auto& sch = h.at("schedule");
-    st.schedule = {sch.at("epoch").get<int>(), sch.at("lr").get<double>(), number(sch.at("best")),
-                   sch.at("bad_epochs").get<int>()};
+    st.schedule = {json_integer<int>(sch.at("epoch")), sch.at("lr").get<double>(),
+                   number(sch.at("best")), json_integer<int>(sch.at("bad_epochs"))};
     st.best = number(h.at("best"));
-    st.since_best = h.at("since_best").get<int>();
-    st.best_epoch = h.at("best_epoch").get<int>();
+    st.since_best = json_integer<int>(h.at("since_best"));
+    st.best_epoch = json_integer<int>(h.at("best_epoch"));
     for (const auto& l : h.at("logs")) st.logs.push_back(EpochLog::from_json(l));
     if (st.epoch < 1 || st.batch < 0) throw bad("epoch or batch out of range");
   } catch (const toml::parse_error& e) {  // the run's config, as config_difference reads it

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "redes/train.hpp"
+#include "tensor/json_integers.hpp"
 
 namespace redes {
 
@@ -21,7 +22,7 @@ Metrics Metrics::from_json(const nlohmann::json& j) {
     if (k == "loss")
       m.loss = v.get<double>();
     else if (k == "confusion")
-      m.confusion = v.get<std::vector<std::vector<int64_t>>>();
+      m.confusion = json_integer_rows<int64_t>(v);
     else if (v.is_number())
       m.values[k] = v.get<double>();
   }
@@ -38,7 +39,7 @@ nlohmann::json EpochLog::to_json() const {
 
 EpochLog EpochLog::from_json(const nlohmann::json& j) {
   EpochLog l;
-  l.epoch = j.at("epoch").get<int>();
+  l.epoch = json_integer<int>(j.at("epoch"));
   l.train = Metrics::from_json(j.at("train"));
   if (!j.at("val").is_null()) l.val = Metrics::from_json(j.at("val"));
   l.lr = j.at("lr").get<double>();
@@ -54,14 +55,14 @@ nlohmann::json MetricsAccumulator::to_json() const {
 
 MetricsAccumulator MetricsAccumulator::from_json(Task task, const nlohmann::json& j) {
   MetricsAccumulator a(task);
-  a.confusion_ = j.at("confusion").get<std::vector<std::vector<int64_t>>>();
+  a.confusion_ = json_integer_rows<int64_t>(j.at("confusion"));
   a.scores_ = j.at("scores").get<std::vector<float>>();
-  a.labels_ = j.at("labels").get<std::vector<int>>();
+  a.labels_ = json_integers<int>(j.at("labels"));
   a.squared_ = j.at("squared").get<double>();
   a.absolute_ = j.at("absolute").get<double>();
   a.nll_ = j.at("nll").get<double>();
-  a.count_ = j.at("count").get<int64_t>();
-  a.correct_ = j.at("correct").get<int64_t>();
+  a.count_ = json_integer<int64_t>(j.at("count"));
+  a.correct_ = json_integer<int64_t>(j.at("correct"));
   return a;
 }
 

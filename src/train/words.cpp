@@ -6,6 +6,7 @@
 
 #include "redes/error.hpp"
 #include "redes/rng.hpp"
+#include "tensor/json_integers.hpp"
 
 namespace redes {
 
@@ -39,7 +40,7 @@ std::vector<std::string> sample_words(Graph& graph, const nlohmann::json& data_m
               "--temperature must be 0 or more");
   const Vocabulary vocab =
       Vocabulary::from_tokens(data_meta.at("tokens").get<std::vector<std::string>>());
-  const int64_t max_length = data_meta.at("max_length").get<int64_t>(), T = max_length + 1,
+  const int64_t max_length = json_integer<int64_t>(data_meta.at("max_length")), T = max_length + 1,
                 V = vocab.size();
   REDES_CHECK(graph.input_shape() == Shape({T}) && graph.output_shape() == Shape({T, V}),
               ModelFileError,
