@@ -1,13 +1,12 @@
 #include "layers/activations.hpp"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <cmath>
 #include <type_traits>
 
 #include "kernels/kernel_table.hpp"
 #include "layers/checks.hpp"
+#include "tensor/parallel_ranges.hpp"
 
 namespace redes {
 namespace {
@@ -30,23 +29,6 @@ template <class F>
 void for_each_index(int64_t n, F f) {
 #pragma omp parallel for simd firstprivate(f) if (n > kParallelMin)
   for (int64_t i = 0; i < n; ++i) f(i);
-}
-
-// body(begin, end) over [0, n) in one contiguous range per thread (one range below
-// kParallelMin), ranges cut at multiples of 16 values (a cache line of floats).
-template <class F>
-void for_each_range(int64_t n, F body) {
-  if (n <= kParallelMin) {
-    body(int64_t(0), n);
-    return;
-  }
-#pragma omp parallel
-  {
-    const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
-    const int64_t begin = t == 0 ? 0 : std::min(n, n / nt * t / 16 * 16);
-    const int64_t end = t + 1 == nt ? n : std::min(n, n / nt * (t + 1) / 16 * 16);
-    if (end > begin) body(begin, end);
-  }
 }
 
 template <class T>
@@ -82,7 +64,8 @@ void ReLU<T>::forward(const ForwardCtx<T>& ctx) {
   auto relu = &baseline::relu_forward<T>;  // y = max(x, 0), or the active tier's for float
   if constexpr (std::is_same_v<T, float>)
     if (kernels().relu_forward) relu = kernels().relu_forward;
-  for_each_range(ctx.in().numel(), [=](int64_t b, int64_t e) { relu(e - b, x + b, y + b); });
+  for_each_range(ctx.in().numel(), kParallelMin,
+                 [=](int64_t b, int64_t e) { relu(e - b, x + b, y + b); });
 }
 
 template <class T>
@@ -94,7 +77,7 @@ void ReLU<T>::backward(const BackwardCtx<T>& ctx) {
   auto relu = &baseline::relu_backward<T>;  // dx += dy where x > 0, or the active tier's
   if constexpr (std::is_same_v<T, float>)
     if (kernels().relu_backward) relu = kernels().relu_backward;
-  for_each_range(ctx.in().numel(),
+  for_each_range(ctx.in().numel(), kParallelMin,
                  [=](int64_t b, int64_t e) { relu(e - b, x + b, dy + b, dx + b); });
 }
 

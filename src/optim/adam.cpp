@@ -12,13 +12,12 @@
 // negative inputs). Large arenas are split over the OpenMP threads.
 #include "optim/adam.hpp"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <cmath>
 
 #include "kernels/kernel_table.hpp"
 #include "optim/check.hpp"
+#include "tensor/parallel_ranges.hpp"
 
 namespace redes {
 namespace {
@@ -76,15 +75,8 @@ void Adam::step(std::span<float> w, std::span<const float> g) {
   const float* gp = g.data();
   float* m = m_.data();
   float* v = v_.data();
-  const int64_t len = static_cast<int64_t>(n);
-#pragma omp parallel if (n > optim_detail::kParallelMin)
-  {
-    // Contiguous ranges, cut at multiples of 16 floats (a cache line).
-    const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
-    const int64_t begin = std::min(len, (len / nt * t) / 16 * 16);
-    const int64_t end = t + 1 == nt ? len : std::min(len, (len / nt * (t + 1)) / 16 * 16);
-    if (end > begin) update(end - begin, wp + begin, gp + begin, m + begin, v + begin, c);
-  }
+  for_each_range(static_cast<int64_t>(n), optim_detail::kParallelMin,
+                 [&](int64_t b, int64_t e) { update(e - b, wp + b, gp + b, m + b, v + b, c); });
 }
 
 }  // namespace redes

@@ -181,7 +181,7 @@ nlohmann::json train_run(const Config& config, const std::string& out, Progress&
       {"stopped_early", trainer.stopped_early()},
       {"seconds_per_epoch", median(seconds)},
       {"seed", config.seed},
-      {"threads", num_threads()},  // per rank
+      {"threads", num_threads()},       // per rank
       {"isa", isa_name(active_isa())},  // the tier of redes' kernels (redes/isa.hpp)
       {"blas", blas_kernels()},
       {"ranks", comm.size()},

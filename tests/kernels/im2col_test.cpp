@@ -10,37 +10,14 @@
 
 #include "kernels/gemm.hpp"
 #include "redes/rng.hpp"
+#include "support/conv_case.hpp"
 
 namespace redes {
 namespace {
 
-struct ConvCase {
-  int64_t N, C, H, W, OC, KH, KW, sh, sw, pt, pb, pl, pr, dh, dw, groups;
-};
-
-Conv2dGeometry geometry(const ConvCase& c) {
-  Conv2dGeometry g;
-  g.channels = c.C;
-  g.height = c.H;
-  g.width = c.W;
-  g.kernel_h = c.KH;
-  g.kernel_w = c.KW;
-  g.stride_h = c.sh;
-  g.stride_w = c.sw;
-  g.pad_top = c.pt;
-  g.pad_bottom = c.pb;
-  g.pad_left = c.pl;
-  g.pad_right = c.pr;
-  g.dilation_h = c.dh;
-  g.dilation_w = c.dw;
-  return g;
-}
-
-std::vector<float> random_vector(int64_t n, Rng& rng) {
-  std::vector<float> v(n);
-  for (auto& x : v) x = static_cast<float>(rng.uniform(-1, 1));
-  return v;
-}
+using test::ConvCase;
+using test::geometry;
+using test::random_floats;
 
 // Hand-picked awkward cases, then random ones.
 std::vector<ConvCase> cases() {
@@ -133,9 +110,9 @@ TEST(Im2col, GemmConvolutionMatchesDirectConvolution) {
     const Conv2dGeometry g = geometry(c);
     Rng rng(c.N * 7 + c.C * 131 + c.H * 17 + c.KW);
     const int64_t Kg = g.col_rows() / c.groups, P = g.col_cols();
-    const auto x = random_vector(c.N * c.C * c.H * c.W, rng);
-    const auto w = random_vector(c.OC * Kg, rng);
-    const auto dy = random_vector(c.N * c.OC * P, rng);
+    const auto x = random_floats(c.N * c.C * c.H * c.W, rng);
+    const auto w = random_floats(c.OC * Kg, rng);
+    const auto dy = random_floats(c.N * c.OC * P, rng);
     const auto fast = im2col_conv(c, g, x, w, dy);
 
     std::vector<float> y(c.N * c.OC * P), dx(x.size(), 0.f), dw(w.size(), 0.f);
@@ -157,8 +134,8 @@ TEST(Im2col, Col2imIsTheAdjointOfIm2col) {
     Rng rng(99 + c.H * 13 + c.W);
     const int64_t pad = 3;  // a row stride beyond the row: columns past it stay untouched
     const int64_t ld = g.col_cols() + pad;
-    const auto x = random_vector(c.C * c.H * c.W, rng);
-    const auto cvals = random_vector(g.col_rows() * ld, rng);
+    const auto x = random_floats(c.C * c.H * c.W, rng);
+    const auto cvals = random_floats(g.col_rows() * ld, rng);
     std::vector<float> col(g.col_rows() * ld, 7.f), back(x.size(), 0.f);
     im2col(g, x.data(), col.data(), ld);
     col2im(g, cvals.data(), ld, back.data());
@@ -190,8 +167,8 @@ TEST(Im2col, Col2imMatchesItsPortableLoops) {
     const Conv2dGeometry g = geometry(c);
     Rng rng(7 + c.H * 13 + c.W);
     const int64_t ld = g.col_cols() + 5;
-    const auto cvals = random_vector(g.col_rows() * ld, rng);
-    auto fast = random_vector(c.C * c.H * c.W, rng);
+    const auto cvals = random_floats(g.col_rows() * ld, rng);
+    auto fast = random_floats(c.C * c.H * c.W, rng);
     auto slow = fast;
     col2im(g, cvals.data(), ld, fast.data());
     col2im_portable(g, cvals.data(), ld, slow.data());
@@ -237,8 +214,8 @@ TEST(Im2col, PointwiseNeedsNoUnrolling) {
   g.width = 7;
   const int64_t P = 21, OC = 4;
   Rng rng(5);
-  const auto x = random_vector(g.channels * P, rng);
-  const auto w = random_vector(OC * g.channels, rng);
+  const auto x = random_floats(g.channels * P, rng);
+  const auto w = random_floats(OC * g.channels, rng);
   std::vector<float> col(g.col_rows() * P), direct(OC * P), unrolled(OC * P), ref(OC * P);
   im2col(g, x.data(), col.data(), P);
   EXPECT_EQ(col, x);

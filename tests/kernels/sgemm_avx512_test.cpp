@@ -20,8 +20,8 @@
 namespace redes {
 namespace {
 
-#define REQUIRE_AVX512()                                                 \
-  do {                                                                   \
+#define REQUIRE_AVX512()                                                   \
+  do {                                                                     \
     if (!kernels_for(Isa::avx512)) GTEST_SKIP() << "CPU without AVX-512F"; \
   } while (0)
 

@@ -20,33 +20,22 @@
 #include "redes/error.hpp"
 #include "redes/isa.hpp"
 #include "redes/rng.hpp"
+#include "support/conv_case.hpp"
 
 namespace redes {
 namespace {
 
-std::vector<float> random_floats(int64_t n, Rng& rng) {
-  std::vector<float> v(n);
-  for (auto& x : v) x = static_cast<float>(rng.uniform(-1, 1));
-  return v;
-}
+using test::random_floats;
 
+// A stride-1, dilation-1, one-group case (what the direct kernels take), with or without bias.
 struct DirectCase {
   int64_t N, C, H, W, OC, KH, KW, pt, pb, pl, pr;
   bool bias;
 };
 
 Conv2dGeometry geometry(const DirectCase& c) {
-  Conv2dGeometry g;
-  g.channels = c.C;
-  g.height = c.H;
-  g.width = c.W;
-  g.kernel_h = c.KH;
-  g.kernel_w = c.KW;
-  g.pad_top = c.pt;
-  g.pad_bottom = c.pb;
-  g.pad_left = c.pl;
-  g.pad_right = c.pr;
-  return g;
+  return test::geometry(
+      {c.N, c.C, c.H, c.W, c.OC, c.KH, c.KW, 1, 1, c.pt, c.pb, c.pl, c.pr, 1, 1, 1});
 }
 
 std::vector<DirectCase> direct_cases() {
