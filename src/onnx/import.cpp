@@ -20,6 +20,7 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <type_traits>
 
 #include "redes/error.hpp"
 #include "redes/files.hpp"
@@ -37,6 +38,9 @@ constexpr int64_t kBatch = std::numeric_limits<int64_t>::min() + 1;
 // No tensor of a model redes imports comes near this many values.
 constexpr int64_t kMaxValues = int64_t{1} << 31;
 constexpr uint64_t kMaxFileBytes = uint64_t{2} << 30;
+// Constants the import makes itself (folded shape arithmetic, ConstantOfShape, copies by
+// Identity or Concat) are not bounded by the file's size: at most this many values in all.
+constexpr int64_t kMaxFoldedValues = int64_t{1} << 26;
 
 // A constant tensor: floats, or integers of any width (and booleans) as int64.
 // A ConstantOfShape whose shape holds the batch (the zero initial states PyTorch's exporter
@@ -128,42 +132,43 @@ Const read_tensor(const TensorProto& t, const std::function<void(std::string)>& 
           " for dimensions " + dims_str(c.dims));
   };
   static_assert(std::endian::native == std::endian::little, "raw_data is little-endian");
-  const auto from_raw = [&](auto sample, auto&& put) {
+  // The raw bytes as values of type E into `out`, reserved only once the bytes are known to
+  // hold n values (the dimensions alone could ask for gigabytes).
+  const auto from_raw = [&](auto sample, auto& out) {
     using E = decltype(sample);
     if (raw.size() != size_t(n) * sizeof(E))
       bad("tensor '" + t.name() + "' has " + std::to_string(raw.size()) + " bytes for " +
           std::to_string(n) + " values of " + std::to_string(sizeof(E)) + " bytes");
+    out.reserve(size_t(n));
     for (int64_t k = 0; k < n; ++k) {
       E e;
       std::memcpy(&e, raw.data() + k * sizeof(E), sizeof(E));
-      put(e);
+      out.push_back(static_cast<typename std::remove_reference_t<decltype(out)>::value_type>(e));
     }
   };
   const bool has_raw = t.has_raw_data();
   switch (t.data_type()) {
     case TensorProto::FLOAT:
-      c.f.reserve(size_t(n));
       if (has_raw) {
-        from_raw(float{}, [&](float v) { c.f.push_back(v); });
+        from_raw(float{}, c.f);
       } else {
         count(t.float_data_size(), "float_data");
         c.f.assign(t.float_data().begin(), t.float_data().end());
       }
       break;
     case TensorProto::DOUBLE:
-      c.f.reserve(size_t(n));
       if (has_raw) {
-        from_raw(double{}, [&](double v) { c.f.push_back(float(v)); });
+        from_raw(double{}, c.f);
       } else {
         count(t.double_data_size(), "double_data");
+        c.f.reserve(size_t(n));
         for (double v : t.double_data()) c.f.push_back(float(v));
       }
       break;
     case TensorProto::INT64:
       c.is_float = false;
-      c.i.reserve(size_t(n));
       if (has_raw) {
-        from_raw(int64_t{}, [&](int64_t v) { c.i.push_back(v); });
+        from_raw(int64_t{}, c.i);
       } else {
         count(t.int64_data_size(), "int64_data");
         c.i.assign(t.int64_data().begin(), t.int64_data().end());
@@ -176,24 +181,22 @@ Const read_tensor(const TensorProto& t, const std::function<void(std::string)>& 
     case TensorProto::UINT16:
     case TensorProto::BOOL: {
       c.is_float = false;
-      c.i.reserve(size_t(n));
-      const auto put = [&](auto v) { c.i.push_back(int64_t(v)); };
       if (has_raw) {
         switch (t.data_type()) {
           case TensorProto::INT32:
-            from_raw(int32_t{}, put);
+            from_raw(int32_t{}, c.i);
             break;
           case TensorProto::INT16:
-            from_raw(int16_t{}, put);
+            from_raw(int16_t{}, c.i);
             break;
           case TensorProto::INT8:
-            from_raw(int8_t{}, put);
+            from_raw(int8_t{}, c.i);
             break;
           case TensorProto::UINT16:
-            from_raw(uint16_t{}, put);
+            from_raw(uint16_t{}, c.i);
             break;
           default:
-            from_raw(uint8_t{}, put);
+            from_raw(uint8_t{}, c.i);
             break;
         }
       } else {
@@ -460,7 +463,20 @@ class Importer {
     if (c.is_float) bad_file("input '" + n.input(k) + "' must hold integers");
     return c.i;
   }
-  void set(const std::string& name, Value v) { values_[name] = std::move(v); }
+  void set(const std::string& name, Value v) {
+    if (v.is_const) {
+      room_for(v.c.numel());
+      folded_ += v.c.numel();
+    }
+    values_[name] = std::move(v);
+  }
+  // Refuses a folded constant of `count` values beyond kMaxFoldedValues (checked before it is
+  // made where the count is known first).
+  void room_for(int64_t count) const {
+    if (count > kMaxFoldedValues - folded_)
+      bad_file("constants folded at import would hold more than " +
+               std::to_string(kMaxFoldedValues) + " values");
+  }
   void alias(const onnx::NodeProto& n, const Value& v) { set(n.output(0), v); }
   void only_first_output(const onnx::NodeProto& n) const {
     for (int k = 1; k < n.output_size(); ++k)
@@ -764,6 +780,7 @@ class Importer {
       for (int k = 1; k < n.input_size(); ++k) {
         const Const& o = constant(n, k);
         if (o.is_float != c.is_float || o.dims.size() != 1) unsupported("mixed constants");
+        room_for(c.numel() + o.numel());
         c.f.insert(c.f.end(), o.f.begin(), o.f.end());
         c.i.insert(c.i.end(), o.i.begin(), o.i.end());
       }
@@ -1019,6 +1036,7 @@ class Importer {
       v.c.fill = fill.is_float ? fill.f[0] : float(fill.i[0]);
     } else {
       const int64_t count = checked_numel(dims, bad_here());
+      room_for(count);
       if (fill.is_float)
         v.c.f.assign(size_t(count), fill.f[0]);
       else
@@ -1823,6 +1841,7 @@ class Importer {
   Shape input_;
   const onnx::NodeProto* node_ = nullptr;  // the node being converted
   std::map<std::string, Value> values_;
+  int64_t folded_ = 0;               // values of the constants set() has taken (see room_for)
   std::map<std::string, int> uses_;  // how many nodes (and graph outputs) read each value
   std::vector<LayerSpec> specs_;
   std::vector<Shape> shapes_;  // each layer's per-sample output

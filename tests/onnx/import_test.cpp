@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <set>
 
 #include "recurrent_cases.hpp"
@@ -335,4 +336,89 @@ TEST(OnnxImport, BadFilesAreModelFileErrors) {
               import_onnx_bytes(proto.SerializeAsString(), "huge.onnx");
             }).find("too large"),
             std::string::npos);
+}
+
+// Found by fuzz_onnx (an 8 GB allocation from a file of a few hundred bytes): sizes a file only
+// declares are checked before anything is allocated for them. A tensor's dimensions are
+// reserved only once its bytes are known to hold them; constants the import makes itself
+// (ConstantOfShape, Concat, copies) are held to 64M values in all. ctest cannot see the
+// allocation; fuzz/corpus/onnx/regression-* holds these models, and libFuzzer's malloc limit
+// fails on them without the checks.
+TEST(OnnxImport, SizesAFileOnlyDeclaresAreRefusedBeforeAllocation) {
+  const auto model = [](const std::function<void(onnx::GraphProto&)>& fill) {
+    onnx::ModelProto m;
+    m.set_ir_version(7);
+    m.add_opset_import()->set_version(13);
+    auto* g = m.mutable_graph();
+    auto* x = g->add_input();
+    x->set_name("x");
+    auto* t = x->mutable_type()->mutable_tensor_type();
+    t->set_elem_type(onnx::TensorProto::FLOAT);
+    t->mutable_shape()->add_dim()->set_dim_param("N");
+    t->mutable_shape()->add_dim()->set_dim_value(4);
+    g->add_output()->set_name("y");
+    fill(*g);
+    return m.SerializeAsString();
+  };
+  const auto node = [](onnx::GraphProto& g, const std::string& op,
+                       std::initializer_list<std::string> in, const std::string& out) {
+    auto* n = g.add_node();
+    n->set_op_type(op);
+    n->set_name("n" + std::to_string(g.node_size()));
+    for (const auto& i : in) n->add_input(i);
+    n->add_output(out);
+  };
+  const auto ints = [](onnx::GraphProto& g, const std::string& name, std::vector<int64_t> v) {
+    auto* t = g.add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::INT64);
+    t->add_dims(int64_t(v.size()));
+    for (int64_t k : v) t->add_int64_data(k);
+  };
+  const auto check = [](const std::string& bytes, const std::string& name,
+                        const std::string& want) {
+    std::ofstream(temp_file(name), std::ios::binary) << bytes;  // the fuzz corpus' copy
+    std::string got;
+    try {
+      import_onnx_bytes(bytes, name);
+    } catch (const ModelFileError& e) {
+      got = e.what();
+    }
+    EXPECT_NE(got.find(want), std::string::npos) << got;
+  };
+
+  // 2^30 floats declared, none given.
+  check(model([&](onnx::GraphProto& g) {
+          auto* t = g.add_initializer();
+          t->set_name("w");
+          t->set_data_type(onnx::TensorProto::FLOAT);
+          t->add_dims(int64_t{1} << 30);
+          t->set_raw_data("abcd");
+          node(g, "Relu", {"x"}, "y");
+        }),
+        "regression-declared-tensor", "tensor 'w' has 4 bytes for 1073741824 values");
+  // A ConstantOfShape of 2^30 values.
+  check(model([&](onnx::GraphProto& g) {
+          ints(g, "shape", {int64_t{1} << 30});
+          node(g, "ConstantOfShape", {"shape"}, "c");
+          node(g, "Relu", {"x"}, "y");
+        }),
+        "regression-constant-of-shape",
+        "node 'n1' (ConstantOfShape): constants folded at import would hold more than 67108864");
+  // A Concat of the same 2^25 values, 64 times over.
+  check(model([&](onnx::GraphProto& g) {
+          ints(g, "shape", {int64_t{1} << 25});
+          node(g, "ConstantOfShape", {"shape"}, "c");
+          auto* n = g.add_node();
+          n->set_op_type("Concat");
+          n->set_name("cat");
+          for (int k = 0; k < 64; ++k) n->add_input("c");
+          n->add_output("d");
+          auto* axis = n->add_attribute();
+          axis->set_name("axis");
+          axis->set_type(onnx::AttributeProto::INT);
+          axis->set_i(0);
+          node(g, "Relu", {"x"}, "y");
+        }),
+        "regression-concat", "node 'cat' (Concat): constants folded at import would hold more");
 }
