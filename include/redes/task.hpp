@@ -69,6 +69,10 @@ void check_output(Task task, const Shape& output, const Shape& target, int64_t c
 // The metrics a task reports beside the loss (summary.json "test", metrics.csv val_*), and
 // whether a larger value is better (for early stopping and plateau schedules).
 std::span<const std::string_view> metrics_of(Task task);
+// The one figure a run of the task is known by, on the test split (`redes runs` shows it beside
+// the best baseline): accuracy for classifiers, rmse for regression and forecasts, perplexity
+// for word models.
+std::string_view headline_metric(Task task);
 bool is_metric_of(Task task, std::string_view metric);  // "loss" is a metric of every task
 bool higher_is_better(std::string_view metric);
 

@@ -35,6 +35,7 @@ struct TaskRow {
   std::string_view name;
   std::span<const std::string_view> losses;   // the first is the default
   std::span<const std::string_view> metrics;  // beside the loss
+  std::string_view headline;                  // one of metrics: the figure a run is known by
   bool classifier;
 };
 
@@ -51,11 +52,13 @@ constexpr std::string_view kValueMetrics[] = {"rmse", "mae"};
 constexpr std::string_view kTokenMetrics[] = {"accuracy", "perplexity"};
 
 constexpr TaskRow kTasks[] = {
-    {Task::binary, "binary", kBinaryLosses, kBinaryMetrics, true},
-    {Task::multiclass, "multiclass", kClassLosses, kClassMetrics, true},
-    {Task::regression, "regression", kValueLosses, kValueMetrics, false},
-    {Task::forecast, "forecast", kValueLosses, kValueMetrics, false},
-    {Task::language_model, "language_model", kClassLosses, kTokenMetrics, true},
+    {Task::binary, "binary", kBinaryLosses, kBinaryMetrics, "accuracy", true},
+    {Task::multiclass, "multiclass", kClassLosses, kClassMetrics, "accuracy", true},
+    {Task::regression, "regression", kValueLosses, kValueMetrics, "rmse", false},
+    {Task::forecast, "forecast", kValueLosses, kValueMetrics, "rmse", false},
+    // A word model's accuracy (the next character guessed) says little; its perplexity is what
+    // the n-gram models are compared on.
+    {Task::language_model, "language_model", kClassLosses, kTokenMetrics, "perplexity", true},
 };
 static_assert(std::size(kTasks) == kTaskCount, "a row per Task, in enum order");
 
@@ -67,6 +70,13 @@ constexpr bool rows_in_order() {
   return true;
 }
 static_assert(rows_in_order(), "the rows follow the enums' order");
+
+constexpr bool headlines_are_metrics() {
+  for (const TaskRow& t : kTasks)
+    if (std::find(t.metrics.begin(), t.metrics.end(), t.headline) == t.metrics.end()) return false;
+  return true;
+}
+static_assert(headlines_are_metrics(), "a task's headline metric is one of its metrics");
 
 const KindRow& row(DataKind k) { return kKinds[static_cast<int>(k)]; }
 const TaskRow& row(Task t) { return kTasks[static_cast<int>(t)]; }
@@ -177,6 +187,7 @@ void check_output(Task task, const Shape& output, const Shape& target, int64_t c
 }
 
 std::span<const std::string_view> metrics_of(Task task) { return row(task).metrics; }
+std::string_view headline_metric(Task task) { return row(task).headline; }
 bool is_metric_of(Task task, std::string_view metric) {
   const auto ms = metrics_of(task);
   return metric == "loss" || std::find(ms.begin(), ms.end(), metric) != ms.end();

@@ -69,6 +69,12 @@ TEST(Task, MetricsAndDirections) {
   EXPECT_TRUE(higher_is_better("f1"));
   EXPECT_FALSE(higher_is_better("rmse"));
   EXPECT_FALSE(higher_is_better("perplexity"));
+  // The figure a run is known by (`redes runs`).
+  EXPECT_EQ(headline_metric(Task::binary), "accuracy");
+  EXPECT_EQ(headline_metric(Task::multiclass), "accuracy");
+  EXPECT_EQ(headline_metric(Task::regression), "rmse");
+  EXPECT_EQ(headline_metric(Task::forecast), "rmse");
+  EXPECT_EQ(headline_metric(Task::language_model), "perplexity");
 }
 
 TEST(Task, PredictionsAndTheirColumns) {
