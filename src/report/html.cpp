@@ -29,18 +29,41 @@ std::string section(const std::string& title, const std::string& body) {
 }
 
 std::string table(const std::vector<std::vector<std::string>>& rows, bool numeric_right) {
+  std::vector<std::vector<std::string>> escaped = rows;
+  for (auto& row : escaped)
+    for (auto& cell : row) cell = escape(cell);
+  return table_markup(escaped, numeric_right);
+}
+
+std::string table_markup(const std::vector<std::vector<std::string>>& rows, bool numeric_right) {
   std::string s = "<table>";
   for (size_t r = 0; r < rows.size(); ++r) {
     s += "<tr>";
     for (size_t c = 0; c < rows[r].size(); ++c) {
       const char* tag = r == 0 ? "th" : "td";
       const bool right = numeric_right && r > 0 && c > 0;
-      s += std::string("<") + tag + (right ? " class=\"num\"" : "") + ">" + escape(rows[r][c]) +
-           "</" + tag + ">";
+      s += std::string("<") + tag + (right ? " class=\"num\"" : "") + ">" + rows[r][c] + "</" +
+           tag + ">";
     }
     s += "</tr>";
   }
   return s + "</table>";
+}
+
+std::string link(const std::string& path, const std::string& text) {
+  // A folder called "a b#1" must not end the path at '#' or break it at the space.
+  std::string href;
+  for (const unsigned char c : path) {
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (alnum || c == '-' || c == '.' || c == '_' || c == '~' || c == '/') {
+      href += char(c);
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      href += buf;
+    }
+  }
+  return "<a href=\"" + escape(href) + "\">" + escape(text) + "</a>";
 }
 
 const char* const kStyle = R"(
@@ -49,6 +72,7 @@ h1 { font-size: 22px; } h2 { font-size: 18px; border-bottom: 1px solid #ddd; }
 table { border-collapse: collapse; margin: 8px 16px 8px 0; font-size: 13px; }
 th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.nowrap td, .nowrap th { white-space: nowrap; }
 .row { display: flex; flex-wrap: wrap; align-items: flex-start; }
 .grid { display: flex; flex-wrap: wrap; gap: 8px; }
 figure { margin: 4px; } figcaption { font-size: 12px; max-width: 320px; }

@@ -22,5 +22,12 @@ std::string section(const std::string& title, const std::string& body);
 // A table of rows of cells (text, escaped), the first row its header; with numeric_right, the
 // cells of every column but the first are right-aligned.
 std::string table(const std::vector<std::vector<std::string>>& rows, bool numeric_right = true);
+// The same with cells that are markup already (a link, say): the caller escapes their text.
+std::string table_markup(const std::vector<std::vector<std::string>>& rows,
+                         bool numeric_right = true);
+
+// <a href="...">text</a>: href a relative path (its characters outside a URL's unreserved ones
+// percent-encoded, '/' kept), text escaped.
+std::string link(const std::string& path, const std::string& text);
 
 }  // namespace redes::html
