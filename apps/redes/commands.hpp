@@ -24,6 +24,7 @@ Command add_compare(CLI::App& app);   // cmd_compare.cpp
 Command add_augment(CLI::App& app);   // cmd_augment.cpp
 Command add_export(CLI::App& app);    // cmd_export.cpp
 Command add_import(CLI::App& app);    // cmd_import.cpp
+Command add_runs(CLI::App& app);      // cmd_runs.cpp
 
 // The topics of `redes demo` that live in their own file (demo_<topic>.cpp).
 int demo_approximation(const std::string& out, uint64_t seed, int restarts);

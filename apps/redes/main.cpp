@@ -47,8 +47,8 @@ int main(int argc, char** argv) {
   using namespace redes::cli;
   const Command commands[] = {add_train(app),   add_eval(app),     add_predict(app),
                               add_demo(app),    add_forecast(app), add_sample(app),
-                              add_summary(app), add_compare(app),  add_augment(app),
-                              add_export(app),  add_import(app)};
+                              add_summary(app), add_compare(app),  add_runs(app),
+                              add_augment(app), add_export(app),   add_import(app)};
 
   try {
     app.parse(argc, argv);
