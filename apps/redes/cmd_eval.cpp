@@ -1,6 +1,7 @@
-// redes eval MODEL (--data FILE | --config FILE) and redes predict MODEL (--input FILE |
-// --config FILE).
+// redes eval MODEL (--data FILE | --config FILE) [--baselines] and redes predict MODEL (--input
+// FILE | --config FILE).
 #include <cstdio>
+#include <map>
 
 #include "commands.hpp"
 #include "redes/config.hpp"
@@ -25,9 +26,16 @@ void print_metrics(const Metrics& m) {
   }
 }
 
+// A baseline's figures on one line: "majority: loss 0.693147, accuracy 0.500000, ...".
+void print_baseline(const std::string& name, const Metrics& m) {
+  std::printf("%s: loss %.6f", name.c_str(), m.loss);
+  for (const auto& [k, v] : m.values) std::printf(", %s %.6f", k.c_str(), v);
+  std::printf("\n");
+}
+
 struct Args {
   std::string model, data, config, output = "-";
-  bool json = false;
+  bool json = false, baselines = false;
   int threads = 0;
 };
 
@@ -46,19 +54,36 @@ Command add_eval(CLI::App& app) {
   data->excludes(config);
   config->excludes(data);
   cmd->add_flag("--json", a->json, "Print the metrics as JSON");
+  cmd->add_flag("--baselines", a->baselines,
+                "Also score the baselines its run fitted on the training split (majority class "
+                "and logistic regression, or mean and linear regression) on the same data");
   cmd->add_option("--threads", a->threads, "Threads (0: all cores)");
   return {cmd, [a] {
             if (a->data.empty() && a->config.empty())
               throw ConfigError("eval needs --data FILE (a table) or --config FILE");
             set_num_threads(a->threads);
             const Model model = Model::load(a->model);
+            REDES_CHECK(!a->baselines || !model.baselines().empty(), Error,
+                        a->model +
+                            ": no baselines are stored with this model (its run had [train] "
+                            "baselines = false, or it is a forecaster or a word model, whose "
+                            "baselines are in its run's summary.json, or it was not made by "
+                            "redes train)");
+            std::map<std::string, Metrics> baselines;
+            std::map<std::string, Metrics>* want = a->baselines ? &baselines : nullptr;
             const Metrics m = a->config.empty()
-                                  ? evaluate_model(model, a->data)
-                                  : evaluate_model_on_config(model, load_config(a->config));
-            if (a->json)
-              std::printf("%s\n", m.to_json().dump(2).c_str());
-            else
-              print_metrics(m);
+                                  ? evaluate_model(model, a->data, want)
+                                  : evaluate_model_on_config(model, load_config(a->config), want);
+            if (a->json) {
+              nlohmann::json j = m.to_json();
+              for (const auto& [name, b] : baselines) j["baselines"][name] = b.to_json();
+              std::printf("%s\n", j.dump(2).c_str());
+              return 0;
+            }
+            print_metrics(m);
+            if (!baselines.empty())
+              std::printf("baselines (fitted on the training split, scored on the same data):\n");
+            for (const auto& [name, b] : baselines) print_baseline(name, b);
             return 0;
           }};
 }

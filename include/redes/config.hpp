@@ -37,6 +37,10 @@ struct TrainSpec {
   // (or less often when writing one takes more than 5% of M), so that a crash loses little.
   int64_t checkpoint_every_batches = 0;
   double checkpoint_every_seconds = 5;
+  // A run (train_run) fits the task's baselines beside the network and reports them
+  // (src/train/baselines.hpp); false leaves them out. Forecasts and word models report theirs
+  // whatever this says: they cost next to nothing.
+  bool baselines = true;
   EarlyStoppingSpec early_stopping;
 };
 

@@ -69,6 +69,18 @@ struct Forecast {
   std::string csv() const;         // "<time>,<value>" rows, as `redes forecast` writes them
 };
 
+// A baseline a run fitted beside its network (summary.json "baselines"; src/train/baselines.hpp
+// fits them), kept in the model file so that `redes eval --baselines` scores it on new data: an
+// affine map from the network's input x (flattened: F values) to its K outputs, logits or values,
+// outputs = weight x + bias. The majority class and the mean are constants (no weight).
+struct Baseline {
+  std::string name;           // "majority", "logistic_regression", "mean", "linear_regression"
+  std::vector<float> weight;  // (K, F), row by row; empty: zero
+  std::vector<float> bias;    // (K)
+  // {"bias": [...], "weight": [...]}: what meta "baselines" holds under the baseline's name.
+  nlohmann::json to_json() const;
+};
+
 class Model {
  public:
   // The parts, for the library's own pipeline; use the functions below.
@@ -126,6 +138,13 @@ class Model {
 
   // Loss and metrics over samples the network takes directly (targets as Dataset gives them).
   Metrics evaluate(const Dataset& data) const;
+  // The loss it was trained with, as evaluate computes it (the kind; class weights and the
+  // Huber delta are not stored).
+  LossSpec loss() const;
+  // The baselines its run fitted (meta "baselines"), in name order; none for a run with
+  // [train] baselines = false, a forecaster or word model (theirs are in summary.json), a model
+  // built in code or imported, or a file older than them. Throws Error for a malformed entry.
+  std::vector<Baseline> baselines() const;
 
   // Forecasters: `steps` values after the last row of the series in data_path (CSV or JSON
   // with the columns the model was trained on), fed back as history K at a time.

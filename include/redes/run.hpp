@@ -1,6 +1,7 @@
 // A whole run as the CLI does it: config -> data + graph -> trainer -> run folder.
 #pragma once
 #include <atomic>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -38,14 +39,18 @@ nlohmann::json train_config(const std::string& config_path, const TrainOverrides
                             Progress& progress);
 
 // Loss and metrics of a saved model on a table that has the target column (models trained on
-// tables).
-Metrics evaluate_model(const Model& model, const std::string& data_path);
+// tables). baselines, when given, receives the figures of the baselines stored with the model
+// (Model::baselines; none for a model without them) on the same rows, by name.
+Metrics evaluate_model(const Model& model, const std::string& data_path,
+                       std::map<std::string, Metrics>* baselines = nullptr);
 
 // Loss and metrics of a saved model on the test split of the data a config describes (any
 // kind: tables, images, series, text), as the run that trained it reported them; the run
 // folder's config.toml is the config to pass. Throws ConfigError when the data's samples or the
-// task do not fit the model.
-Metrics evaluate_model_on_config(const Model& model, const Config& config);
+// task do not fit the model. baselines as for evaluate_model: on the run's own config, the
+// figures of its summary.json "baselines".
+Metrics evaluate_model_on_config(const Model& model, const Config& config,
+                                 std::map<std::string, Metrics>* baselines = nullptr);
 
 // The predictions of a saved model on the test split of a config's data (any kind), as CSV to
 // `out` (a path, or "-" for stdout): index, the columns of prediction_columns (the probability of

@@ -271,6 +271,7 @@ TrainSpec parse_train(Section& root) {
   s.read("sync_batchnorm", tr.sync_batchnorm);
   if (auto n = s.integer("checkpoint_every_batches", 0)) tr.checkpoint_every_batches = *n;
   s.read("checkpoint_every_seconds", tr.checkpoint_every_seconds, 0);
+  s.read("baselines", tr.baselines);
   tr.early_stopping = parse_early_stopping(s);
   s.finish();
   return tr;

@@ -242,7 +242,7 @@ Model load_model(const std::string& path) {
     }
     if (!model.meta.contains("task") && !model.prep.columns.empty())
       model.meta["task"] = name(model.prep.task);
-    model.input_shape(), model.classes();
+    model.input_shape(), model.classes(), model.baselines();
   } catch (const std::exception& e) {
     throw ModelFileError(path + ": bad header: " + one_line(e.what()));
   }

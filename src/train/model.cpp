@@ -180,11 +180,9 @@ Tensor Model::predict_table(const std::string& path, std::vector<int64_t>* rows)
 }
 
 Metrics Model::evaluate(const Dataset& data) const {
-  LossSpec ls;
-  ls.kind = meta.value("loss", std::string(default_loss(task())));
-  auto loss = make_loss<float>(ls);
+  auto fn = make_loss<float>(loss());
   return with_graph([&](Graph& g) {
-    Trainer trainer(g, *loss, OptimizerSpec{}, ScheduleSpec{}, TrainSpec{}, task());
+    Trainer trainer(g, *fn, OptimizerSpec{}, ScheduleSpec{}, TrainSpec{}, task());
     return trainer.evaluate(data);
   });
 }

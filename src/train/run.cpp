@@ -5,6 +5,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -19,6 +20,7 @@
 #include "redes/npy.hpp"
 #include "redes/report.hpp"
 #include "redes/threads.hpp"
+#include "train/baselines.hpp"
 #include "train/loaded_data.hpp"
 
 namespace redes {
@@ -96,6 +98,45 @@ std::string metrics_csv(const std::vector<EpochLog>& logs) {
     os << "," << l.lr << "," << l.seconds << "\n";
   }
   return os.str();
+}
+
+// The task's baselines beside the network (train/baselines.hpp), when the config asks for them:
+// fitted on the training split, their test figures into summary.json "baselines"; returns them
+// for the model file, where `redes eval --baselines` finds them. (Forecasts and word models
+// add theirs in data.report.)
+std::vector<Baseline> run_baselines(const Config& config, const LoadedData& data, int64_t outputs,
+                                    nlohmann::json& summary, Progress& progress) {
+  if (!config.train.baselines) return {};
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<Baseline> kept;
+  nlohmann::json figures = nlohmann::json::object();
+  const std::string_view metric = metrics_of(config.task).front();  // accuracy, rmse
+  std::string line;
+  for (FittedBaseline& f : fit_baselines(config, *data.train, data.val.get(), outputs)) {
+    nlohmann::json& j = figures[f.baseline.name];
+    if (!f.error.empty()) {
+      j = {{"error", f.error}};
+      line += ", " + f.baseline.name + " diverged";
+      continue;
+    }
+    const Metrics m = score_baseline(f.baseline, config.task, config.loss, *data.test);
+    j = m.to_json();
+    if (f.epochs) j["epochs"] = f.epochs;
+    char buf[64];
+    std::snprintf(buf, sizeof buf, " %.4f",
+                  m.values.count(std::string(metric)) ? m.values.at(std::string(metric)) : m.loss);
+    line += ", " + f.baseline.name + buf;
+    kept.push_back(std::move(f.baseline));
+  }
+  if (figures.empty()) return kept;
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  summary["baselines"] = figures;
+  summary["baseline_seconds"] = seconds;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, " (%.2f s)", seconds);
+  progress.message("baselines, test " + std::string(metric) + ": " + line.substr(2) + buf);
+  return kept;
 }
 
 }  // namespace
@@ -196,6 +237,8 @@ nlohmann::json train_run(const Config& config, const std::string& out, Progress&
   summary["train"]["epoch_loss"] = logs.empty() ? 0.0 : logs.back().train.loss;
   if (data.val) summary["validation"] = trainer.evaluate(*data.val).to_json();
   if (!data.classes.empty()) summary["classes"] = data.classes;
+  const std::vector<Baseline> baselines =
+      run_baselines(config, data, graph->output_shape().numel(), summary, progress);
   if (comm.size() > 1) {
     // Every rank took the same steps: the same weights, bit for bit, or something is wrong.
     const auto v = graph->values();
@@ -240,6 +283,7 @@ nlohmann::json train_run(const Config& config, const std::string& out, Progress&
                 {"loss", config.loss.kind},
                 {"name", config.name},
                 {"data", data.meta}};
+  for (const auto& b : baselines) model.meta["baselines"][b.name] = b.to_json();
   save_model((fs::path(out) / "model.redes").string(), model);
   write_text(fs::path(out) / "config.toml", config.text);
   write_text(fs::path(out) / "metrics.csv", metrics_csv(logs));
@@ -360,6 +404,13 @@ LoadedData load_data_for(const Model& model, const Config& config) {
   return data;
 }
 
+// The baselines stored with a model, scored on data as its run scored them (not fitted again).
+void score_stored_baselines(const Model& model, const Dataset& data,
+                            std::map<std::string, Metrics>& out) {
+  for (const Baseline& b : model.baselines())
+    out[b.name] = score_baseline(b, model.task(), model.loss(), data);
+}
+
 void write_out(const std::string& out, const std::string& text) {
   if (out == "-" || out.empty())
     std::fwrite(text.data(), 1, text.size(), stdout);
@@ -450,16 +501,21 @@ std::string predictions_csv(const Model& model, const Tensor& predictions, const
 
 }  // namespace
 
-Metrics evaluate_model(const Model& model, const std::string& data_path) {
+Metrics evaluate_model(const Model& model, const std::string& data_path,
+                       std::map<std::string, Metrics>* baselines) {
   REDES_CHECK(!model.prep.columns.empty(), Error,
               data_path + ": this model was not trained on a table: evaluate it with --config");
   auto enc = model.prep.encode(read_table(data_path), true);
   REDES_CHECK(enc.x.dim(0) > 0, DataError, data_path + ": no row left to evaluate");
-  return model.evaluate(TensorDataset(enc.x, enc.y));
+  const TensorDataset data(enc.x, enc.y);
+  if (baselines) score_stored_baselines(model, data, *baselines);
+  return model.evaluate(data);
 }
 
-Metrics evaluate_model_on_config(const Model& model, const Config& config) {
+Metrics evaluate_model_on_config(const Model& model, const Config& config,
+                                 std::map<std::string, Metrics>* baselines) {
   const LoadedData data = load_data_for(model, config);
+  if (baselines) score_stored_baselines(model, *data.test, *baselines);
   Metrics m = model.evaluate(*data.test);
   if (model.kind() == DataKind::series) {
     // A run reports a forecaster's errors in the series' units (the loss stays in the scaled
