@@ -158,6 +158,25 @@ std::string figures(const std::vector<CompareRun>& runs, const std::vector<std::
         return cell(r.summary.value(group, json::object()), k.c_str());
       });
   }
+  // The baselines beside them (summary.json "baselines": their test figures, the n-gram
+  // models' perplexities), each number a row.
+  std::vector<std::pair<std::string, std::string>> baseline_keys;
+  for (const auto& r : runs) {
+    const json& b = r.summary.value("baselines", json::object());
+    if (!b.is_object()) continue;
+    for (const auto& [n, f] : b.items())
+      if (f.is_object())
+        for (const auto& [k, v] : f.items())
+          if (v.is_number() && std::find(baseline_keys.begin(), baseline_keys.end(),
+                                         std::make_pair(n, k)) == baseline_keys.end())
+            baseline_keys.emplace_back(n, k);
+  }
+  for (const auto& key : baseline_keys)
+    add("baseline " + key.first + " " + key.second, [&key](const CompareRun& r) {
+      const json& b = r.summary.value("baselines", json::object());
+      return b.is_object() ? cell(b.value(key.first, json::object()), key.second.c_str())
+                           : std::string();
+    });
   // How much better the network does on what it learned from than on held-out data.
   add("validation loss - training loss", [](const CompareRun& r) {
     const json& v = r.summary.value("validation", json::object());

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <numeric>
+#include <optional>
 #include <sstream>
 
 #include "redes/files.hpp"
@@ -31,8 +32,62 @@ std::string picture(const std::string& png, const std::string& caption) {
          "\"/><figcaption>" + escape(caption) + "</figcaption></figure>";
 }
 
-// The numbers of the run at a glance: the test figures, the settings, the timing.
-std::string overview(const RunReport& r) {
+// The network beside its baselines on the test split (summary.json "baselines": the majority
+// class and logistic regression, the mean and linear regression, the naive forecasts): a line
+// each under the test figures they share with the network, and a bar each on the task's first
+// metric. A word model's n-gram models have their own chart (language_model).
+std::string baselines(const RunReport& r, Task task) {
+  const json& test = r.summary.value("test", json::object());
+  const json& b = r.summary.value("baselines", json::object());
+  if (!test.is_object() || !b.is_object() || b.empty()) return "";
+  std::vector<std::string> keys;  // the test's figures that some baseline has too
+  for (const auto& [k, v] : test.items())
+    if (v.is_number())
+      for (const auto& [n, f] : b.items())
+        if (f.is_object() && f.contains(k) && f[k].is_number()) {
+          keys.push_back(k);
+          break;
+        }
+  if (keys.empty()) return "";
+  const auto words = [](std::string name) {
+    std::replace(name.begin(), name.end(), '_', ' ');
+    return name;
+  };
+  std::vector<std::vector<std::string>> rows = {{"model"}};
+  rows[0].insert(rows[0].end(), keys.begin(), keys.end());
+  rows.push_back({"the network"});
+  for (const auto& k : keys) rows.back().push_back(fixed(test[k].get<double>()));
+  std::string notes;
+  for (const auto& [n, f] : b.items()) {
+    if (!f.is_object()) continue;
+    rows.push_back({words(n)});
+    for (const auto& k : keys)
+      rows.back().push_back(f.contains(k) && f[k].is_number() ? fixed(f[k].get<double>()) : "");
+    if (f.contains("error") && f["error"].is_string())
+      notes += "<p class=\"note\">" + escape(words(n)) + ": " +
+               escape(f["error"].get<std::string>()) + "</p>";
+  }
+  // The bars: the task's first metric (accuracy, rmse) when the baselines have it.
+  std::string metric = keys.front();
+  for (const auto& m : metrics_of(task))
+    if (std::find(keys.begin(), keys.end(), std::string(m)) != keys.end()) {
+      metric = std::string(m);
+      break;
+    }
+  svg::BarChart bars("Test " + metric + ": the network and its baselines (" +
+                         (higher_is_better(metric) ? "higher" : "lower") + " is better)",
+                     metric);
+  bars.bars.push_back(svg::Bar{"the network", test[metric].get<double>(), svg::colour(0)});
+  for (const auto& [n, f] : b.items())
+    if (f.is_object() && f.contains(metric) && f[metric].is_number())
+      bars.bars.push_back(svg::Bar{words(n), f[metric].get<double>(), "#999"});
+  bars.width = std::max(480, 140 * static_cast<int>(bars.bars.size()));
+  return "<h3>The network beside its baselines (test split)</h3>" + table(rows) + notes +
+         svg::bar_chart(bars);
+}
+
+// The numbers of the run at a glance: the test figures, the settings, the timing, the baselines.
+std::string overview(const RunReport& r, std::optional<Task> task) {
   const json& s = r.summary;
   // The final model on each split it has (a forecaster's training figures are in the scaled
   // units the network learns in, its test and validation ones in the series' units).
@@ -61,7 +116,8 @@ std::string overview(const RunReport& r) {
   if (s.contains("rows"))
     for (const auto& [k, v] : s["rows"].items())
       if (v.is_number()) run.push_back({"rows: " + k, v.dump()});
-  return section("Results", "<div class=\"row\">" + table(rows) + table(run, false) + "</div>");
+  return section("Results", "<div class=\"row\">" + table(rows) + table(run, false) + "</div>" +
+                                (task ? baselines(r, *task) : ""));
 }
 
 // Loss and metrics per epoch, training (solid) against validation (dashed, same colour).
@@ -163,7 +219,8 @@ std::string classification(const RunReport& r, Task task) {
                     fixed(p + rc > 0 ? 2 * p * rc / (p + rc) : 0, 3), std::to_string(actual)});
   }
   body += table(rows);
-  if (task == Task::binary && r.predictions.numel() == r.truth.numel() && r.truth.numel() > 0) {
+  if (task == Task::binary && r.truth.shape().rank() > 0 && r.truth.numel() > 0 &&
+      r.predictions.numel() == r.truth.numel()) {
     // The ROC curve: every threshold, from the highest score down.
     const int64_t n = r.truth.numel();
     std::vector<int64_t> order(n);
@@ -345,7 +402,7 @@ std::string language_model(const RunReport& r) {
 std::string run_report_html(const RunReport& r) {
   const json& s = r.summary;
   const auto task = task_named(s.value("task", ""));
-  std::string body = overview(r) + curves(r);
+  std::string body = overview(r, task) + curves(r);
   if (task && is_classifier(*task) && *task != Task::language_model)
     body += classification(r, *task) + misclassified(r);
   body += conv_pictures(r) + augmentation(r);

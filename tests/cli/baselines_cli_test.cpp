@@ -1,6 +1,7 @@
 // Baselines as a user meets them: summary.json carries them for binary, multiclass and regression
-// tables and for images (small files the test writes), `redes eval --baselines` scores them
-// again on any data, and `[train] baselines = false` leaves them out.
+// tables and for images (small files the test writes), report.html shows them beside the
+// network, `redes eval --baselines` scores them again on any data, and `[train] baselines =
+// false` leaves them out.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -79,6 +80,10 @@ TEST_F(BaselinesCli, BinaryTableReportsThemAndEvalScoresThemAgain) {
   EXPECT_GE(s["baselines"]["logistic_regression"]["accuracy"].get<double>(), 0.95);
   EXPECT_EQ(s["baselines"]["logistic_regression"]["epochs"], 20);
   EXPECT_GE(s["baseline_seconds"].get<double>(), 0.0);
+  const std::string report = slurp(dir_ / "run/report.html");
+  for (const char* part : {"The network beside its baselines", ">logistic regression<",
+                           ">majority<", "Test accuracy: the network and its baselines"})
+    EXPECT_NE(report.find(part), std::string::npos) << part;
 
   // eval --baselines on the run's config scores them on its test split: the run's figures.
   r = redes("eval run/model.redes --config c.toml --baselines --json --threads 1");
@@ -145,6 +150,9 @@ TEST_F(BaselinesCli, MulticlassAndRegressionTables) {
   EXPECT_LT(g["baselines"]["linear_regression"]["mae"].get<double>(), 1e-4);
   EXPECT_GT(g["baselines"]["mean"]["rmse"].get<double>(), 1.0);
   EXPECT_TRUE(g["baselines"]["mean"].contains("loss"));
+  const std::string report = slurp(dir_ / "reg/report.html");
+  EXPECT_NE(report.find("Test rmse: the network and its baselines (lower is better)"),
+            std::string::npos);
   r = redes("eval reg/model.redes --data d.csv --baselines --json");
   ASSERT_EQ(r.rc, 0) << r.err;
   const json e = json::parse(r.out);
@@ -208,6 +216,7 @@ TEST_F(BaselinesCli, ConfigTurnsThemOffAndEvalSaysSo) {
   const json s = summary("off");
   EXPECT_FALSE(s.contains("baselines")) << s.dump();
   EXPECT_FALSE(s.contains("baseline_seconds"));
+  EXPECT_EQ(slurp(dir_ / "off/report.html").find("its baselines"), std::string::npos);
   expect_clear_error(redes("eval off/model.redes --data d.csv --baselines"), "off/model.redes",
                      "no baselines are stored with this model");
   // The key is checked as the others are.

@@ -141,7 +141,8 @@ TEST_F(ReportCli, CompareTwoRuns) {
   EXPECT_GE(count(page, "stroke-dasharray"), 2u);  // the validation curve and its legend
   for (const char* s : {"plain", "dropout", "test accuracy", "test loss", "validation loss",
                         "train loss", "seconds per epoch", "parameters",
-                        "validation loss - training loss", "accuracy per epoch (solid: training"})
+                        "validation loss - training loss", "accuracy per epoch (solid: training",
+                        "baseline majority accuracy", "baseline logistic_regression accuracy"})
     EXPECT_NE(page.find(s), std::string::npos) << s;
   EXPECT_EQ(page.find("<script"), std::string::npos);
   EXPECT_EQ(page.find("src=\"http"), std::string::npos);

@@ -142,3 +142,40 @@ TEST(RunReport, ImagesShowTheMisclassifiedOnes) {
   EXPECT_EQ(count(html, "data:image/png;base64,"), 1);
   EXPECT_NE(html.find("T-shirt \xe2\x86\x92 Trouser (70%)"), std::string::npos) << html;
 }
+
+TEST(RunReport, BaselinesStandBesideTheNetwork) {
+  RunReport r;
+  r.summary = {{"name", "cars"},
+               {"task", "binary"},
+               {"kind", "table"},
+               {"test", {{"accuracy", 0.9}, {"loss", 0.25}, {"confusion", {{9, 1}, {1, 9}}}}},
+               {"baselines",
+                {{"majority", {{"accuracy", 0.5}, {"loss", 0.693}}},
+                 {"logistic_regression", {{"accuracy", 0.875}, {"loss", 0.3}, {"epochs", 40}}},
+                 {"stump", {{"error", "training diverged at epoch 2 <sic>"}}}}}};
+  const std::string html = run_report_html(r);
+  EXPECT_TRUE(balanced(html));
+  // A line each in the table, under the figures they share with the network (not "epochs").
+  const std::string table = html.substr(html.find("The network beside its baselines"));
+  for (const char* part : {"<th>model</th><th>accuracy</th><th>loss</th>", ">the network<", ">0.9<",
+                           ">majority<", ">0.5<", ">logistic regression<", ">0.875<", ">stump<",
+                           "stump: training diverged at epoch 2 &lt;sic&gt;"})
+    EXPECT_NE(table.find(part), std::string::npos) << part;
+  EXPECT_EQ(table.find(">epochs<"), std::string::npos);
+  // A bar each on the test accuracy: the network's and the two baselines that have one.
+  const size_t chart =
+      table.find("Test accuracy: the network and its baselines (higher is better)");
+  ASSERT_NE(chart, std::string::npos);
+  const std::string svg = table.substr(chart, table.find("</svg>", chart) - chart);
+  EXPECT_EQ(count(svg, "<rect"), 3) << svg;
+  EXPECT_EQ(count(svg, "fill=\"#999\""), 2) << svg;
+
+  // A regression's bars are its RMSE, lower being better; a run without baselines has none.
+  r.summary["task"] = "regression";
+  r.summary["test"] = {{"rmse", 2.0}, {"mae", 1.5}, {"loss", 4.0}};
+  r.summary["baselines"] = {{"mean", {{"rmse", 7.5}, {"mae", 6.0}, {"loss", 56.25}}}};
+  EXPECT_NE(run_report_html(r).find("Test rmse: the network and its baselines (lower is better)"),
+            std::string::npos);
+  r.summary.erase("baselines");
+  EXPECT_EQ(run_report_html(r).find("its baselines"), std::string::npos);
+}
