@@ -81,7 +81,7 @@ std::string baselines(const RunReport& r, Task task) {
   for (const auto& [n, f] : b.items())
     if (f.is_object() && f.contains(metric) && f[metric].is_number())
       bars.bars.push_back(svg::Bar{words(n), f[metric].get<double>(), "#999"});
-  bars.width = std::max(480, 140 * static_cast<int>(bars.bars.size()));
+  bars.width = std::max(600, 140 * static_cast<int>(bars.bars.size()));  // room for the title
   return "<h3>The network beside its baselines (test split)</h3>" + table(rows) + notes +
          svg::bar_chart(bars);
 }
