@@ -264,10 +264,11 @@ PYBIND11_MODULE(redes, m) {
   m.def(
       "train",
       [](const py::object& config, const py::object& out, std::optional<int> epochs,
-         std::optional<uint64_t> seed, std::optional<int> threads, bool verbose) {
+         std::optional<uint64_t> seed, std::optional<int> threads, bool verbose, bool overwrite) {
         redes::TrainOverrides o;
         const std::string path = path_arg(config);
         if (!out.is_none()) o.out = path_arg(out);
+        o.control.overwrite = overwrite;
         o.epochs = epochs;
         o.seed = seed;
         o.threads = threads;
@@ -280,10 +281,13 @@ PYBIND11_MODULE(redes, m) {
       },
       py::arg("config"), py::arg("out") = py::none(), py::arg("epochs") = py::none(),
       py::arg("seed") = py::none(), py::arg("threads") = py::none(), py::arg("verbose") = false,
+      py::arg("overwrite") = false,
       "Trains the model a config (a TOML file) describes, as `redes train` does, and writes the "
       "run folder `out` (default: runs/<name>): config.toml, model.redes, metrics.csv, "
-      "summary.json. epochs, seed and threads override the config's. verbose prints a line per "
-      "epoch to standard error. Returns summary.json as a dict, with 'out', the run folder.");
+      "summary.json, run.json. A folder that holds another run is left alone: the run goes to "
+      "the next free name (out-2, ...) unless overwrite=True replaces it. epochs, seed and "
+      "threads override the config's. verbose prints a line per epoch to standard error. "
+      "Returns summary.json as a dict, with 'out', the run folder.");
 
   m.def(
       "load",

@@ -33,6 +33,8 @@ int run_train(TrainArgs a) {
     if (!a.overrides.out.empty() && a.overrides.out != a.resume)
       throw ConfigError("--out " + a.overrides.out + " and --resume " + a.resume +
                         " name different run folders");
+    if (a.overrides.control.overwrite)
+      throw ConfigError("--resume goes on with a run, --overwrite replaces it: give one of them");
     a.overrides.out = a.resume;
     a.overrides.control.resume = true;
   }
@@ -75,6 +77,9 @@ Command add_train(CLI::App& app) {
                   "Go on with the interrupted (or finished) run in this folder: the same config, "
                   "seed and threads end bit-identical to a run never stopped; --epochs may be "
                   "raised");
+  cmd->add_flag("--overwrite", a->overrides.control.overwrite,
+                "Replace the run in the folder (without it, a folder that holds a run is left "
+                "alone and the run goes to the next free name: runs/cars-2, ...)");
   cmd->add_flag("--quiet,-q", a->quiet, "No progress output");
   return {cmd, [a] { return run_train(*a); }};
 }

@@ -13,14 +13,18 @@
 namespace redes {
 
 // Trains the model a config describes and writes the run folder `out`: config.toml (the
-// config as used), model.redes, metrics.csv (one row per epoch) and summary.json.
-// Returns the summary.
+// config as used), model.redes, metrics.csv (one row per epoch), summary.json and run.json.
+// Returns the summary, with "out": the run folder. The folder belongs to this run
+// (redes/run_folder.hpp): when out holds another run, the run goes to the next free name
+// (out-2, out-3, ...) unless control says resume or overwrite; a folder another process trains
+// in is an Error naming that process.
 // With resume, goes on from out's checkpoint (kCheckpointName), whose config must be this one
 // but for [train] epochs and threads (ConfigError naming the first difference). A checkpoint is
 // written at every epoch's end and as [train] checkpoint_every_batches/_seconds ask; when *stop
 // becomes true, one is written after the current batch and Interrupted is thrown.
 struct RunControl {
   bool resume = false;
+  bool overwrite = false;  // replace the run in out (kept aside until the first checkpoint)
   const std::atomic<bool>* stop = nullptr;
 };
 nlohmann::json train_run(const Config& config, const std::string& out, Progress& progress,
@@ -34,7 +38,7 @@ struct TrainOverrides {
   std::optional<uint64_t> seed;
 };
 // Reads the config, applies the overrides (written into the run folder's config.toml too) and
-// trains as train_run does. Returns the summary, with "out": the run folder.
+// trains as train_run does.
 nlohmann::json train_config(const std::string& config_path, const TrainOverrides& overrides,
                             Progress& progress);
 

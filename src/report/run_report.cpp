@@ -107,8 +107,9 @@ std::string overview(const RunReport& r, std::optional<Task> task) {
                                                                   : "");
   }
   std::vector<std::vector<std::string>> run = {{"setting", "value"}};
-  for (const char* k : {"name", "task", "kind", "epochs", "best_epoch", "seed", "threads",
-                        "parameters", "seconds_per_epoch"})
+  for (const char* k :
+       {"name", "run_id", "task", "kind", "epochs", "best_epoch", "seed", "threads", "parameters",
+        "seconds_per_epoch", "started", "ended", "redes_version", "git_commit"})
     if (s.contains(k))
       run.push_back({k, s[k].is_string()         ? s[k].get<std::string>()
                         : s[k].is_number_float() ? fixed(s[k].get<double>(), 3)

@@ -19,6 +19,7 @@
 #include "redes/isa.hpp"
 #include "redes/npy.hpp"
 #include "redes/report.hpp"
+#include "redes/run_folder.hpp"
 #include "redes/threads.hpp"
 #include "train/baselines.hpp"
 #include "train/loaded_data.hpp"
@@ -139,6 +140,32 @@ std::vector<Baseline> run_baselines(const Config& config, const LoadedData& data
   return kept;
 }
 
+// What run.json says of a run besides what RunFolder adds (redes/run_folder.hpp).
+nlohmann::json run_record(const Config& config) {
+  nlohmann::json r = {{"name", config.name},
+                      {"config", config.path},
+                      {"task", name(config.task)},
+                      {"kind", name(config.data_kind)},
+                      {"epochs", config.train.epochs}};
+  // The data: the first file or folder the [data] section names, as the run reads it.
+  const toml::table t = toml::parse(config.text, config.path);
+  for (const auto& key : config.data_path_keys) {
+    const toml::node* n = t["data"][key].node();
+    if (const auto* list = n ? n->as_array() : nullptr; list && !list->empty()) n = list->get(0);
+    if (const auto* path = n ? n->as_string() : nullptr) {
+      r["data"] = path->get();
+      break;
+    }
+  }
+  return r;
+}
+
+// train_run after rank 0 has claimed the run folder (folder: null on the other ranks).
+nlohmann::json train_in(const Config& config, RunFolder* folder, const std::string& checkpoint_path,
+                        std::string& checkpoint_bytes, LoadedData data,
+                        std::unique_ptr<Graph> graph, std::unique_ptr<Loss<float>> loss, Rng& rng,
+                        Progress& progress, const RunControl& control);
+
 }  // namespace
 
 nlohmann::json train_run(const Config& config, const std::string& out, Progress& progress,
@@ -151,8 +178,9 @@ nlohmann::json train_run(const Config& config, const std::string& out, Progress&
   std::unique_ptr<Graph> graph;
   std::unique_ptr<Loss<float>> loss;
   Rng rng(config.seed);
-  const std::string checkpoint_path = (fs::path(out) / kCheckpointName).string();
-  std::optional<Checkpoint> resumed;
+  // Rank 0's claim on the run folder (redes/run_folder.hpp): out, or the next free name.
+  std::optional<RunFolder> folder;
+  std::string checkpoint_path = (fs::path(out) / kCheckpointName).string();
   std::string checkpoint_bytes;  // under MPI rank 0 alone reads the file, then broadcasts it
   agreed([&] {
     data = load_data(config);
@@ -163,16 +191,49 @@ nlohmann::json train_run(const Config& config, const std::string& out, Progress&
     graph->init(init_rng);
     loss = make_loss<float>(config.loss);
     progress.message(data.description);
-    if (control.resume && writer) {
-      REDES_CHECK(fs::exists(checkpoint_path), Error,
-                  out + ": no checkpoint to resume from (" + checkpoint_path + " is missing)");
+    if (!writer) return;
+    folder.emplace(out,
+                   control.resume      ? RunFolder::Mode::resume
+                   : control.overwrite ? RunFolder::Mode::overwrite
+                                       : RunFolder::Mode::fresh,
+                   run_record(config));
+    if (!folder->note().empty()) progress.message(folder->note());
+    checkpoint_path = (fs::path(folder->path()) / kCheckpointName).string();
+    if (control.resume) {
+      REDES_CHECK(
+          fs::exists(checkpoint_path), Error,
+          folder->path() + ": no checkpoint to resume from (" + checkpoint_path + " is missing)");
       checkpoint_bytes = read_checkpoint_file(checkpoint_path);
-    } else if (writer) {
+    } else {
       // At the start, so that the folder says what is being trained in it.
-      fs::create_directories(out);
-      write_text(fs::path(out) / "config.toml", config.text);
+      write_text(fs::path(folder->path()) / "config.toml", config.text);
     }
   });
+  // From here on, run.json says how the run ended if it does not finish.
+  try {
+    return train_in(config, folder ? &*folder : nullptr, checkpoint_path, checkpoint_bytes,
+                    std::move(data), std::move(graph), std::move(loss), rng, progress, control);
+  } catch (const Interrupted& e) {
+    if (!folder) throw;
+    folder->interrupted();
+    throw Interrupted(std::string(e.what()) + "; the checkpoint is in " + folder->path() +
+                      "; to go on: redes train " + config.path + " --resume " + folder->path());
+  } catch (const std::exception& e) {
+    if (folder) folder->failed(e.what());
+    throw;
+  }
+}
+
+namespace {
+
+nlohmann::json train_in(const Config& config, RunFolder* folder, const std::string& checkpoint_path,
+                        std::string& checkpoint_bytes, LoadedData data,
+                        std::unique_ptr<Graph> graph, std::unique_ptr<Loss<float>> loss, Rng& rng,
+                        Progress& progress, const RunControl& control) {
+  Communicator& comm = world();
+  const bool writer = folder != nullptr;
+  const std::string out = writer ? folder->path() : std::string();
+  std::optional<Checkpoint> resumed;
   if (control.resume) {
     comm.broadcast(checkpoint_bytes, 0);
     resumed = agreed([&] {
@@ -197,6 +258,7 @@ nlohmann::json train_run(const Config& config, const std::string& out, Progress&
   if (writer)
     checkpoints.write = [&](const TrainState& st) {
       save_checkpoint(checkpoint_path, st, *graph, config.text);
+      folder->checkpointed(static_cast<int>(st.logs.size()));
     };
 
   Trainer trainer(*graph, *loss, config.optimizer, config.schedule, config.train, config.task);
@@ -273,16 +335,19 @@ nlohmann::json train_run(const Config& config, const std::string& out, Progress&
   }
   if (!writer) return summary;
 
+  // Who the run is and what it ran on, so that a file copied out of the folder can be traced.
+  summary["run_id"] = folder->id();
+  summary.update(build_and_machine());
+  summary["started"] = folder->record().at("started");
+  summary["ended"] = utc_now();
   fs::create_directories(out);
   if (data.report) data.report(*graph, summary, out);
   Model model;
   model.graph = std::move(graph);
   model.prep = data.prep;
-  model.meta = {{"task", name(config.task)},
-                {"kind", name(config.data_kind)},
-                {"loss", config.loss.kind},
-                {"name", config.name},
-                {"data", data.meta}};
+  model.meta = {{"task", name(config.task)}, {"kind", name(config.data_kind)},
+                {"loss", config.loss.kind},  {"name", config.name},
+                {"run_id", folder->id()},    {"data", data.meta}};
   for (const auto& b : baselines) model.meta["baselines"][b.name] = b.to_json();
   save_model((fs::path(out) / "model.redes").string(), model);
   write_text(fs::path(out) / "config.toml", config.text);
@@ -313,9 +378,12 @@ nlohmann::json train_run(const Config& config, const std::string& out, Progress&
                                   first.height < 64 ? 2 : 1, 8, 0.0f, 1.0f);
   }
   write_text(fs::path(out) / "report.html", run_report_html(report));
-
+  folder->finished(static_cast<int>(logs.size()), summary["ended"].get<std::string>());
+  summary["out"] = out;  // for the caller: the folder it went to (not in summary.json)
   return summary;
 }
+
+}  // namespace
 
 namespace {
 
@@ -374,16 +442,7 @@ nlohmann::json train_config(const std::string& config_path, const TrainOverrides
     c.text = config_as_used(c, o);
     return c;
   });
-  const std::string out = o.out.empty() ? "runs/" + c.name : o.out;
-  nlohmann::json summary;
-  try {
-    summary = train_run(c, out, progress, o.control);
-  } catch (const Interrupted& e) {
-    throw Interrupted(std::string(e.what()) + "; the checkpoint is in " + out +
-                      "; to go on: redes train " + config_path + " --resume " + out);
-  }
-  summary["out"] = out;
-  return summary;
+  return train_run(c, o.out.empty() ? "runs/" + c.name : o.out, progress, o.control);
 }
 
 namespace {

@@ -2,6 +2,7 @@
 gives the figures the run reported."""
 
 import json
+import re
 
 import pytest
 
@@ -50,8 +51,27 @@ def test_overrides_are_applied_and_written(table_dir):
     again = redes.train(str(table_dir / "binary.toml"), out=str(table_dir / "short2"), epochs=3,
                         seed=7, threads=1)
     assert again["test"] == summary["test"]
-    assert ((table_dir / "short" / "model.redes").read_bytes() ==
-            (table_dir / "short2" / "model.redes").read_bytes())
+    assert (without_run_id((table_dir / "short" / "model.redes").read_bytes()) ==
+            without_run_id((table_dir / "short2" / "model.redes").read_bytes()))
+
+
+def without_run_id(model_bytes):
+    """A model file's bytes but its run id and the CRC-32 after them: two runs of one config
+    differ in nothing else."""
+    return re.sub(rb'"run_id":"[^"]*"', b'"run_id":""', model_bytes)[:-4]
+
+
+def test_a_used_run_folder_is_never_replaced_without_overwrite(table_dir, tmp_path):
+    first = redes.train(table_dir / "binary.toml", out=tmp_path / "x", epochs=2, threads=1)
+    model = (tmp_path / "x" / "model.redes").read_bytes()
+    second = redes.train(table_dir / "binary.toml", out=tmp_path / "x", epochs=2, threads=1)
+    assert first["out"] == str(tmp_path / "x")
+    assert second["out"] == str(tmp_path / "x-2")
+    assert (tmp_path / "x" / "model.redes").read_bytes() == model
+    third = redes.train(table_dir / "binary.toml", out=tmp_path / "x", epochs=2, threads=1,
+                        overwrite=True)
+    assert third["out"] == str(tmp_path / "x")
+    assert third["run_id"] not in (first["run_id"], second["run_id"])
 
 
 def test_evaluate_config_gives_the_reported_figures(binary, images):

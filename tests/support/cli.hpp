@@ -49,6 +49,16 @@ inline void write_series(const fs::path& p, int rows) {
   write(p, os.str());
 }
 
+// A model file's bytes but its run id and the CRC-32 after them: two runs of one config with
+// the same seed and threads give model files that differ in nothing else (a run resumed keeps
+// its id, and its file equals the uninterrupted run's but for that id).
+inline std::string without_run_id(std::string bytes) {
+  const std::string key = "\"run_id\":\"";
+  if (const auto at = bytes.find(key); at != std::string::npos)
+    bytes.erase(at + key.size(), bytes.find('"', at + key.size()) - at - key.size());
+  return bytes.substr(0, bytes.size() >= 4 ? bytes.size() - 4 : 0);
+}
+
 struct CliResult {
   int rc;
   std::string out, err;
