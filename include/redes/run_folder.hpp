@@ -11,6 +11,10 @@
 
 namespace redes {
 
+// The run's record in its folder, and the lock a training holds on the folder.
+inline constexpr const char* kRunRecordName = "run.json";
+inline constexpr const char* kRunLockName = ".lock";
+
 // What the process records of itself in every run: redes' version, the git commit of the build
 // when it was built from a git checkout ("" otherwise; "-dirty" when it had uncommitted
 // changes), the machine (CPU model, logical cores) and the host name.

@@ -31,6 +31,7 @@ std::string_view name(RunStatus status);  // "finished", ..., "not a run", "dama
 struct RunRow {
   std::string dir;     // the folder: DIR/<name>
   std::string name;    // the folder's name
+  std::string config;  // the run's own name, its config's (run.json's, or config.toml's)
   std::string run_id;  // run.json's (or summary.json's); runs older than run.json have none
   std::string task;    // "binary", ..., as the run names it
   std::string data;    // the base name of the main data file

@@ -20,6 +20,7 @@
 #include "redes/config.hpp"
 #include "redes/error.hpp"
 #include "redes/files.hpp"
+#include "redes/run_folder.hpp"
 #include "redes/task.hpp"
 #include "report/html.hpp"
 #include "report/svg.hpp"
@@ -32,7 +33,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 // What a run folder holds (README, "train writes a run folder").
-constexpr const char* kRunJson = "run.json";
 constexpr const char* kSummaryJson = "summary.json";
 constexpr const char* kConfigToml = "config.toml";
 constexpr const char* kReportHtml = "report.html";
@@ -166,6 +166,7 @@ void read_config_toml(const fs::path& dir, RunRow& row) {
   if (!file_exists(path)) return;
   try {
     const Config c = load_config(path.string());
+    row.config = c.name;
     row.task = name(c.task);
     if (c.data_path_keys.empty()) return;
     // The first file the [data] table names: the table, the series, the training images.
@@ -182,9 +183,10 @@ void read_config_toml(const fs::path& dir, RunRow& row) {
 
 // run.json, written by the training at its start, at every checkpoint and at its end.
 void read_run_json(const fs::path& dir, bool has_checkpoint, RunRow& row) {
-  const json j = read_json_object(dir / kRunJson);
-  const std::string file = kRunJson;
+  const json j = read_json_object(dir / kRunRecordName);
+  const std::string file = kRunRecordName;
   if (auto v = text_member(j, file, "run_id")) row.run_id = *v;
+  if (auto v = text_member(j, file, "name")) row.config = *v;
   if (auto v = text_member(j, file, "task")) row.task = *v;
   if (auto v = text_member(j, file, "data")) row.data = base_name(*v);
   if (auto v = text_member(j, file, "started")) {
@@ -273,10 +275,10 @@ struct Column {
   const char* title;
   bool right;  // numbers, right-aligned in the text
 };
-constexpr Column kColumns[] = {{"name", false},   {"task", false},  {"data", false},
-                               {"date", false},   {"epochs", true}, {"status", false},
-                               {"metric", false}, {"test", true},   {"best baseline", false},
-                               {"s/epoch", true}};
+constexpr Column kColumns[] = {{"name", false},          {"config", false}, {"task", false},
+                               {"data", false},          {"date", false},   {"epochs", true},
+                               {"status", false},        {"metric", false}, {"test", true},
+                               {"best baseline", false}, {"s/epoch", true}};
 
 std::vector<std::string> cells(const RunRow& r) {
   const auto number = [](const std::optional<double>& v, int digits) {
@@ -292,11 +294,17 @@ std::vector<std::string> cells(const RunRow& r) {
   }
   std::string baseline = "-";
   if (r.baseline_test) baseline = html::fixed(*r.baseline_test, 4) + " " + one_line(r.baseline);
-  std::vector<std::string> c = {text(r.name),   text(r.task),
-                                text(r.data),   format_time(r.date, false, "%Y-%m-%d %H:%M"),
-                                epochs,         std::string(name(r.status)),
-                                text(r.metric), number(r.test, 4),
-                                baseline,       number(r.seconds_per_epoch, 3)};
+  std::vector<std::string> c = {text(r.name),
+                                text(r.config),
+                                text(r.task),
+                                text(r.data),
+                                format_time(r.date, false, "%Y-%m-%d %H:%M"),
+                                epochs,
+                                std::string(name(r.status)),
+                                text(r.metric),
+                                number(r.test, 4),
+                                baseline,
+                                number(r.seconds_per_epoch, 3)};
   return c;
 }
 
@@ -326,7 +334,7 @@ RunRow read_run_row(const std::string& dir) {
   row.name = base_name(dir);
   struct stat st {};
   if (::stat(dir.c_str(), &st) == 0) row.date = st.st_mtime;
-  const bool has_run_json = file_exists(path / kRunJson),
+  const bool has_run_json = file_exists(path / kRunRecordName),
              has_summary = file_exists(path / kSummaryJson),
              has_checkpoint = file_exists(path / kCheckpointName);
   row.has_report = file_exists(path / kReportHtml);
@@ -441,6 +449,7 @@ nlohmann::ordered_json runs_json(const std::vector<RunRow>& rows) {
   for (const RunRow& r : rows)
     out.push_back(
         {{"name", r.name},
+         {"config", text(r.config)},
          {"dir", r.dir},
          {"run_id", text(r.run_id)},
          {"task", text(r.task)},

@@ -25,9 +25,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kLockName = ".lock";
-constexpr const char* kRecordName = "run.json";
-
 std::string host_name() {
   char buf[256] = {};
   if (gethostname(buf, sizeof buf - 1) != 0) return "";
@@ -54,8 +51,8 @@ std::string utc(const char* format) {
 
 // Whether the folder holds a run, finished or not: one of the files a training writes there.
 bool holds_run(const fs::path& dir) {
-  for (const char* f :
-       {kRecordName, "summary.json", "model.redes", kCheckpointName, "config.toml", "metrics.csv"})
+  for (const char* f : {kRunRecordName, "summary.json", "model.redes", kCheckpointName,
+                        "config.toml", "metrics.csv"})
     if (fs::exists(dir / f)) return true;
   return false;
 }
@@ -64,7 +61,7 @@ bool holds_run(const fs::path& dir) {
 // message of a process refused); returns the descriptor that holds it, or -1 when another
 // process holds it, whose line `holder` receives.
 int try_lock(const fs::path& dir, std::string& holder) {
-  const std::string path = (dir / kLockName).string();
+  const std::string path = (dir / kRunLockName).string();
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) throw Error(path + ": cannot open: " + std::strerror(errno));
   if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
@@ -87,7 +84,8 @@ int try_lock(const fs::path& dir, std::string& holder) {
 }
 
 [[noreturn]] void in_use(const fs::path& dir, const std::string& holder) {
-  throw Error(dir.string() + ": in use by " + holder + " (its lock: " + (dir / kLockName).string() +
+  throw Error(dir.string() + ": in use by " + holder +
+              " (its lock: " + (dir / kRunLockName).string() +
               "); wait for that training to end, or train into another folder (--out)");
 }
 
@@ -179,7 +177,7 @@ void RunFolder::claim(const std::string& wanted, Mode mode) {
   nlohmann::json old;
   if (mode == Mode::resume) {
     try {
-      old = nlohmann::json::parse(read_file<Error>((fs::path(path_) / kRecordName).string(),
+      old = nlohmann::json::parse(read_file<Error>((fs::path(path_) / kRunRecordName).string(),
                                                    uint64_t{1} << 20, "a run record"));
     } catch (const std::exception&) {
       old = nlohmann::json::object();  // a run from before run.json, or a damaged one: made anew
@@ -217,7 +215,7 @@ void RunFolder::restore() {
 }
 
 void RunFolder::write_record() {
-  write_file_atomic((fs::path(path_) / kRecordName).string(), record_.dump(2) + "\n");
+  write_file_atomic((fs::path(path_) / kRunRecordName).string(), record_.dump(2) + "\n");
 }
 
 void RunFolder::drop_replaced() {

@@ -84,8 +84,7 @@ class RunFolders : public redes::test::CliTest {
     return false;
   }
 
-  // A training long enough (a few seconds: a checkpoint at every epoch's end) for another
-  // process to meet it.
+  // A training of many epochs (a checkpoint at each one's end), for another process to meet.
   void write_long_config() {
     write(dir_ / "long.toml", table_config("type = \"adam\"\nlr = 0.001", "epochs = 200"));
   }
@@ -149,7 +148,10 @@ TEST_F(RunFolders, TwoTrainingsIntoOneFolderAtOnce) {
   write_long_config();
   const pid_t first = start({"train", "long.toml", "--out", "x", "--quiet"}, "first.err");
   ASSERT_TRUE(wait_for("x/run.json"));
+  // Stopped, the first still holds the folder however fast the machine is.
+  ::kill(first, SIGSTOP);
   const auto r = redes("train quick.toml --out x --quiet");
+  ::kill(first, SIGCONT);
   expect_clear_error(r, "x: in use by process " + std::to_string(first), "wait for that training");
   int status = 0;
   ::waitpid(first, &status, 0);
@@ -168,6 +170,7 @@ TEST_F(RunFolders, TheLockOfAKilledRunBlocksNothing) {
   write_long_config();
   const pid_t first = start({"train", "long.toml", "--out", "x", "--quiet"}, "first.err");
   ASSERT_TRUE(wait_for("x/checkpoint.redes-ckpt"));
+  ::kill(first, SIGSTOP);  // (no further before the kill)
   ::kill(first, SIGKILL);
   ::waitpid(first, nullptr, 0);
   ASSERT_FALSE(fs::exists(dir_ / "x/summary.json"));

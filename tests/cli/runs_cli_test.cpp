@@ -83,11 +83,13 @@ TEST_F(RunsCli, ListsTrainedRunsAndWhatIsNotARun) {
   EXPECT_TRUE(lines[1].starts_with("broken ")) << r.out;
   cell(1, "STATUS", "damaged");
   EXPECT_TRUE(lines[2].starts_with("cars ")) << r.out;
+  cell(2, "CONFIG", "cars");
   cell(2, "TASK", "binary");
   cell(2, "DATA", "d.csv");
   cell(2, "STATUS", "finished");
   cell(2, "METRIC", "accuracy");
   EXPECT_TRUE(lines[3].starts_with("co2 ")) << r.out;
+  cell(3, "CONFIG", "co2");
   cell(3, "TASK", "forecast");
   cell(3, "DATA", "s.csv");
   cell(3, "STATUS", "finished");
@@ -105,6 +107,7 @@ TEST_F(RunsCli, ListsTrainedRunsAndWhatIsNotARun) {
   const json cars = by_name["cars"], co2 = by_name["co2"];
   const json cars_summary = summary("cars"), co2_summary = summary("co2");
   EXPECT_EQ(cars["status"], "finished");
+  EXPECT_EQ(cars["config"], "cars");
   EXPECT_EQ(cars["dir"], "runs/cars");
   EXPECT_EQ(cars["epochs_done"], 12);
   EXPECT_EQ(cars["test"], cars_summary["test"]["accuracy"]);
