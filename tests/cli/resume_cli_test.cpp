@@ -26,25 +26,6 @@ using redes::test::write_series;
 
 class ResumeCli : public redes::test::CliTest {
  protected:
-  // Starts `redes args...` in dir_ with its output thrown away (standard error to err_file
-  // when given); returns its pid.
-  pid_t start(const std::vector<std::string>& args, const std::string& err_file = "/dev/null") {
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-      if (::chdir(dir_.c_str()) != 0) ::_exit(127);
-      const int null = ::open("/dev/null", O_WRONLY);
-      const int err = ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(null, 1);
-      ::dup2(err, 2);
-      std::vector<char*> argv{const_cast<char*>(REDES_CLI)};
-      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      ::execv(REDES_CLI, argv.data());
-      ::_exit(127);
-    }
-    return pid;
-  }
-
   // The test, train and validation figures of a run (timings left out).
   nlohmann::json figures(const std::string& run) {
     const auto s = nlohmann::json::parse(slurp(dir_ / run / "summary.json"));

@@ -57,24 +57,6 @@ class RunFolders : public redes::test::CliTest {
 
   json read_json(const std::string& file) { return json::parse(slurp(dir_ / file)); }
 
-  // Starts `redes args...` in dir_ (standard error to err_file); returns its pid.
-  pid_t start(const std::vector<std::string>& args, const std::string& err_file) {
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-      if (::chdir(dir_.c_str()) != 0) ::_exit(127);
-      const int null = ::open("/dev/null", O_WRONLY);
-      const int err = ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(null, 1);
-      ::dup2(err, 2);
-      std::vector<char*> argv{const_cast<char*>(REDES_CLI)};
-      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      ::execv(REDES_CLI, argv.data());
-      ::_exit(127);
-    }
-    return pid;
-  }
-
   // Waits (at most 60 s) until `file` exists in dir_; false if it never does.
   bool wait_for(const std::string& file) {
     for (int i = 0; i < 6000; ++i) {

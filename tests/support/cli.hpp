@@ -1,6 +1,7 @@
 // Running build/redes as a user would, from a test: a fresh folder per test, the command's exit
 // code and output, and the check that bad input ends with one clear line.
 #pragma once
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace redes::test {
 
@@ -84,6 +86,25 @@ class CliTest : public ::testing::Test {
     const int status = std::system(cmd.c_str());
     return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(dir_ / "out.txt"),
             slurp(dir_ / "err.txt")};
+  }
+
+  // Starts `redes args...` in dir_ without waiting, its output thrown away (standard error to
+  // err_file when given); returns its pid, for the tests that stop or kill a training.
+  pid_t start(const std::vector<std::string>& args, const std::string& err_file = "/dev/null") {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      if (::chdir(dir_.c_str()) != 0) ::_exit(127);
+      const int null = ::open("/dev/null", O_WRONLY);
+      const int err = ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ::dup2(null, 1);
+      ::dup2(err, 2);
+      std::vector<char*> argv{const_cast<char*>(REDES_CLI)};
+      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      ::execv(REDES_CLI, argv.data());
+      ::_exit(127);
+    }
+    return pid;
   }
 
   // A bad input: exit 1, exactly one line on stderr, naming `file` and containing `problem`.
