@@ -200,10 +200,7 @@ nlohmann::json train_run(const Config& config, const std::string& out, Progress&
     if (!folder->note().empty()) progress.message(folder->note());
     checkpoint_path = (fs::path(folder->path()) / kCheckpointName).string();
     if (control.resume) {
-      REDES_CHECK(
-          fs::exists(checkpoint_path), Error,
-          folder->path() + ": no checkpoint to resume from (" + checkpoint_path + " is missing)");
-      checkpoint_bytes = read_checkpoint_file(checkpoint_path);
+      checkpoint_bytes = read_checkpoint_file(checkpoint_path);  // there: RunFolder checked
     } else {
       // At the start, so that the folder says what is being trained in it.
       write_text(fs::path(folder->path()) / "config.toml", config.text);

@@ -141,6 +141,14 @@ void RunFolder::claim(const std::string& wanted, Mode mode) {
       if (k == 1 || mode != Mode::fresh) in_use(dir, holder);
       continue;
     }
+    if (mode == Mode::resume) {
+      const fs::path checkpoint = dir / kCheckpointName;
+      if (!fs::exists(checkpoint)) {
+        ::close(fd);
+        throw Error(dir.string() + ": no checkpoint to resume from (" + checkpoint.string() +
+                    " is missing)");
+      }
+    }
     if (mode == Mode::fresh && holds_run(dir)) {
       ::close(fd);
       continue;

@@ -112,6 +112,11 @@ TEST_F(RunFolders, OverwriteReplacesTheRunOnPurpose) {
 
   r = redes("train quick.toml --resume x --overwrite --quiet");
   expect_clear_error(r, "--resume", "--overwrite");
+  // A resume of a folder without a checkpoint changes nothing in it.
+  fs::create_directories(dir_ / "empty");
+  r = redes("train quick.toml --resume empty --quiet");
+  expect_clear_error(r, "empty/checkpoint.redes-ckpt", "no checkpoint to resume from");
+  EXPECT_FALSE(fs::exists(dir_ / "empty/run.json"));
 }
 
 TEST_F(RunFolders, AnOverwriteThatFailsBeforeItsFirstCheckpointGivesTheOldRunBack) {
