@@ -37,8 +37,8 @@ class RunFolder {
   // Claims `wanted` (or, fresh, the first of wanted-2, wanted-3, ... that holds no run) for this
   // process. Throws Error, one line naming the folder, when a live process holds it (its pid,
   // host and start), or, resuming, when it is not a folder or holds no checkpoint (run.json is
-  // then left as it was). `record` is what run.json says of the
-  // run besides what RunFolder adds (name, config, task, kind, data, epochs).
+  // then left as it was). `record` is what run.json says of the run besides what RunFolder adds
+  // (name, config, task, kind, data, epochs).
   RunFolder(const std::string& wanted, Mode mode, nlohmann::json record);
   RunFolder(const RunFolder&) = delete;
   RunFolder& operator=(const RunFolder&) = delete;
