@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <tuple>
 
 #include "redes/checkpoint.hpp"
@@ -156,7 +157,15 @@ bool process_alive(int64_t pid, const std::optional<std::string>& host) {
   }
   // 0 and negative pids would signal process groups.
   if (pid <= 0 || pid > INT_MAX) return false;
-  return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+  if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno != EPERM) return false;
+  // A killed process its parent has not reaped yet (a zombie) still answers kill(); its state
+  // in /proc, the letter after the name's closing parenthesis, says it is gone.
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return true;  // no /proc: kill() has the last word
+  const auto close = line.rfind(')');
+  return close == std::string::npos || close + 2 >= line.size() ||
+         (line[close + 2] != 'Z' && line[close + 2] != 'X');
 }
 
 // Runs older than run.json: the task and the data file from config.toml, the config as used

@@ -5,6 +5,7 @@
 #include "redes/runs_table.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <utime.h>
 
@@ -137,6 +138,19 @@ TEST_F(RunsTable, EachKindOfFolderGetsItsStatus) {
   // This very process is a live training on this host; the same pid on another host is not.
   const fs::path running = folder("running");
   write_run_json(running, "running", {{"pid", ::getpid()}, {"epochs_done", 7}});
+  // A killed training its parent has not reaped yet (a zombie) is gone too.
+  const pid_t zombie = ::fork();
+  if (zombie == 0) ::_exit(0);
+  for (int i = 0; i < 500; ++i) {  // until it has exited (its state in /proc is Z)
+    std::ifstream st("/proc/" + std::to_string(zombie) + "/stat");
+    std::string l;
+    std::getline(st, l);
+    if (l.find(") Z") != std::string::npos) break;
+    ::usleep(2000);
+  }
+  const fs::path unreaped = folder("unreaped");
+  write_run_json(unreaped, "running", {{"pid", zombie}, {"epochs_done", 1}});
+  checkpoint(unreaped);
   const fs::path elsewhere = folder("elsewhere");
   write_run_json(elsewhere, "running", {{"pid", ::getpid()}, {"host", hostname() + "-not"}});
   checkpoint(elsewhere);
@@ -171,7 +185,7 @@ TEST_F(RunsTable, EachKindOfFolderGetsItsStatus) {
     set_mtime(root_ / "runs" / f, kStarted - 3600);
 
   const auto rows = by_name(list_runs((root_ / "runs").string()));
-  ASSERT_EQ(rows.size(), 12u);
+  ASSERT_EQ(rows.size(), 13u);
   EXPECT_FALSE(rows.count(".hidden"));
   EXPECT_FALSE(rows.count("file.txt"));
 
@@ -202,6 +216,8 @@ TEST_F(RunsTable, EachKindOfFolderGetsItsStatus) {
   EXPECT_EQ(rows.at("running").status, RunStatus::running);
   EXPECT_EQ(rows.at("running").epochs_done.value_or(-1), 7);
   EXPECT_EQ(rows.at("elsewhere").status, RunStatus::interrupted);
+  EXPECT_EQ(rows.at("unreaped").status, RunStatus::interrupted);
+  ::waitpid(zombie, nullptr, 0);
 
   const RunRow& o = rows.at("old");
   EXPECT_EQ(o.status, RunStatus::finished);
