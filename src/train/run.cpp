@@ -111,7 +111,7 @@ std::vector<Baseline> run_baselines(const Config& config, const LoadedData& data
   const auto start = std::chrono::steady_clock::now();
   std::vector<Baseline> kept;
   nlohmann::json figures = nlohmann::json::object();
-  const std::string_view metric = metrics_of(config.task).front();  // accuracy, rmse
+  const std::string_view metric = headline_metric(config.task);  // accuracy, rmse
   std::string line;
   for (FittedBaseline& f : fit_baselines(config, *data.train, data.val.get(), outputs)) {
     nlohmann::json& j = figures[f.baseline.name];
