@@ -15,14 +15,6 @@ namespace redes {
 inline constexpr const char* kRunRecordName = "run.json";
 inline constexpr const char* kRunLockName = ".lock";
 
-// What the process records of itself in every run: redes' version, the git commit of the build
-// when it was built from a git checkout ("" otherwise; "-dirty" when it had uncommitted
-// changes), the machine (CPU model, logical cores) and the host name.
-nlohmann::json build_and_machine();
-
-// An id for a new run: its start time (UTC) and 24 random bits, "20261206-221503-3f9a1c".
-std::string new_run_id();
-
 // The time now as ISO 8601 UTC, "2026-12-06T22:15:03Z".
 std::string utc_now();
 

@@ -333,9 +333,8 @@ nlohmann::json train_in(const Config& config, RunFolder* folder, const std::stri
   if (!writer) return summary;
 
   // Who the run is and what it ran on, so that a file copied out of the folder can be traced.
-  summary["run_id"] = folder->id();
-  summary.update(build_and_machine());
-  summary["started"] = folder->record().at("started");
+  for (const char* key : {"run_id", "redes_version", "git_commit", "machine", "started"})
+    if (folder->record().contains(key)) summary[key] = folder->record().at(key);
   summary["ended"] = utc_now();
   fs::create_directories(out);
   if (data.report) data.report(*graph, summary, out);

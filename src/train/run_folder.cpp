@@ -49,6 +49,26 @@ std::string utc(const char* format) {
   return buf;
 }
 
+// What the process records of itself in every run: redes' version, the git commit of the build
+// when it was built from a git checkout ("" otherwise; "-dirty" when it had uncommitted
+// changes), the machine (CPU model, logical cores).
+nlohmann::json build_and_machine() {
+  nlohmann::json j = {
+      {"redes_version", kVersion},
+      {"machine",
+       {{"cpu", cpu_model()}, {"cores", std::max(1u, std::thread::hardware_concurrency())}}}};
+  if (std::strlen(REDES_GIT_COMMIT) > 0) j["git_commit"] = REDES_GIT_COMMIT;
+  return j;
+}
+
+// An id for a new run: its start time (UTC) and 24 random bits, "20261206-221503-3f9a1c".
+std::string new_run_id() {
+  std::random_device rd;
+  char tail[8];
+  std::snprintf(tail, sizeof tail, "%06x", unsigned(rd()) & 0xffffffu);
+  return utc("%Y%m%d-%H%M%S") + "-" + tail;
+}
+
 // Whether the folder holds a run, finished or not: one of the files a training writes there.
 bool holds_run(const fs::path& dir) {
   for (const char* f : {kRunRecordName, "summary.json", "model.redes", kCheckpointName,
@@ -91,23 +111,7 @@ int try_lock(const fs::path& dir, std::string& holder) {
 
 }  // namespace
 
-nlohmann::json build_and_machine() {
-  nlohmann::json j = {
-      {"redes_version", kVersion},
-      {"machine",
-       {{"cpu", cpu_model()}, {"cores", std::max(1u, std::thread::hardware_concurrency())}}}};
-  if (std::strlen(REDES_GIT_COMMIT) > 0) j["git_commit"] = REDES_GIT_COMMIT;
-  return j;
-}
-
 std::string utc_now() { return utc("%Y-%m-%dT%H:%M:%SZ"); }
-
-std::string new_run_id() {
-  std::random_device rd;
-  char tail[8];
-  std::snprintf(tail, sizeof tail, "%06x", unsigned(rd()) & 0xffffffu);
-  return utc("%Y%m%d-%H%M%S") + "-" + tail;
-}
 
 RunFolder::RunFolder(const std::string& wanted, Mode mode, nlohmann::json record)
     : record_(std::move(record)) {
