@@ -114,6 +114,9 @@ struct TrainState {
 struct Checkpointing {
   int64_t every_batches = 0;  // 0: at the end of each epoch only
   double every_seconds = 0;   // 0: no checkpoints by time
+  // The clock checkpoints by time go by, in seconds; empty: the steady clock. (Tests give one
+  // they advance themselves, so that what is due never depends on the machine's speed.)
+  std::function<double()> clock;
   // Called with the state at every checkpoint; the graph then holds the matching weights.
   std::function<void(const TrainState&)> write;
   // Polled after every batch: when set, a checkpoint is written and fit throws Interrupted.

@@ -149,7 +149,9 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
   // The state beyond what st keeps up to date as it goes, then the callback.
   // Checkpoints by time come at most every 20 writes' time, so that writing a large model's
   // takes at most 5% of the training.
-  double last_checkpoint = now_seconds(), write_seconds = 0;
+  const std::function<double()> clock =
+      checkpoints && checkpoints->clock ? checkpoints->clock : now_seconds;
+  double last_checkpoint = clock(), write_seconds = 0;
   // Under MPI every rank comes here at the same steps (what decides it is agreed), hands in what
   // is its own, and rank 0 writes.
   const auto checkpoint = [&](const MetricsAccumulator* batch_metrics) {
@@ -168,9 +170,9 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
     st.optimizer = optimizer_->state();
     st.schedule = schedule.state();
     st.best_epoch = best_epoch_;
-    const double t = now_seconds();
+    const double t = clock();
     checkpoints->write(st);
-    last_checkpoint = now_seconds();
+    last_checkpoint = clock();
     write_seconds = last_checkpoint - t;
   };
   bool stop_everywhere = false;  // ranks > 1: a stop requested on any rank, at the last step
@@ -229,7 +231,7 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
       }
       // A checkpoint by time is due (under MPI: by rank 0's clock, which times the writes).
       bool due_by_time = checkpoints && checkpoints->every_seconds > 0 &&
-                         now_seconds() - last_checkpoint >=
+                         clock() - last_checkpoint >=
                              std::max(checkpoints->every_seconds, 20 * write_seconds);
       if (ranks > 1) {
         // What every rank must know alike: the batch's loss and weight, a stop requested on

@@ -386,33 +386,45 @@ TEST(Trainer, ResumedAugmentedTrainingEndsBitIdentical) {
 }
 
 // Checkpoints by time: with every_seconds tiny, one after every batch (and at each epoch's end);
-// never more often than 20 times a write's duration, so a slow write spaces them out.
+// never more often than 20 times a write's duration, so a slow write spaces them out. The clock
+// is the test's own: each batch takes 1 s of it (when its data is gathered) and each write what
+// the test says, so what is due never depends on the machine's speed or load.
 TEST(Trainer, CheckpointsByTimeAreSpacedByTheirOwnCost) {
+  struct Timed : TensorDataset {
+    double* clock;
+    Timed(TensorDataset d, double* c) : TensorDataset(std::move(d)), clock(c) {}
+    void gather(std::span<const int64_t> rows, Tensor& x, Tensor& y, bool training) const override {
+      *clock += 1;
+      TensorDataset::gather(rows, x, y, training);
+    }
+  };
   const auto count_writes = [](double write_seconds) {
     Graph g(mlp(), Shape{2});
     Rng rng(1);
     Rng init = rng.split();
     g.init(init);
     auto loss = make_loss<float>(LossSpec{});
-    // 4 batches of 2048 rows: a batch takes far longer than 20 free writes, even on a busy
-    // machine (with 16 rows, a write of a few microseconds could be due only every other batch).
-    auto train = blobs(4 * 2048, 1);
+    double clock = 0;
+    const Timed train(blobs(4 * 16, 1), &clock);
     TrainSpec ts;
-    ts.epochs = 2, ts.batch_size = 2048;
+    ts.epochs = 2, ts.batch_size = 16;
     Trainer t(g, *loss, OptimizerSpec{}, ScheduleSpec{}, ts, Task::binary);
     Checkpointing c;
     c.every_seconds = 1e-9;
+    c.clock = [&] { return clock; };
     int writes = 0;
     c.write = [&](const TrainState&) {
       ++writes;
-      if (write_seconds > 0)
-        std::this_thread::sleep_for(std::chrono::duration<double>(write_seconds));
+      clock += write_seconds;
     };
     t.fit(train, nullptr, rng, nullptr, &c);
     return writes;
   };
   EXPECT_EQ(count_writes(0), 2 * 4);  // 3 within each epoch, 1 at its end
-  // A write of 50 ms: after the first (batch 1), the next by time is due 1 s later, and the
-  // batches take far less: then only the epochs' ends.
-  EXPECT_EQ(count_writes(0.05), 1 + 2);
+  // A write of 1 s: after the first (batch 1), the next by time is due 20 s later, and the
+  // 8 batches take 8 s: then only the epochs' ends.
+  EXPECT_EQ(count_writes(1), 1 + 2);
+  // A write of 1/16 s: one by time at most every 1.25 s, so every other batch (batches 1 and 3
+  // of the first epoch, 2 of the second), and the epochs' ends.
+  EXPECT_EQ(count_writes(0.0625), 2 + 1 + 2);
 }
