@@ -21,8 +21,12 @@ class Graph {
   void init(Rng& rng);
 
   // x is (N, input...). Returns the last layer's output (N, output...), valid until the
-  // next forward.
-  TensorView<const float> forward(TensorView<const float> x, bool training, Rng& rng);
+  // next forward. An inference forward (training false) runs the layers that can as one pass
+  // with the ones after them (Layer::fusable: a convolution with its ReLU and 2x2 max pooling),
+  // with the same results, unless keep_outputs: then every layer's output is kept for
+  // output_of.
+  TensorView<const float> forward(TensorView<const float> x, bool training, Rng& rng,
+                                  bool keep_outputs = false);
   // grad_output is d loss / d output of the last forward. Adds into the parameter gradients.
   void backward(TensorView<const float> grad_output);
   void zero_grad() { arena_.zero_grad(); }
@@ -30,7 +34,7 @@ class Graph {
   // [train] sync_batchnorm); null: over this process's batch.
   void sync_batch_statistics(Communicator* ranks) { sync_ranks_ = ranks; }
   // The output of the layer called name in the last forward, (N, shape...); throws Error for
-  // an unknown name.
+  // an unknown name, or a layer whose output that forward did not keep (fused).
   TensorView<const float> output_of(const std::string& name) const;
   // Where a NaN or an infinity first appears after a forward (and a backward): the first
   // layer, in forward order, whose parameters or output hold one, else the first, in backward
@@ -76,6 +80,8 @@ class Graph {
     std::vector<int> inputs;  // node indices; -1 is the model input
     Shape shape;              // per sample
     Tensor out, grad;         // (N, shape...)
+    int fused = 0;            // inference: how many layers after it it runs (Layer::fusable)
+    bool kept = true;         // whether out is this layer's output in the last forward
   };
   std::vector<LayerSpec> specs_;
   Shape input_;

@@ -112,6 +112,14 @@ class Layer {
   // State that is saved with the model but not trained (BatchNorm's running statistics):
   // bound like the parameters, never given to the optimizer; grad stays null.
   virtual std::vector<Param<T>*> buffers() { return {}; }
+  // Inference only: how many of the layers `next` (the ones after this one, each reading only
+  // the one before it) this layer can run together with itself in one pass, forward_fused, with
+  // the same results bit for bit; 0: none (the default).
+  virtual int fusable(std::span<Layer<T>* const> next) const { return 0; }
+  // Runs this layer and the first fusable(next) layers of next on x as one pass, y being the
+  // last one's output; the outputs between are not kept.
+  virtual void forward_fused(std::span<Layer<T>* const> next, TensorView<const T> x,
+                             TensorView<T> y) {}
 };
 
 // A layer as written in a config or a model file: its kind, its name, the names of the

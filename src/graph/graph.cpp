@@ -138,21 +138,52 @@ Graph::Graph(std::vector<LayerSpec> specs, Shape input)
   }
   named_state_ = named_;
   named_state_.insert(named_state_.end(), named_buffers.begin(), named_buffers.end());
+
+  // What each layer can run along with itself in inference: the chain after it in which each
+  // layer reads only the one before, and nothing else reads that one.
+  std::vector<int> readers(nodes_.size());
+  for (const auto& node : nodes_)
+    for (int j : node.inputs)
+      if (j >= 0) ++readers[j];
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    std::vector<Layer<float>*> next;
+    for (size_t j = i + 1; j < nodes_.size() && readers[j - 1] == 1 &&
+                           nodes_[j].inputs == std::vector<int>{static_cast<int>(j) - 1};
+         ++j)
+      next.push_back(nodes_[j].layer.get());
+    nodes_[i].fused = nodes_[i].layer->fusable(next);
+  }
 }
 
 void Graph::init(Rng& rng) {
   for (auto& n : nodes_) n.layer->init(rng);
 }
 
-TensorView<const float> Graph::forward(TensorView<const float> x, bool training, Rng& rng) {
+TensorView<const float> Graph::forward(TensorView<const float> x, bool training, Rng& rng,
+                                      bool keep_outputs) {
   REDES_CHECK(x.rank() >= 1 && x.shape().sample() == input_, ShapeError,
               "model input must be (N, ...) with per-sample shape " + input_.str() + ", got " +
                   x.shape().str());
   const int64_t n = x.dim(0);
-  for (auto& node : nodes_) {
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    auto& node = nodes_[i];
     ForwardCtx<float> ctx;
     for (int j : node.inputs)
       ctx.inputs.push_back(j < 0 ? x : TensorView<const float>(nodes_[j].out.view()));
+    node.kept = true;
+    if (!training && !keep_outputs && node.fused > 0) {
+      std::vector<Layer<float>*> next;
+      for (int k = 1; k <= node.fused; ++k) {
+        next.push_back(nodes_[i + k].layer.get());
+        nodes_[i + k - 1].kept = false;
+      }
+      auto& last = nodes_[i + node.fused];
+      last.out.resize(last.shape.batched(n));
+      last.kept = true;
+      node.layer->forward_fused(next, ctx.inputs[0], last.out.view());
+      i += node.fused;
+      continue;
+    }
     node.out.resize(node.shape.batched(n));
     ctx.output = node.out.view();
     ctx.training = training;
@@ -170,6 +201,9 @@ void Graph::backward(TensorView<const float> grad_output) {
   REDES_CHECK(grad_output.shape() == nodes_.back().out.shape(), ShapeError,
               "gradient " + grad_output.shape().str() + " does not match the output " +
                   nodes_.back().out.shape().str());
+  REDES_CHECK(std::all_of(nodes_.begin(), nodes_.end(), [](const Node& n) { return n.kept; }),
+              Error, "backward after an inference forward that ran layers together: forward "
+                     "with training or keep_outputs first");
   // Every gradient starts at zero (the layers add into them), in one pass over the threads:
   // about 2 MB per LeNet-5 step, 3 % of its epoch when one thread did it.
   int64_t total = 0;
@@ -202,8 +236,13 @@ void Graph::backward(TensorView<const float> grad_output) {
 }
 
 TensorView<const float> Graph::output_of(const std::string& name) const {
-  for (size_t i = 0; i < specs_.size(); ++i)
-    if (specs_[i].name == name) return nodes_[i].out.view();
+  for (size_t i = 0; i < specs_.size(); ++i) {
+    if (specs_[i].name != name) continue;
+    REDES_CHECK(nodes_[i].kept, Error,
+                "layer '" + name + "' ran together with the layers after it in the last " +
+                    "forward, which did not keep its output (forward with keep_outputs)");
+    return nodes_[i].out.view();
+  }
   throw Error("the model has no layer called '" + name + "'");
 }
 
@@ -217,7 +256,8 @@ std::string Graph::first_nonfinite() const {
   for (size_t i = 0; i < nodes_.size(); ++i) {
     for (const auto* p : nodes_[i].layer->params())
       if (bad(p->value, p->numel())) return "the parameter " + specs_[i].name + "." + p->name;
-    if (bad(nodes_[i].out.data(), nodes_[i].out.numel())) return "the output of " + layer(i);
+    if (nodes_[i].kept && bad(nodes_[i].out.data(), nodes_[i].out.numel()))
+      return "the output of " + layer(i);
   }
   if (!backward_done_) return "";  // the gradients are not of the last forward
   for (size_t i = nodes_.size(); i-- > 0;) {

@@ -7,7 +7,9 @@
 #include "kernels/blas_threads.hpp"
 #include "kernels/gemm.hpp"
 #include "kernels/x86/conv_direct.hpp"
+#include "layers/activations.hpp"
 #include "layers/checks.hpp"
+#include "layers/pooling.hpp"
 #include "redes/init.hpp"
 #include "redes/threads.hpp"
 
@@ -240,6 +242,53 @@ void Conv2d<T>::forward(const ForwardCtx<T>& ctx) {
     kept_for_ = x.data();
     kept_n_ = N;
     kept_teams_ = nt;
+  }
+}
+
+template <class T>
+int Conv2d<T>::fusable(std::span<Layer<T>* const> next) const {
+  if constexpr (std::is_same_v<T, float>) {
+    if (!direct_ || !kernels_->relu_forward || !kernels_->max_pool_2x2 || next.size() < 2)
+      return 0;
+    const auto* pool = dynamic_cast<const MaxPool2d<T>*>(next[1]);
+    return dynamic_cast<const ReLU<T>*>(next[0]) && pool && pool->two_by_two() ? 2 : 0;
+  }
+  return 0;
+}
+
+template <class T>
+void Conv2d<T>::forward_fused(std::span<Layer<T>* const> next, TensorView<const T> x,
+                              TensorView<T> y) {
+  REDES_CHECK(fusable(next) == 2, Error, "conv2d: nothing to fuse with");
+  if constexpr (std::is_same_v<T, float>) {
+    const int64_t N = x.dim(0), OC = opt_.filters, P = geom_.col_cols(), OW = geom_.out_w();
+    const int64_t CHW = geom_.channels * geom_.height * geom_.width;
+    REDES_CHECK(x.rank() == 4 && x.shape().sample() == Shape({geom_.channels, geom_.height,
+                                                               geom_.width}) &&
+                    y.rank() == 4 && y.dim(0) == N && y.dim(1) == OC,
+                ShapeError, "conv2d with ReLU and pooling: input " + x.shape().str() +
+                                " and output " + y.shape().str() + " do not fit");
+    const int64_t PH = y.dim(2), PW = y.dim(3), PHW = PH * PW;
+    const T* b = opt_.bias ? bias_.value : nullptr;
+    const int nt = teams(N);
+    if (static_cast<int>(scratch_.size()) < nt) scratch_.resize(nt);
+    x86::conv2d_direct_pack_weights(weight_.value, OC, geom_.col_rows(), kernels_->conv_block,
+                                    grow(packed_weights_, OC * geom_.col_rows()));
+    for (int t = 0; t < nt; ++t) {
+      grow(scratch_[t].col, x86::conv2d_direct_scratch(geom_));
+      grow(scratch_[t].wide, OC * P);
+      grow(scratch_[t].argmax, OC * PHW);
+    }
+    kept_for_ = nullptr;
+    for_each_slice(N, nt, 1, [&](int t, int64_t n, int64_t) {
+      T* out = scratch_[t].wide.data();  // (OC, OH, OW) of image n
+      kernels_->conv_forward(geom_, OC, x.data() + n * CHW, packed_weights_.data(), b, out,
+                             scratch_[t].col.data(), false);
+      kernels_->relu_forward(OC * P, out, out);
+      for (int64_t oc = 0; oc < OC; ++oc)
+        kernels_->max_pool_2x2(out + oc * P, OW, PH, PW, y.data() + (n * OC + oc) * PHW,
+                               scratch_[t].argmax.data() + oc * PHW);
+    });
   }
 }
 

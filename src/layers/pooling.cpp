@@ -169,6 +169,15 @@ MaxPool2d<T>::MaxPool2d(Pool2dOptions options) : Pool2d<T>(options) {
 }
 
 template <class T>
+bool MaxPool2d<T>::two_by_two() const {
+  // The fast path reads rows [0, 2 OH) and columns [0, 2 OW) of each plane.
+  const Conv2dGeometry& g = this->geom_;
+  return g.kernel_h == 2 && g.kernel_w == 2 && g.stride_h == 2 && g.stride_w == 2 &&
+         g.pad_top == 0 && g.pad_left == 0 && g.dilation_h == 1 && g.dilation_w == 1 &&
+         2 * this->out_h_ <= g.height && 2 * this->out_w_ <= g.width;
+}
+
+template <class T>
 void MaxPool2d<T>::forward(const ForwardCtx<T>& ctx) {
   const auto& x = ctx.in();   // (N, C, H, W)
   const auto& y = ctx.out();  // (N, C, OH, OW)
@@ -178,13 +187,7 @@ void MaxPool2d<T>::forward(const ForwardCtx<T>& ctx) {
   const int64_t OH = this->out_h_, OW = this->out_w_, OHW = OH * OW;
   if (static_cast<int64_t>(argmax_.size()) < planes * OHW) argmax_.resize(planes * OHW);
   int32_t* arg = argmax_.data();
-  // The fast path reads rows [0, 2 OH) and columns [0, 2 OW): only where every window lies
-  // inside the image (no top/left padding, no dilation, and no window of ceil_mode or of
-  // bottom/right padding past the last row or column).
-  const bool two_by_two = g.kernel_h == 2 && g.kernel_w == 2 && g.stride_h == 2 &&
-                          g.stride_w == 2 && g.pad_top == 0 && g.pad_left == 0 &&
-                          g.dilation_h == 1 && g.dilation_w == 1 && 2 * OH <= g.height &&
-                          2 * OW <= g.width;
+  const bool fast = two_by_two();
   const int64_t dh = g.dilation_h, dw = g.dilation_w;
   auto pool_2x2 = &baseline::max_pool_2x2<T>;  // or the active tier's, for float
   if constexpr (std::is_same_v<T, float>)
@@ -194,7 +197,7 @@ void MaxPool2d<T>::forward(const ForwardCtx<T>& ctx) {
     const T* in = x.data() + pl * HW;  // (H, W)
     T* out = y.data() + pl * OHW;      // (OH, OW)
     int32_t* am = arg + pl * OHW;
-    if (two_by_two) {
+    if (fast) {
       pool_2x2(in, g.width, OH, OW, out, am);
       continue;
     }

@@ -77,6 +77,10 @@ class MaxPool2d : public Pool2d<T> {
   void forward(const ForwardCtx<T>& ctx) override;
   // dx[argmax] += dy with the positions of the last forward.
   void backward(const BackwardCtx<T>& ctx) override;
+  // Whether the forward takes the 2x2 fast path (the tier's max_pool_2x2 on each plane): a 2x2
+  // window at stride 2 that always lies inside the image (no top/left padding, no dilation,
+  // and no window of ceil_mode or of bottom/right padding past the last row or column).
+  bool two_by_two() const;
 
  private:
   std::vector<int32_t> argmax_;  // (N, C, OH, OW): index ih * W + iw within the (H, W) plane

@@ -97,7 +97,7 @@ std::vector<std::string> write_conv_pictures(Graph& graph, const Dataset& data,
   const int64_t first = 0;
   data.gather(std::span<const int64_t>(&first, 1), x, y, false);
   Rng unused(0);
-  graph.forward(x.view(), false, unused);
+  graph.forward(x.view(), false, unused, /*keep_outputs=*/true);
   const Shape in = x.shape().sample();
   if (in.rank() == 3 && (in[0] == 1 || in[0] == 3)) {
     const std::string input = (fs::path(out_dir) / "input.png").string();

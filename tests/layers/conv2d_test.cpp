@@ -8,6 +8,8 @@
 
 #include "kernels/im2col.hpp"
 #include "kernels/kernel_table.hpp"
+#include "redes/error.hpp"
+#include "redes/graph.hpp"
 #include "redes/threads.hpp"
 #include "support/gradcheck.hpp"
 #include "support/layer_run.hpp"
@@ -433,6 +435,50 @@ TEST(Conv2d, SkipsTheInputGradientWhenNotWanted) {
   // Every weight saw x = 1 at each of the 2 * 3 * 3 outputs.
   for (float g : layer.params()[0]->grads()) EXPECT_FLOAT_EQ(g, 18.f);
   for (float g : layer.params()[1]->grads()) EXPECT_FLOAT_EQ(g, 18.f);
+}
+
+
+// Inference runs a direct convolution, its ReLU and a 2x2 max pooling image by image
+// (Conv2d::forward_fused, from Graph::forward): the same bits as the three layers one after
+// another, on odd sizes (the pooling drops the last row and column), with a NaN and ties, on
+// one and two threads. Without a direct kernel (the scalar tier) nothing is fused.
+TEST(Conv2d, FusedWithReluAndPoolingInInferenceGivesTheSameBits) {
+  const auto spec = [](std::string kind, std::string name, nlohmann::json attrs) {
+    LayerSpec s;
+    s.kind = std::move(kind), s.name = std::move(name), s.attrs = std::move(attrs);
+    return s;
+  };
+  const auto none = nlohmann::json::object();
+  Graph g({spec("conv2d", "conv1", {{"filters", 6}, {"kernel", 5}, {"padding", 2}}),
+           spec("relu", "relu1", none), spec("max_pool2d", "pool1", {{"kernel", 2}}),
+           spec("conv2d", "conv2", {{"filters", 11}, {"kernel", 3}}),
+           spec("relu", "relu2", none), spec("max_pool2d", "pool2", {{"kernel", 2}}),
+           spec("flatten", "flat", none), spec("linear", "out", {{"units", 5}})},
+          Shape{3, 15, 13});
+  Rng rng(3);
+  g.init(rng);
+  Tensor x(Shape{7, 3, 15, 13});
+  for (int64_t i = 0; i < x.numel(); ++i) x[i] = static_cast<float>(rng.normal());
+  x[40] = std::nanf("");
+  for (int64_t i = 200; i < 260; ++i) x[i] = 0.5f;  // ties in the pooling windows
+  const bool fuses = kernels().conv_forward != nullptr;
+  const int threads = num_threads();
+  for (int t : {1, 2}) {
+    set_num_threads(t);
+    const auto out = g.forward(x.view(), false, rng);
+    const std::vector<float> fused(out.data(), out.data() + out.numel());
+    if (fuses) {
+      EXPECT_THROW(g.output_of("conv1"), Error);
+      EXPECT_THROW(g.output_of("relu2"), Error);
+      EXPECT_EQ(g.output_of("pool1").dim(2), 7);
+    }
+    const auto whole = g.forward(x.view(), false, rng, /*keep_outputs=*/true);
+    ASSERT_EQ(whole.numel(), static_cast<int64_t>(fused.size()));
+    EXPECT_EQ(std::memcmp(whole.data(), fused.data(), fused.size() * sizeof(float)), 0)
+        << t << " threads";
+    EXPECT_EQ(g.output_of("conv1").dim(1), 6);
+  }
+  set_num_threads(threads);
 }
 
 }  // namespace
