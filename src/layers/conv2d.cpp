@@ -265,7 +265,8 @@ void Conv2d<T>::forward_fused(std::span<Layer<T>* const> next, TensorView<const 
     const int64_t CHW = geom_.channels * geom_.height * geom_.width;
     REDES_CHECK(x.rank() == 4 && x.shape().sample() == Shape({geom_.channels, geom_.height,
                                                                geom_.width}) &&
-                    y.rank() == 4 && y.dim(0) == N && y.dim(1) == OC,
+                    y.rank() == 4 && y.dim(0) == N && y.dim(1) == OC &&
+                    2 * y.dim(2) <= geom_.out_h() && 2 * y.dim(3) <= OW,
                 ShapeError, "conv2d with ReLU and pooling: input " + x.shape().str() +
                                 " and output " + y.shape().str() + " do not fit");
     const int64_t PH = y.dim(2), PW = y.dim(3), PHW = PH * PW;
