@@ -109,6 +109,20 @@ int try_lock(const fs::path& dir, std::string& holder) {
               "); wait for that training to end, or train into another folder (--out)");
 }
 
+// The temporaries of atomic writes (write_file_atomic: NAME.tmp.PID) a killed process left in a
+// folder whose lock this process now holds: no other writer can be at work there.
+void remove_stale_temporaries(const fs::path& dir) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    const auto at = name.rfind(".tmp.");
+    if (at == std::string::npos || at + 5 == name.size() ||
+        name.find_first_not_of("0123456789", at + 5) != std::string::npos)
+      continue;
+    fs::remove(entry.path(), ec);
+  }
+}
+
 }  // namespace
 
 std::string utc_now() { return utc("%Y-%m-%dT%H:%M:%SZ"); }
@@ -161,6 +175,7 @@ void RunFolder::claim(const std::string& wanted, Mode mode) {
     path_ = dir.string();
     break;
   }
+  remove_stale_temporaries(path_);
   if (path_ != base.string())
     note_ = base.string() + " holds another run; this one goes to " + path_ +
             " (--resume continues that run, --overwrite replaces it)";

@@ -162,6 +162,8 @@ TEST_F(RunFolders, TheLockOfAKilledRunBlocksNothing) {
   ::waitpid(first, nullptr, 0);
   ASSERT_FALSE(fs::exists(dir_ / "x/summary.json"));
   EXPECT_EQ(read_json("x/run.json")["status"], "running");  // as the killed process left it
+  // A write the kill cut short leaves its temporary; the resume clears it.
+  write(dir_ / "x/checkpoint.redes-ckpt.tmp.999999", "half a checkpoint");
   // A new run goes to the next name (x holds an interrupted run); the killed one resumes.
   auto r = redes("train quick.toml --out x --quiet");
   ASSERT_EQ(r.rc, 0) << r.err;
@@ -171,6 +173,7 @@ TEST_F(RunFolders, TheLockOfAKilledRunBlocksNothing) {
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_EQ(read_json("x/summary.json")["run_id"], id);  // the same run, gone on with
   EXPECT_EQ(read_json("x/run.json")["status"], "finished");
+  EXPECT_FALSE(fs::exists(dir_ / "x/checkpoint.redes-ckpt.tmp.999999"));
 }
 
 TEST_F(RunFolders, EveryFileOfARunCarriesItsId) {
