@@ -80,8 +80,9 @@ class Graph {
     std::vector<int> inputs;  // node indices; -1 is the model input
     Shape shape;              // per sample
     Tensor out, grad;         // (N, shape...)
-    int fused = 0;            // inference: how many layers after it it runs (Layer::fusable)
-    bool kept = true;         // whether out is this layer's output in the last forward
+    // Inference: the layers after it that it runs along with itself (Layer::fusable).
+    std::vector<Layer<float>*> fused;
+    bool kept = true;  // whether out is this layer's output in the last forward
   };
   std::vector<LayerSpec> specs_;
   Shape input_;

@@ -151,7 +151,8 @@ Graph::Graph(std::vector<LayerSpec> specs, Shape input)
                            nodes_[j].inputs == std::vector<int>{static_cast<int>(j) - 1};
          ++j)
       next.push_back(nodes_[j].layer.get());
-    nodes_[i].fused = nodes_[i].layer->fusable(next);
+    next.resize(nodes_[i].layer->fusable(next));
+    nodes_[i].fused = std::move(next);
   }
 }
 
@@ -160,7 +161,7 @@ void Graph::init(Rng& rng) {
 }
 
 TensorView<const float> Graph::forward(TensorView<const float> x, bool training, Rng& rng,
-                                      bool keep_outputs) {
+                                       bool keep_outputs) {
   REDES_CHECK(x.rank() >= 1 && x.shape().sample() == input_, ShapeError,
               "model input must be (N, ...) with per-sample shape " + input_.str() + ", got " +
                   x.shape().str());
@@ -171,17 +172,14 @@ TensorView<const float> Graph::forward(TensorView<const float> x, bool training,
     for (int j : node.inputs)
       ctx.inputs.push_back(j < 0 ? x : TensorView<const float>(nodes_[j].out.view()));
     node.kept = true;
-    if (!training && !keep_outputs && node.fused > 0) {
-      std::vector<Layer<float>*> next;
-      for (int k = 1; k <= node.fused; ++k) {
-        next.push_back(nodes_[i + k].layer.get());
-        nodes_[i + k - 1].kept = false;
-      }
-      auto& last = nodes_[i + node.fused];
+    if (!training && !keep_outputs && !node.fused.empty()) {
+      const size_t k = node.fused.size();
+      for (size_t j = i; j < i + k; ++j) nodes_[j].kept = false;
+      auto& last = nodes_[i + k];
       last.out.resize(last.shape.batched(n));
       last.kept = true;
-      node.layer->forward_fused(next, ctx.inputs[0], last.out.view());
-      i += node.fused;
+      node.layer->forward_fused(node.fused, ctx.inputs[0], last.out.view());
+      i += k;
       continue;
     }
     node.out.resize(node.shape.batched(n));
@@ -202,8 +200,9 @@ void Graph::backward(TensorView<const float> grad_output) {
               "gradient " + grad_output.shape().str() + " does not match the output " +
                   nodes_.back().out.shape().str());
   REDES_CHECK(std::all_of(nodes_.begin(), nodes_.end(), [](const Node& n) { return n.kept; }),
-              Error, "backward after an inference forward that ran layers together: forward "
-                     "with training or keep_outputs first");
+              Error,
+              "backward after an inference forward that ran layers together: forward "
+              "with training or keep_outputs first");
   // Every gradient starts at zero (the layers add into them), in one pass over the threads:
   // about 2 MB per LeNet-5 step, 3 % of its epoch when one thread did it.
   int64_t total = 0;

@@ -248,8 +248,7 @@ void Conv2d<T>::forward(const ForwardCtx<T>& ctx) {
 template <class T>
 int Conv2d<T>::fusable(std::span<Layer<T>* const> next) const {
   if constexpr (std::is_same_v<T, float>) {
-    if (!direct_ || !kernels_->relu_forward || !kernels_->max_pool_2x2 || next.size() < 2)
-      return 0;
+    if (!direct_ || !kernels_->relu_forward || !kernels_->max_pool_2x2 || next.size() < 2) return 0;
     const auto* pool = dynamic_cast<const MaxPool2d<T>*>(next[1]);
     return dynamic_cast<const ReLU<T>*>(next[0]) && pool && pool->two_by_two() ? 2 : 0;
   }
@@ -263,12 +262,13 @@ void Conv2d<T>::forward_fused(std::span<Layer<T>* const> next, TensorView<const 
   if constexpr (std::is_same_v<T, float>) {
     const int64_t N = x.dim(0), OC = opt_.filters, P = geom_.col_cols(), OW = geom_.out_w();
     const int64_t CHW = geom_.channels * geom_.height * geom_.width;
-    REDES_CHECK(x.rank() == 4 && x.shape().sample() == Shape({geom_.channels, geom_.height,
-                                                               geom_.width}) &&
+    REDES_CHECK(x.rank() == 4 &&
+                    x.shape().sample() == Shape({geom_.channels, geom_.height, geom_.width}) &&
                     y.rank() == 4 && y.dim(0) == N && y.dim(1) == OC &&
                     2 * y.dim(2) <= geom_.out_h() && 2 * y.dim(3) <= OW,
-                ShapeError, "conv2d with ReLU and pooling: input " + x.shape().str() +
-                                " and output " + y.shape().str() + " do not fit");
+                ShapeError,
+                "conv2d with ReLU and pooling: input " + x.shape().str() + " and output " +
+                    y.shape().str() + " do not fit");
     const int64_t PH = y.dim(2), PW = y.dim(3), PHW = PH * PW;
     const T* b = opt_.bias ? bias_.value : nullptr;
     const int nt = teams(N);

@@ -132,13 +132,13 @@ class Conv2d : public Layer<T> {
   Param<T> bias_{"bias"};      // (OC)
   // One thread's work buffers, grown to the largest size seen and then reused.
   struct Scratch {
-    std::vector<T> col;      // (C*KH*KW, S*P): a slice's unrolled images
-    std::vector<T> dcol;     // (C*KH*KW, S*P): W^T D
-    std::vector<T> wide;     // (OC, S*P): a slice's outputs, or its output gradients D
-    std::vector<T> partial;  // (C*KH*KW, OC, lanes): the direct kernel's dW, lane by lane
-    std::vector<T> dw;       // (OC, C/G*KH*KW): this thread's share of dW
-    std::vector<T> db;       // (OC): this thread's share of db
-    std::vector<T> dy_pad;   // the padded dy of the direct input gradient
+    std::vector<T> col;           // (C*KH*KW, S*P): a slice's unrolled images
+    std::vector<T> dcol;          // (C*KH*KW, S*P): W^T D
+    std::vector<T> wide;          // (OC, S*P): a slice's outputs, or its output gradients D
+    std::vector<T> partial;       // (C*KH*KW, OC, lanes): the direct kernel's dW, lane by lane
+    std::vector<T> dw;            // (OC, C/G*KH*KW): this thread's share of dW
+    std::vector<T> db;            // (OC): this thread's share of db
+    std::vector<T> dy_pad;        // the padded dy of the direct input gradient
     std::vector<int32_t> argmax;  // (OC, OH/2, OW/2): the fused pooling's positions, unused
   };
   std::vector<Scratch> scratch_;

@@ -230,9 +230,9 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
         if (ranks > 1) weight = loss_.total_weight(out, yb.view());
       }
       // A checkpoint by time is due (under MPI: by rank 0's clock, which times the writes).
-      bool due_by_time = checkpoints && checkpoints->every_seconds > 0 &&
-                         clock() - last_checkpoint >=
-                             std::max(checkpoints->every_seconds, 20 * write_seconds);
+      bool due_by_time =
+          checkpoints && checkpoints->every_seconds > 0 &&
+          clock() - last_checkpoint >= std::max(checkpoints->every_seconds, 20 * write_seconds);
       if (ranks > 1) {
         // What every rank must know alike: the batch's loss and weight, a stop requested on
         // any rank, a checkpoint due.

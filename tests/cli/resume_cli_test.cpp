@@ -174,8 +174,7 @@ TEST_F(ResumeCli, InterruptWritesACheckpointAndSaysHowToGoOn) {
   // is written, and the process exits with 130 and the command that goes on.
   const pid_t pid = start({"train", "series.toml", "--out", "cut", "--threads", "1", "--quiet"},
                           (dir_ / "err.txt").string());
-  for (int i = 0; i < 6000 && !fs::exists(dir_ / "cut/checkpoint.redes-ckpt"); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  wait_for("cut/checkpoint.redes-ckpt");
   ::kill(pid, SIGINT);
   int status = 0;
   ::waitpid(pid, &status, 0);

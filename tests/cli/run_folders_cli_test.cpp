@@ -7,9 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "support/cli.hpp"
 
@@ -56,15 +54,6 @@ class RunFolders : public redes::test::CliTest {
   }
 
   json read_json(const std::string& file) { return json::parse(slurp(dir_ / file)); }
-
-  // Waits (at most 60 s) until `file` exists in dir_; false if it never does.
-  bool wait_for(const std::string& file) {
-    for (int i = 0; i < 6000; ++i) {
-      if (fs::exists(dir_ / file)) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return false;
-  }
 
   // A training of many epochs (a checkpoint at each one's end), for another process to meet.
   void write_long_config() {

@@ -437,7 +437,6 @@ TEST(Conv2d, SkipsTheInputGradientWhenNotWanted) {
   for (float g : layer.params()[1]->grads()) EXPECT_FLOAT_EQ(g, 18.f);
 }
 
-
 // Inference runs a direct convolution, its ReLU and a 2x2 max pooling image by image
 // (Conv2d::forward_fused, from Graph::forward): the same bits as the three layers one after
 // another, on odd sizes (the pooling drops the last row and column), with a NaN and ties, on
@@ -451,9 +450,9 @@ TEST(Conv2d, FusedWithReluAndPoolingInInferenceGivesTheSameBits) {
   const auto none = nlohmann::json::object();
   Graph g({spec("conv2d", "conv1", {{"filters", 6}, {"kernel", 5}, {"padding", 2}}),
            spec("relu", "relu1", none), spec("max_pool2d", "pool1", {{"kernel", 2}}),
-           spec("conv2d", "conv2", {{"filters", 11}, {"kernel", 3}}),
-           spec("relu", "relu2", none), spec("max_pool2d", "pool2", {{"kernel", 2}}),
-           spec("flatten", "flat", none), spec("linear", "out", {{"units", 5}})},
+           spec("conv2d", "conv2", {{"filters", 11}, {"kernel", 3}}), spec("relu", "relu2", none),
+           spec("max_pool2d", "pool2", {{"kernel", 2}}), spec("flatten", "flat", none),
+           spec("linear", "out", {{"units", 5}})},
           Shape{3, 15, 13});
   Rng rng(3);
   g.init(rng);

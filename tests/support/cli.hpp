@@ -7,12 +7,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace redes::test {
@@ -105,6 +107,16 @@ class CliTest : public ::testing::Test {
       ::_exit(127);
     }
     return pid;
+  }
+
+  // Waits (at most 60 s) until `file` exists in dir_ (a started training's checkpoint); false if
+  // it never does.
+  bool wait_for(const std::string& file) const {
+    for (int i = 0; i < 6000; ++i) {
+      if (std::filesystem::exists(dir_ / file)) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
   }
 
   // A bad input: exit 1, exactly one line on stderr, naming `file` and containing `problem`.
