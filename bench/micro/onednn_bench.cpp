@@ -1,6 +1,8 @@
 // oneDNN's convolutions (Debian's libdnnl-dev, the library PyTorch runs these layers with on
-// x86 CPUs) on the conv2d layers of LeNet-5 and the convnet, one pass at a time: what redes'
-// own kernels (conv_bench.cpp) are up against (issue 14).
+// x86 CPUs) on the conv2d layers of LeNet-5 and the convnet, one pass at a time, without the
+// reorders between redes' layouts and oneDNN's: the yardstick by which Conv2d hands a layer to
+// oneDNN or keeps its own kernels (conv_bench.cpp times the layers as they run, reorders
+// included).
 //
 //   onednn/<model>/<layer>.forward/<formats>           a training forward, with bias
 //   onednn/<model>/<layer>.backward_data/<formats>     dx (not for a model's first layer)
@@ -13,12 +15,14 @@
 // The label is the implementation oneDNN picked. GFLOP/s counts 2 per multiply-add of the
 // product, which each pass has as many of as the forward: conv_bench.cpp's backward, dW and
 // dx together, does twice the work of one pass here.
-// Before timing, each benchmark checks its result against redes' Conv2d on the same data.
+// Before timing, each benchmark checks its result against redes' reference convolution.
 // oneDNN runs on the OpenMP (libgomp) redes runs on: --threads applies to it as well.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <memory>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <string>
 #include <unordered_map>
@@ -34,8 +38,9 @@ namespace {
 using dnnl::memory;
 using tag = memory::format_tag;
 
-// redes' Conv2d on one shape: its weights and bias, a random input and upstream gradient,
-// and the output, input gradient and parameter gradients it computes from them.
+// redes' Conv2d on one shape, for its geometry, weights and bias; a random input and upstream
+// gradient, and the output, input gradient and parameter gradients of the reference
+// convolution.
 struct Reference {
   std::unique_ptr<Layer<float>> layer;
   ParamArena<float> arena;  // bind() zeroes the gradients, which backward adds into
@@ -53,18 +58,13 @@ struct Reference {
     dx = Tensor(x.shape());
     for (auto& v : x.values()) v = static_cast<float>(rng.uniform(-1, 1));
     for (auto& v : dy.values()) v = static_cast<float>(rng.uniform(-1, 1));
-    ForwardCtx<float> fwd;
-    fwd.inputs = {x.view()};
-    fwd.output = y.view();
-    fwd.training = true;
-    fwd.rng = &rng;
-    layer->forward(fwd);
-    BackwardCtx<float> bwd;
-    bwd.inputs = {x.view()};
-    bwd.output = y.view();
-    bwd.grad_output = dy.view();
-    bwd.grad_inputs = {dx.view()};
-    layer->backward(bwd);
+    // The plain loops of kernels/im2col.hpp, not the layer, which may run oneDNN itself.
+    const Conv2dGeometry& g = geometry();
+    const int64_t OC = weight().shape[0];
+    conv2d_reference_forward<float>(g, 1, OC, s.batch, x.data(), weight().value, bias().value,
+                                    y.data());
+    conv2d_reference_backward<float>(g, 1, OC, s.batch, x.data(), weight().value, dy.data(),
+                                     dx.data(), weight().grad, bias().grad);
   }
   const Conv2dGeometry& geometry() const {
     return static_cast<const Conv2d<float>&>(*layer).geometry();
@@ -72,6 +72,14 @@ struct Reference {
   Param<float>& weight() { return *layer->params()[0]; }
   Param<float>& bias() { return *layer->params()[1]; }
 };
+
+// The reference of each shape, computed once (the plain loops take seconds on the convnet's).
+Reference& reference_of(const LayerShape& s) {
+  static std::map<std::string, std::unique_ptr<Reference>> made;
+  auto& r = made[std::string(s.model) + "/" + s.name];
+  if (!r) r = std::make_unique<Reference>(s);
+  return *r;
+}
 
 enum class Pass { forward, backward_data, backward_weights };
 
@@ -84,7 +92,7 @@ struct Operand {
 };
 
 void bm_onednn(benchmark::State& state, LayerShape s, Pass pass, bool plain) {
-  Reference r(s);
+  Reference& r = reference_of(s);
   const Conv2dGeometry& g = r.geometry();
   const auto f32 = [](const memory::dims& d, tag t) {
     return memory::desc(d, memory::data_type::f32, t);
@@ -158,7 +166,7 @@ void bm_onednn(benchmark::State& state, LayerShape s, Pass pass, bool plain) {
       scale = std::max(scale, double(std::abs(o.data[i])));
     }
     if (diff > 1e-4 * scale) {
-      state.SkipWithError((std::string(o.name) + " differs from redes' Conv2d by " +
+      state.SkipWithError((std::string(o.name) + " differs from the reference convolution by " +
                            std::to_string(diff) + ", max |" + o.name + "| " + std::to_string(scale))
                               .c_str());
       return;

@@ -114,6 +114,10 @@ Shape Conv2d<T>::setup(std::span<const Shape> inputs) {
   direct_input_grad_ = direct_ &&
                        x86::conv2d_direct_input_grad_geometry(g, opt_.filters, &dx_geom_) &&
                        g.height * g.width * 5 <= g.out_h() * g.out_w() * 6;
+  onednn_.reset();
+  if (std::is_same_v<T, float> && opt_.groups == 1 && g.channels >= kOnednnMinChannels &&
+      opt_.filters >= kOnednnMinFilters && OnednnConv::available())
+    onednn_ = std::make_unique<OnednnConv>(g, opt_.filters, opt_.bias);
   weight_.shape = Shape{opt_.filters, g.channels / opt_.groups, g.kernel_h, g.kernel_w};
   bias_.shape = Shape{opt_.filters};
   return Shape{opt_.filters, g.out_h(), g.out_w()};
@@ -192,7 +196,11 @@ void Conv2d<T>::forward(const ForwardCtx<T>& ctx) {
   const int nt = teams(N);
   if (static_cast<int>(scratch_.size()) < nt) scratch_.resize(nt);
   kept_for_ = nullptr;
-  if constexpr (std::is_same_v<T, float>) {  // direct_ is never set for double layers
+  if constexpr (std::is_same_v<T, float>) {  // neither is ever set for double layers
+    if (onednn_) {
+      onednn_->forward(N, x.data(), w, b, y.data());
+      return;
+    }
     if (direct_) {
       x86::conv2d_direct_pack_weights(w, OC, K, kernels_->conv_block,
                                       grow(packed_weights_, OC * K));
@@ -248,7 +256,9 @@ void Conv2d<T>::forward(const ForwardCtx<T>& ctx) {
 template <class T>
 int Conv2d<T>::fusable(std::span<Layer<T>* const> next) const {
   if constexpr (std::is_same_v<T, float>) {
-    if (!direct_ || !kernels_->relu_forward || !kernels_->max_pool_2x2 || next.size() < 2) return 0;
+    if (!direct_ || onednn_ || !kernels_->relu_forward || !kernels_->max_pool_2x2 ||
+        next.size() < 2)
+      return 0;
     const auto* pool = dynamic_cast<const MaxPool2d<T>*>(next[1]);
     return dynamic_cast<const ReLU<T>*>(next[0]) && pool && pool->two_by_two() ? 2 : 0;
   }
@@ -303,6 +313,12 @@ void Conv2d<T>::backward(const BackwardCtx<T>& ctx) {
   const int64_t P = geom_.col_cols(), K = geom_.col_rows(), Kg = K / G;
   const T* w = weight_.value;
   T* dx = ctx.wants_din() ? ctx.din().data() : nullptr;
+  if constexpr (std::is_same_v<T, float>) {
+    if (onednn_) {
+      onednn_->backward(N, x.data(), dy.data(), w, weight_.grad, bias_.grad, dx);
+      return;
+    }
+  }
   const int nt = teams(N);
   const int64_t S = slice_images();
   if (static_cast<int>(scratch_.size()) < nt) scratch_.resize(nt);

@@ -22,6 +22,11 @@
 // forward 4.5x, backward 1.8x faster with AVX-512 on Zen 5). Their input gradient is a direct
 // convolution of dy too where padding makes it no dearer ("same" padding), else W^T D and
 // col2im.
+// Float layers with one group and at least 16 input and 16 output channels run all three passes
+// through oneDNN instead (kernels/onednn_conv.hpp) in the AVX-512 and AVX2 tiers: measured at
+// batch 64 (bench/micro/conv_bench.cpp, onednn_bench.cpp; BENCHMARKS.md) it is faster there,
+// the convnet's second layer most (32 -> 64 channels), and slower on LeNet-5's and the first
+// layers' few channels.
 // The batch is split into contiguous blocks of images, one per OpenMP thread; each thread has
 // its own buffers (grown once, then reused: nothing allocates per step) and its own partial dW
 // and db, added up in thread order at the end, so the same thread count gives the same bits.
@@ -34,6 +39,7 @@
 
 #include "kernels/im2col.hpp"
 #include "kernels/kernel_table.hpp"
+#include "kernels/onednn_conv.hpp"
 #include "redes/layer.hpp"
 
 namespace redes {
@@ -72,10 +78,11 @@ class Conv2d : public Layer<T> {
   // N), else unrolls the images again.
   void backward(const BackwardCtx<T>& ctx) override;
   std::vector<Param<T>*> params() override;
-  // Inference: a direct convolution (float) followed by a ReLU and a 2x2 max pooling on its
-  // fast path (MaxPool2d::two_by_two) runs the three image by image, each image's convolution
-  // output staying in the thread's cache (LeNet-5's first: 18 KB instead of 4.8 MB for a batch
-  // of 256 written, read and written again), with the very kernels the three layers run alone.
+  // Inference: a direct convolution (float, where oneDNN does not run it) followed by a ReLU and a
+  // 2x2 max pooling on its fast path (MaxPool2d::two_by_two) runs the three image by image, each
+  // image's convolution output staying in the thread's cache (LeNet-5's first: 18 KB instead of 4.8
+  // MB for a batch of 256 written, read and written again), with the very kernels the three layers
+  // run alone.
   int fusable(std::span<Layer<T>* const> next) const override;
   void forward_fused(std::span<Layer<T>* const> next, TensorView<const T> x,
                      TensorView<T> y) override;
@@ -96,6 +103,8 @@ class Conv2d : public Layer<T> {
   bool direct_weight_grad() const { return direct_weight_grad_; }
   // Whether the input gradient runs as a direct convolution of dy (see direct_input_grad_).
   bool direct_input_grad() const { return direct_input_grad_; }
+  // Whether oneDNN runs the three passes.
+  bool onednn() const { return onednn_ != nullptr; }
 
  private:
   void check_batch(const TensorView<const T>& x, const Shape& y, const char* what) const;
@@ -127,6 +136,8 @@ class Conv2d : public Layer<T> {
   // faster than im2col + GEMM, the weight gradient 1.2x slower.
   static constexpr int64_t kDirectMaxFilters = 64;
   static constexpr int64_t kDirectWeightGradMaxFilters = 32;
+  static constexpr int64_t kOnednnMinChannels = 16, kOnednnMinFilters = 16;
+  std::unique_ptr<OnednnConv> onednn_;
   std::vector<T> packed_weights_;
   Param<T> weight_{"weight"};  // (OC, C/G, KH, KW)
   Param<T> bias_{"bias"};      // (OC)

@@ -265,6 +265,76 @@ TEST(Conv2d, DirectKernelMatchesDirectConvolution) {
   }
 }
 
+// oneDNN inside the layer (at least 16 input and 16 output channels, one group; the AVX-512 and
+// AVX2 tiers, ctest runs this test under each): the convnet's second layer, odd sizes with
+// stride, dilation and padding apart at the bottom/right, no bias, batches split over threads.
+// check_against_reference starts dx at 0.5: the input gradient is added. A second backward adds
+// dW and db again, from the forward's copy of x or, after a forward of another x, from x anew.
+TEST(Conv2d, OnednnMatchesDirectConvolution) {
+  auto convnet = conv(64, {5, 5});
+  convnet.padding_mode = "same";
+  {
+    Conv2d<float> probe(convnet);
+    const Shape ins[] = {Shape{32, 14, 14}};
+    probe.setup(ins);
+    if (active_isa() == Isa::scalar) {
+      EXPECT_FALSE(probe.onednn());  // the scalar tier keeps redes' reference code
+      GTEST_SKIP() << "oneDNN does not run in the scalar tier";
+    }
+    EXPECT_TRUE(probe.onednn());
+    Conv2d<float> lenet(conv(16, {5, 5}));  // LeNet-5's second layer, 6 channels: redes' own
+    const Shape six[] = {Shape{6, 14, 14}};
+    lenet.setup(six);
+    EXPECT_FALSE(lenet.onednn());
+  }
+  for_threads_and_modes({1, 2, 3}, [&](bool training) {
+    check_against_reference(convnet, {32, 14, 14}, 5, training);
+    auto odd = conv(17, {3, 4});
+    odd.stride = {2, 1};
+    odd.padding = {1, 0};
+    odd.padding_end = {2, 3};
+    check_against_reference(odd, {19, 9, 11}, 3, training);
+    auto dilated = conv(16, {3, 3});
+    dilated.dilation = {2, 3};
+    dilated.bias = false;
+    check_against_reference(dilated, {16, 8, 10}, 2, training);
+  });
+
+  Conv2d<float> layer(convnet);
+  const Shape ins[] = {Shape{32, 14, 14}};
+  const Shape out = layer.setup(ins).batched(3);
+  ParamArena<float> arena;
+  arena.bind(layer.params());
+  Rng rng(5);
+  layer.init(rng);
+  Tensor x(Shape{3, 32, 14, 14}), other(x.shape()), dy(out), y(out);
+  for (auto& v : x.values()) v = float(rng.uniform(-1, 1));
+  for (auto& v : other.values()) v = float(rng.uniform(-1, 1));
+  for (auto& v : dy.values()) v = float(rng.uniform(-1, 1));
+  test::forward_backward<float>(layer, x, y, dy, nullptr, true);
+  const std::vector<float> dw(layer.params()[0]->grad,
+                              layer.params()[0]->grad + layer.params()[0]->numel());
+  const float db0 = layer.params()[1]->grad[0];
+  test::forward_backward<float>(layer, x, y, dy, nullptr, true);  // the kept copy of x
+  for (size_t i = 0; i < dw.size(); ++i)
+    ASSERT_NEAR(layer.params()[0]->grad[i], 2 * dw[i], 1e-4 + 1e-5 * std::fabs(dw[i])) << i;
+  EXPECT_NEAR(layer.params()[1]->grad[0], 2 * db0, 1e-4);
+  Tensor other_y(out), dx(x.shape(), 0.f), other_dx(x.shape(), 0.f);
+  test::forward_backward(layer, other, other_y, dy, &other_dx, true);
+  // The forward of `other` replaced the kept copy: a backward of x must not use it.
+  BackwardCtx<float> b;
+  b.inputs = {x.view()};
+  b.output = y.view();
+  b.grad_output = dy.view();
+  b.grad_inputs = {dx.view()};
+  b.training = true;
+  std::vector<float> before(layer.params()[0]->grad,
+                            layer.params()[0]->grad + layer.params()[0]->numel());
+  layer.backward(b);
+  for (size_t i = 0; i < dw.size(); ++i)
+    ASSERT_NEAR(layer.params()[0]->grad[i] - before[i], dw[i], 1e-4 + 1e-5 * std::fabs(dw[i])) << i;
+}
+
 TEST(Conv2d, ShapesFollowPyTorch) {
   auto out_shape = [](Conv2dOptions o, Shape in) {
     Conv2d<float> layer(o);
