@@ -22,28 +22,14 @@
 namespace redes::bench {
 namespace {
 
-// One layer with its parameters, a random input and upstream gradient, and the buffers of a
-// step; the first forward has run (so backward has its columns and argmax).
-struct Bench {
-  std::unique_ptr<Layer<float>> layer;
-  ParamArena<float> arena;
-  Tensor x, y, dy, dx;
+// LayerData with the contexts of a step; the first forward has run (so backward has its
+// columns and argmax).
+struct Bench : LayerData {
   ForwardCtx<float> fwd;
   BackwardCtx<float> bwd;
-  Rng rng{1};
   double macs = 0;  // multiply-adds of one forward
 
-  explicit Bench(const LayerShape& s) : layer(make(s)) {
-    const Shape ins[] = {s.input};
-    const Shape out = layer->setup(ins).batched(s.batch);
-    arena.bind(layer->params());
-    layer->init(rng);
-    x = Tensor(s.input.batched(s.batch));
-    y = Tensor(out);
-    dy = Tensor(out);
-    dx = Tensor(x.shape());
-    for (auto& v : x.values()) v = static_cast<float>(rng.uniform(-1, 1));
-    for (auto& v : dy.values()) v = static_cast<float>(rng.uniform(-1, 1));
+  explicit Bench(const LayerShape& s) : LayerData(s) {
     fwd.inputs = {x.view()};
     fwd.output = y.view();
     fwd.training = true;
@@ -54,7 +40,7 @@ struct Bench {
     bwd.grad_inputs = {s.first ? TensorView<float>() : dx.view()};
     bwd.training = true;
     layer->forward(fwd);
-    if (s.filters > 0) macs = double(out.numel()) * s.input[0] * s.kernel * s.kernel;
+    if (s.filters > 0) macs = double(y.numel()) * s.input[0] * s.kernel * s.kernel;
   }
 };
 

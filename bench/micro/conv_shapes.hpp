@@ -7,6 +7,7 @@
 
 #include "layers/conv2d.hpp"
 #include "layers/pooling.hpp"
+#include "redes/rng.hpp"
 #include "redes/tensor.hpp"
 
 namespace redes::bench {
@@ -56,5 +57,27 @@ inline std::unique_ptr<Layer<float>> make(const LayerShape& s) {
   }
   return std::make_unique<Conv2d<float>>(o);
 }
+
+// A shape's layer with its parameters (initialised, their gradients zero), a random input x
+// and upstream gradient dy, and buffers for the output y and the input gradient dx (zero).
+struct LayerData {
+  std::unique_ptr<Layer<float>> layer;
+  ParamArena<float> arena;
+  Rng rng{1};
+  Tensor x, y, dy, dx;
+
+  explicit LayerData(const LayerShape& s) : layer(make(s)) {
+    const Shape ins[] = {s.input};
+    const Shape out = layer->setup(ins).batched(s.batch);
+    arena.bind(layer->params());
+    layer->init(rng);
+    x = Tensor(s.input.batched(s.batch));
+    y = Tensor(out);
+    dy = Tensor(out);
+    dx = Tensor(x.shape());
+    for (auto& v : x.values()) v = static_cast<float>(rng.uniform(-1, 1));
+    for (auto& v : dy.values()) v = static_cast<float>(rng.uniform(-1, 1));
+  }
+};
 
 }  // namespace redes::bench

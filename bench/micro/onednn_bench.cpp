@@ -30,7 +30,6 @@
 
 #include "conv_shapes.hpp"
 #include "peak.hpp"
-#include "redes/rng.hpp"
 
 namespace redes::bench {
 namespace {
@@ -38,26 +37,10 @@ namespace {
 using dnnl::memory;
 using tag = memory::format_tag;
 
-// redes' Conv2d on one shape, for its geometry, weights and bias; a random input and upstream
-// gradient, and the output, input gradient and parameter gradients of the reference
-// convolution.
-struct Reference {
-  std::unique_ptr<Layer<float>> layer;
-  ParamArena<float> arena;  // bind() zeroes the gradients, which backward adds into
-  Tensor x, y, dy, dx;      // dx starts at zero too
-
-  explicit Reference(const LayerShape& s) : layer(make(s)) {
-    const Shape ins[] = {s.input};
-    const Shape out = layer->setup(ins).batched(s.batch);
-    arena.bind(layer->params());
-    Rng rng(1);
-    layer->init(rng);
-    x = Tensor(s.input.batched(s.batch));
-    y = Tensor(out);
-    dy = Tensor(out);
-    dx = Tensor(x.shape());
-    for (auto& v : x.values()) v = static_cast<float>(rng.uniform(-1, 1));
-    for (auto& v : dy.values()) v = static_cast<float>(rng.uniform(-1, 1));
+// LayerData of a conv2d shape (redes' Conv2d for its geometry, weights and bias), with the
+// output, input gradient and parameter gradients of the reference convolution.
+struct Reference : LayerData {
+  explicit Reference(const LayerShape& s) : LayerData(s) {
     // The plain loops of kernels/im2col.hpp, not the layer, which may run oneDNN itself.
     const Conv2dGeometry& g = geometry();
     const int64_t OC = weight().shape[0];
