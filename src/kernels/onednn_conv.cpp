@@ -43,8 +43,7 @@ bool tier_ready() {
 // an input, chosen to plain for a result, added into the plain data with `add`.
 struct Staged {
   memory plain, chosen;
-  dnnl::reorder move;
-  bool moves = false;
+  dnnl::reorder move;  // empty when they are one memory
 
   Staged() = default;
   Staged(const memory::desc& plain_md, const memory::desc& chosen_md, bool result, bool add) {
@@ -62,14 +61,13 @@ struct Staged {
     }
     move = result ? dnnl::reorder(dnnl::reorder::primitive_desc(chosen, plain, attr))
                   : dnnl::reorder(dnnl::reorder::primitive_desc(plain, chosen, attr));
-    moves = true;
   }
   void set(const float* data) { plain.set_data_handle(const_cast<float*>(data)); }
   void in(dnnl::stream& s) {
-    if (moves) move.execute(s, plain, chosen);
+    if (move) move.execute(s, plain, chosen);
   }
   void out(dnnl::stream& s) {
-    if (moves) move.execute(s, chosen, plain);
+    if (move) move.execute(s, chosen, plain);
   }
 };
 
@@ -104,18 +102,18 @@ struct OnednnConv::Plan {
   std::unordered_map<int, memory> fwd_args;
   // The backward, made at its first call (inference needs none of it).
   bool has_backward = false;
-  // The weight gradient: x (the forward's copy when the layouts agree) and dy in, dW and db
-  // out (db into a buffer, then added).
+  // The weight gradient: x and dy in, dW and db out (db into a buffer, then added). bw_x is x
+  // in its layout: the forward's copy when the layouts agree, else own_x.
   dnnl::convolution_backward_weights bwd_w;
-  Staged bw_x, dy, dw;
-  bool bw_x_own = false;
+  Staged own_x, dy, dw;
+  Staged* bw_x = nullptr;
   memory db;
   std::unordered_map<int, memory> bwd_w_args;
-  // The input gradient: dy (the weight gradient's copy when the layouts agree) and w in, dx
-  // out.
+  // The input gradient: dy and w in, dx out. bd_dy is dy in its layout: the weight gradient's
+  // copy when the layouts agree, else own_dy.
   dnnl::convolution_backward_data bwd_d;
-  Staged bd_dy, bd_w, dx;
-  bool bd_dy_own = false;
+  Staged own_dy, bd_w, dx;
+  Staged* bd_dy = nullptr;
   std::unordered_map<int, memory> bwd_d_args;
 };
 
@@ -172,11 +170,14 @@ void OnednnConv::add_backward(Plan& p) {
        d.pad_l, d.pad_r},
       user_scratchpad(), engine(), fwd);
   p.bwd_w = dnnl::convolution_backward_weights(bwd_w);
-  p.bw_x_own = bwd_w.src_desc() != fwd.src_desc();
-  if (p.bw_x_own) p.bw_x = Staged(d.x, bwd_w.src_desc(), false, false);
+  p.bw_x = &p.x;
+  if (bwd_w.src_desc() != fwd.src_desc()) {
+    p.own_x = Staged(d.x, bwd_w.src_desc(), false, false);
+    p.bw_x = &p.own_x;
+  }
   p.dy = Staged(d.y, bwd_w.diff_dst_desc(), false, false);
   p.dw = Staged(d.w, bwd_w.diff_weights_desc(), true, true);
-  p.bwd_w_args = {{DNNL_ARG_SRC, p.bw_x_own ? p.bw_x.chosen : p.x.chosen},
+  p.bwd_w_args = {{DNNL_ARG_SRC, p.bw_x->chosen},
                   {DNNL_ARG_DIFF_DST, p.dy.chosen},
                   {DNNL_ARG_DIFF_WEIGHTS, p.dw.chosen},
                   {DNNL_ARG_SCRATCHPAD, memory(bwd_w.scratchpad_desc(), engine())}};
@@ -190,11 +191,14 @@ void OnednnConv::add_backward(Plan& p) {
        d.pad_l, d.pad_r},
       user_scratchpad(), engine(), fwd);
   p.bwd_d = dnnl::convolution_backward_data(bwd_d);
-  p.bd_dy_own = bwd_d.diff_dst_desc() != bwd_w.diff_dst_desc();
-  if (p.bd_dy_own) p.bd_dy = Staged(d.y, bwd_d.diff_dst_desc(), false, false);
+  p.bd_dy = &p.dy;
+  if (bwd_d.diff_dst_desc() != bwd_w.diff_dst_desc()) {
+    p.own_dy = Staged(d.y, bwd_d.diff_dst_desc(), false, false);
+    p.bd_dy = &p.own_dy;
+  }
   p.bd_w = Staged(d.w, bwd_d.weights_desc(), false, false);
   p.dx = Staged(d.x, bwd_d.diff_src_desc(), true, true);
-  p.bwd_d_args = {{DNNL_ARG_DIFF_DST, p.bd_dy_own ? p.bd_dy.chosen : p.dy.chosen},
+  p.bwd_d_args = {{DNNL_ARG_DIFF_DST, p.bd_dy->chosen},
                   {DNNL_ARG_WEIGHTS, p.bd_w.chosen},
                   {DNNL_ARG_DIFF_SRC, p.dx.chosen},
                   {DNNL_ARG_SCRATCHPAD, memory(bwd_d.scratchpad_desc(), engine())}};
@@ -221,10 +225,9 @@ void OnednnConv::backward(int64_t N, const float* x, const float* dy, const floa
   Plan& p = plan(N);
   if (!p.has_backward) add_backward(p);
   // x in the weight gradient's layout: the forward's copy if it was of this x.
-  Staged& bx = p.bw_x_own ? p.bw_x : p.x;
-  if (p.bw_x_own || kept_for_ != x || kept_n_ != N) {
-    bx.set(x);
-    bx.in(p.stream);
+  if (p.bw_x != &p.x || kept_for_ != x || kept_n_ != N) {
+    p.bw_x->set(x);
+    p.bw_x->in(p.stream);
   }
   p.dy.set(dy);
   p.dy.in(p.stream);
@@ -232,9 +235,9 @@ void OnednnConv::backward(int64_t N, const float* x, const float* dy, const floa
   p.bwd_w.execute(p.stream, p.bwd_w_args);
   p.dw.out(p.stream);
   if (dx) {
-    if (p.bd_dy_own) {
-      p.bd_dy.set(dy);
-      p.bd_dy.in(p.stream);
+    if (p.bd_dy != &p.dy) {
+      p.bd_dy->set(dy);
+      p.bd_dy->in(p.stream);
     }
     p.bd_w.set(w);
     p.bd_w.in(p.stream);

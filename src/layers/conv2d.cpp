@@ -193,14 +193,16 @@ void Conv2d<T>::forward(const ForwardCtx<T>& ctx) {
   const int64_t P = geom_.col_cols(), K = geom_.col_rows(), Kg = K / G;  // Kg = C/G * KH * KW
   const T* w = weight_.value;  // (OC, Kg): group q is rows [q * OCg, (q + 1) * OCg)
   const T* b = opt_.bias ? bias_.value : nullptr;
-  const int nt = teams(N);
-  if (static_cast<int>(scratch_.size()) < nt) scratch_.resize(nt);
   kept_for_ = nullptr;
-  if constexpr (std::is_same_v<T, float>) {  // neither is ever set for double layers
+  if constexpr (std::is_same_v<T, float>) {  // never set for double layers
     if (onednn_) {
       onednn_->forward(N, x.data(), w, b, y.data());
       return;
     }
+  }
+  const int nt = teams(N);
+  if (static_cast<int>(scratch_.size()) < nt) scratch_.resize(nt);
+  if constexpr (std::is_same_v<T, float>) {  // direct_ is never set for double layers
     if (direct_) {
       x86::conv2d_direct_pack_weights(w, OC, K, kernels_->conv_block,
                                       grow(packed_weights_, OC * K));
