@@ -95,4 +95,8 @@ class LrSchedule {
 // clip_grad_norm_). Returns the norm before clipping.
 double clip_grad_norm(std::span<float> grads, double max_norm);
 
+// Whether every value is finite (no NaN, no infinity): the trainer's check of each step's
+// gradients before the update, split over the OpenMP threads from 64K values.
+bool all_finite(std::span<const float> values);
+
 }  // namespace redes

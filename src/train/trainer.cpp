@@ -27,10 +27,6 @@ double now_seconds() {
   return std::chrono::duration<double>(clock::now().time_since_epoch()).count();
 }
 
-bool all_finite(std::span<const float> x) {
-  return std::all_of(x.begin(), x.end(), [](float v) { return std::isfinite(v); });
-}
-
 // "the loss is NaN", and how large the network's outputs are when they are all finite (the
 // square of 1e20 overflows a float).
 std::string loss_problem(float loss, TensorView<const float> out) {

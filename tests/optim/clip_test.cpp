@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <initializer_list>
 #include <limits>
 #include <vector>
 
 #include "redes/error.hpp"
 #include "redes/optim.hpp"
+#include "redes/threads.hpp"
 #include "torch_expected.hpp"
 
 namespace redes {
@@ -66,6 +68,33 @@ TEST(ClipGradNorm, RejectsNonPositiveMaxNorm) {
   EXPECT_THROW(clip_grad_norm(g, 0.0), ConfigError);
   EXPECT_THROW(clip_grad_norm(g, -1.0), ConfigError);
   EXPECT_THROW(clip_grad_norm(g, std::numeric_limits<double>::quiet_NaN()), ConfigError);
+}
+
+// all_finite finds one NaN, infinity or minus infinity wherever it is: in the vector body of a
+// range or its tail, in the first or the last of the threads' ranges, serial or split (1 or 3
+// threads, 100 values or 200K), and says yes to large, tiny, negative and zero values.
+TEST(AllFinite, FindsEveryNonFiniteValueWhereverItIs) {
+  const int saved = num_threads();
+  for (int threads : {1, 3})
+    for (int64_t n : {int64_t(100), int64_t(200003)}) {
+      set_num_threads(threads);
+      std::vector<float> v(n);
+      for (int64_t i = 0; i < n; ++i)
+        v[i] = (i % 3 == 0 ? -1.0f : 1.0f) * (i % 7 == 0 ? 3e38f : i % 5 == 0 ? 1e-45f : i * 0.5f);
+      EXPECT_TRUE(all_finite(v)) << threads << " threads, " << n;
+      for (float bad :
+           {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+            -std::numeric_limits<float>::infinity()})
+        for (int64_t at : {int64_t(0), int64_t(17), n / 2 + 1, n - 2, n - 1}) {
+          const float kept = v[at];
+          v[at] = bad;
+          EXPECT_FALSE(all_finite(v))
+              << threads << " threads, " << n << " values, " << bad << " at " << at;
+          v[at] = kept;
+        }
+    }
+  set_num_threads(saved);
+  EXPECT_TRUE(all_finite(std::vector<float>{}));
 }
 
 }  // namespace
