@@ -21,10 +21,10 @@ class Graph {
   void init(Rng& rng);
 
   // x is (N, input...). Returns the last layer's output (N, output...), valid until the
-  // next forward. An inference forward (training false) runs the layers that can as one pass
-  // with the ones after them (Layer::fusable: a convolution with its ReLU and 2x2 max pooling),
-  // with the same results, unless keep_outputs: then every layer's output is kept for
-  // output_of.
+  // next forward. The layers that can run as one pass with the ones after them (Layer::fusable:
+  // a convolution with its ReLU and 2x2 max pooling) do, with the same results, unless
+  // keep_outputs: then each layer runs alone. An inference forward keeps only the last output
+  // of such a pass for output_of, a training forward (or keep_outputs) every layer's.
   TensorView<const float> forward(TensorView<const float> x, bool training, Rng& rng,
                                   bool keep_outputs = false);
   // grad_output is d loss / d output of the last forward. Adds into the parameter gradients.
@@ -80,7 +80,7 @@ class Graph {
     std::vector<int> inputs;  // node indices; -1 is the model input
     Shape shape;              // per sample
     Tensor out, grad;         // (N, shape...)
-    // Inference: the layers after it that it runs along with itself (Layer::fusable).
+    // The layers after it that it runs along with itself (Layer::fusable).
     std::vector<Layer<float>*> fused;
     bool kept = true;  // whether out is this layer's output in the last forward
   };
@@ -93,7 +93,8 @@ class Graph {
   TensorView<const float> last_input_;
   bool last_training_ = false;
   Communicator* sync_ranks_ = nullptr;
-  bool backward_done_ = false;  // since the last forward
+  bool backward_done_ = false;                 // since the last forward
+  std::vector<TensorView<float>> fused_kept_;  // a training forward's outputs within a pass
 };
 
 }  // namespace redes

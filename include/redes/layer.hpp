@@ -112,14 +112,16 @@ class Layer {
   // State that is saved with the model but not trained (BatchNorm's running statistics):
   // bound like the parameters, never given to the optimizer; grad stays null.
   virtual std::vector<Param<T>*> buffers() { return {}; }
-  // Inference only: how many of the layers `next` (the ones after this one, each reading only
-  // the one before it) this layer can run together with itself in one pass, forward_fused, with
-  // the same results bit for bit; 0: none (the default).
+  // How many of the layers `next` (the ones after this one, each reading only the one before
+  // it) this layer can run together with itself in one pass, forward_fused, with the same
+  // results bit for bit; 0: none (the default).
   virtual int fusable(std::span<Layer<T>* const> next) const { return 0; }
-  // Runs this layer and the first fusable(next) layers of next on x as one pass, y being the
-  // last one's output; the outputs between are not kept.
+  // Runs this layer and the first k = fusable(next) layers of next on x as one pass, y being the
+  // last one's output. In inference (kept empty) the outputs between are not kept; in training
+  // kept holds k views, this layer's output and those of the fused layers but the last, which it
+  // fills, and the fused layers get what their backward reads, as from their own forward.
   virtual void forward_fused(std::span<Layer<T>* const> next, TensorView<const T> x,
-                             TensorView<T> y) {}
+                             TensorView<T> y, std::span<const TensorView<T>> kept = {}) {}
 };
 
 // A layer as written in a config or a model file: its kind, its name, the names of the

@@ -139,7 +139,7 @@ Graph::Graph(std::vector<LayerSpec> specs, Shape input)
   named_state_ = named_;
   named_state_.insert(named_state_.end(), named_buffers.begin(), named_buffers.end());
 
-  // What each layer can run along with itself in inference: the chain after it in which each
+  // What each layer can run along with itself: the chain after it in which each
   // layer reads only the one before, and nothing else reads that one.
   std::vector<int> readers(nodes_.size());
   for (const auto& node : nodes_)
@@ -172,13 +172,21 @@ TensorView<const float> Graph::forward(TensorView<const float> x, bool training,
     for (int j : node.inputs)
       ctx.inputs.push_back(j < 0 ? x : TensorView<const float>(nodes_[j].out.view()));
     node.kept = true;
-    if (!training && !keep_outputs && !node.fused.empty()) {
+    if (!keep_outputs && !node.fused.empty()) {
+      // The layer with the ones after it in one pass; in training their outputs are kept still.
       const size_t k = node.fused.size();
-      for (size_t j = i; j < i + k; ++j) nodes_[j].kept = false;
+      fused_kept_.clear();
+      for (size_t j = i; j < i + k; ++j) {
+        nodes_[j].kept = training;
+        if (training) {
+          nodes_[j].out.resize(nodes_[j].shape.batched(n));
+          fused_kept_.push_back(nodes_[j].out.view());
+        }
+      }
       auto& last = nodes_[i + k];
       last.out.resize(last.shape.batched(n));
       last.kept = true;
-      node.layer->forward_fused(node.fused, ctx.inputs[0], last.out.view());
+      node.layer->forward_fused(node.fused, ctx.inputs[0], last.out.view(), fused_kept_);
       i += k;
       continue;
     }

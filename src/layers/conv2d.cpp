@@ -269,8 +269,9 @@ int Conv2d<T>::fusable(std::span<Layer<T>* const> next) const {
 
 template <class T>
 void Conv2d<T>::forward_fused(std::span<Layer<T>* const> next, TensorView<const T> x,
-                              TensorView<T> y) {
+                              TensorView<T> y, std::span<const TensorView<T>> kept) {
   REDES_CHECK(fusable(next) == 2, Error, "conv2d: nothing to fuse with");
+  const bool training = !kept.empty();
   if constexpr (std::is_same_v<T, float>) {
     const int64_t N = x.dim(0), OC = opt_.filters, P = geom_.col_cols(), OW = geom_.out_w();
     const int64_t CHW = geom_.channels * geom_.height * geom_.width;
@@ -281,6 +282,10 @@ void Conv2d<T>::forward_fused(std::span<Layer<T>* const> next, TensorView<const 
                 ShapeError,
                 "conv2d with ReLU and pooling: input " + x.shape().str() + " and output " +
                     y.shape().str() + " do not fit");
+    const Shape between{N, OC, geom_.out_h(), OW};
+    REDES_CHECK(
+        !training || (kept.size() == 2 && kept[0].shape() == between && kept[1].shape() == between),
+        ShapeError, "conv2d with ReLU and pooling: the outputs to keep are not " + between.str());
     const int64_t PH = y.dim(2), PW = y.dim(3), PHW = PH * PW;
     const T* b = opt_.bias ? bias_.value : nullptr;
     const int nt = teams(N);
@@ -289,18 +294,23 @@ void Conv2d<T>::forward_fused(std::span<Layer<T>* const> next, TensorView<const 
                                     grow(packed_weights_, OC * geom_.col_rows()));
     for (int t = 0; t < nt; ++t) {
       grow(scratch_[t].col, x86::conv2d_direct_scratch(geom_));
-      grow(scratch_[t].wide, OC * P);
-      grow(scratch_[t].argmax, OC * PHW);
+      if (!training) grow(scratch_[t].wide, OC * P);
+      if (!training) grow(scratch_[t].argmax, OC * PHW);
     }
+    // Training: the pooling's positions where its backward reads them.
+    int32_t* positions = training ? static_cast<MaxPool2d<T>*>(next[1])->positions_for(N) : nullptr;
     kept_for_ = nullptr;
     for_each_slice(N, nt, 1, [&](int t, int64_t n, int64_t) {
-      T* out = scratch_[t].wide.data();  // (OC, OH, OW) of image n
-      kernels_->conv_forward(geom_, OC, x.data() + n * CHW, packed_weights_.data(), b, out,
+      // (OC, OH, OW) of image n: the convolution's and the ReLU's outputs, or one scratch for both
+      T* conv = training ? kept[0].data() + n * OC * P : scratch_[t].wide.data();
+      T* relu = training ? kept[1].data() + n * OC * P : conv;
+      int32_t* at = training ? positions + n * OC * PHW : scratch_[t].argmax.data();
+      kernels_->conv_forward(geom_, OC, x.data() + n * CHW, packed_weights_.data(), b, conv,
                              scratch_[t].col.data(), false);
-      kernels_->relu_forward(OC * P, out, out);
+      kernels_->relu_forward(OC * P, conv, relu);
       for (int64_t oc = 0; oc < OC; ++oc)
-        kernels_->max_pool_2x2(out + oc * P, OW, PH, PW, y.data() + (n * OC + oc) * PHW,
-                               scratch_[t].argmax.data() + oc * PHW);
+        kernels_->max_pool_2x2(relu + oc * P, OW, PH, PW, y.data() + (n * OC + oc) * PHW,
+                               at + oc * PHW);
     });
   }
 }

@@ -78,14 +78,16 @@ class Conv2d : public Layer<T> {
   // N), else unrolls the images again.
   void backward(const BackwardCtx<T>& ctx) override;
   std::vector<Param<T>*> params() override;
-  // Inference: a direct convolution (float, where oneDNN does not run it) followed by a ReLU and a
-  // 2x2 max pooling on its fast path (MaxPool2d::two_by_two) runs the three image by image, each
-  // image's convolution output staying in the thread's cache (LeNet-5's first: 18 KB instead of 4.8
-  // MB for a batch of 256 written, read and written again), with the very kernels the three layers
-  // run alone.
+  // A direct convolution (float, where oneDNN does not run it) followed by a ReLU and a 2x2 max
+  // pooling on its fast path (MaxPool2d::two_by_two) runs the three image by image, each image's
+  // convolution output staying in the thread's cache, with the very kernels the three layers run
+  // alone. In inference the convolution's and the ReLU's outputs are not kept (LeNet-5's first
+  // layer: 18 KB instead of 4.8 MB for a batch of 256 written, read and written again); in
+  // training they are written for the backward, but read from the cache, and the pooling's
+  // positions go to the pooling layer.
   int fusable(std::span<Layer<T>* const> next) const override;
-  void forward_fused(std::span<Layer<T>* const> next, TensorView<const T> x,
-                     TensorView<T> y) override;
+  void forward_fused(std::span<Layer<T>* const> next, TensorView<const T> x, TensorView<T> y,
+                     std::span<const TensorView<T>> kept = {}) override;
   // Each output value is C/G * KH * KW multiply-adds.
   int64_t multiply_adds() const override {
     return opt_.filters * geom_.col_cols() * (geom_.channels / opt_.groups) * geom_.kernel_h *

@@ -178,6 +178,13 @@ bool MaxPool2d<T>::two_by_two() const {
 }
 
 template <class T>
+int32_t* MaxPool2d<T>::positions_for(int64_t n) {
+  const int64_t size = n * this->channels_ * this->out_h_ * this->out_w_;
+  if (static_cast<int64_t>(argmax_.size()) < size) argmax_.resize(size);
+  return argmax_.data();
+}
+
+template <class T>
 void MaxPool2d<T>::forward(const ForwardCtx<T>& ctx) {
   const auto& x = ctx.in();   // (N, C, H, W)
   const auto& y = ctx.out();  // (N, C, OH, OW)
@@ -185,8 +192,7 @@ void MaxPool2d<T>::forward(const ForwardCtx<T>& ctx) {
   const Conv2dGeometry& g = this->geom_;
   const int64_t planes = x.dim(0) * this->channels_, HW = g.height * g.width;
   const int64_t OH = this->out_h_, OW = this->out_w_, OHW = OH * OW;
-  if (static_cast<int64_t>(argmax_.size()) < planes * OHW) argmax_.resize(planes * OHW);
-  int32_t* arg = argmax_.data();
+  int32_t* arg = positions_for(x.dim(0));
   const bool fast = two_by_two();
   const int64_t dh = g.dilation_h, dw = g.dilation_w;
   auto pool_2x2 = &baseline::max_pool_2x2<T>;  // or the active tier's, for float

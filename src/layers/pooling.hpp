@@ -81,6 +81,9 @@ class MaxPool2d : public Pool2d<T> {
   // window at stride 2 that always lies inside the image (no top/left padding, no dilation,
   // and no window of ceil_mode or of bottom/right padding past the last row or column).
   bool two_by_two() const;
+  // Where the positions of a forward of n samples go, for a layer that runs this one's forward
+  // within its own (Conv2d::forward_fused in training): backward reads them.
+  int32_t* positions_for(int64_t n);
 
  private:
   std::vector<int32_t> argmax_;  // (N, C, OH, OW): index ih * W + iw within the (H, W) plane

@@ -507,29 +507,78 @@ TEST(Conv2d, SkipsTheInputGradientWhenNotWanted) {
   for (float g : layer.params()[1]->grads()) EXPECT_FLOAT_EQ(g, 18.f);
 }
 
+// The network of the inference test below, on 7 images of 3 x 15 x 13 with a NaN and ties.
+struct FusableNet {
+  Graph g;
+  Tensor x{Shape{7, 3, 15, 13}};
+  Rng rng{3};
+  FusableNet() : g(specs(), Shape{3, 15, 13}) {
+    g.init(rng);
+    for (int64_t i = 0; i < x.numel(); ++i) x[i] = static_cast<float>(rng.normal());
+    x[40] = std::nanf("");
+    for (int64_t i = 200; i < 260; ++i) x[i] = 0.5f;  // ties in the pooling windows
+  }
+  static std::vector<LayerSpec> specs() {
+    const auto spec = [](std::string kind, std::string name, nlohmann::json attrs) {
+      LayerSpec s;
+      s.kind = std::move(kind), s.name = std::move(name), s.attrs = std::move(attrs);
+      return s;
+    };
+    const auto none = nlohmann::json::object();
+    return {spec("conv2d", "conv1", {{"filters", 6}, {"kernel", 5}, {"padding", 2}}),
+            spec("relu", "relu1", none),
+            spec("max_pool2d", "pool1", {{"kernel", 2}}),
+            spec("conv2d", "conv2", {{"filters", 11}, {"kernel", 3}}),
+            spec("relu", "relu2", none),
+            spec("max_pool2d", "pool2", {{"kernel", 2}}),
+            spec("flatten", "flat", none),
+            spec("linear", "out", {{"units", 5}})};
+  }
+  // Every layer's output and every gradient after a training forward and backward (the NaN
+  // left out: its image's gradients would all be NaN).
+  std::vector<float> step(bool keep_outputs) {
+    Tensor clean = x;
+    clean[40] = 0.25f;
+    g.zero_grad();
+    const auto out = g.forward(clean.view(), true, rng, keep_outputs);
+    Tensor dy(out.shape());
+    for (int64_t i = 0; i < dy.numel(); ++i) dy[i] = static_cast<float>(i % 7) - 3.0f;
+    g.backward(dy.view());
+    std::vector<float> all(g.grads().begin(), g.grads().end());
+    for (const auto& s : specs()) {
+      const auto o = g.output_of(s.name);
+      all.insert(all.end(), o.data(), o.data() + o.numel());
+    }
+    return all;
+  }
+};
+
+// Training runs the same passes as one too, keeping every layer's output and the pooling's
+// positions for the backward: every output and gradient has the bits of the layers one after
+// another (keep_outputs), on one and two threads.
+TEST(Conv2d, FusedWithReluAndPoolingInTrainingGivesTheSameBits) {
+  FusableNet net;
+  const int threads = num_threads();
+  for (int t : {1, 2}) {
+    set_num_threads(t);
+    const auto fused = net.step(false);
+    const auto alone = net.step(true);
+    ASSERT_EQ(fused.size(), alone.size());
+    EXPECT_EQ(std::memcmp(fused.data(), alone.data(), fused.size() * sizeof(float)), 0)
+        << t << " threads";
+  }
+  set_num_threads(threads);
+}
+
 // Inference runs a direct convolution, its ReLU and a 2x2 max pooling image by image
 // (Conv2d::forward_fused, from Graph::forward): the same bits as the three layers one after
 // another, on odd sizes (the pooling drops the last row and column), with a NaN and ties, on
 // one and two threads. Without a direct kernel (the scalar tier) nothing is fused.
 TEST(Conv2d, FusedWithReluAndPoolingInInferenceGivesTheSameBits) {
-  const auto spec = [](std::string kind, std::string name, nlohmann::json attrs) {
-    LayerSpec s;
-    s.kind = std::move(kind), s.name = std::move(name), s.attrs = std::move(attrs);
-    return s;
-  };
-  const auto none = nlohmann::json::object();
-  Graph g({spec("conv2d", "conv1", {{"filters", 6}, {"kernel", 5}, {"padding", 2}}),
-           spec("relu", "relu1", none), spec("max_pool2d", "pool1", {{"kernel", 2}}),
-           spec("conv2d", "conv2", {{"filters", 11}, {"kernel", 3}}), spec("relu", "relu2", none),
-           spec("max_pool2d", "pool2", {{"kernel", 2}}), spec("flatten", "flat", none),
-           spec("linear", "out", {{"units", 5}})},
-          Shape{3, 15, 13});
-  Rng rng(3);
-  g.init(rng);
-  Tensor x(Shape{7, 3, 15, 13});
-  for (int64_t i = 0; i < x.numel(); ++i) x[i] = static_cast<float>(rng.normal());
-  x[40] = std::nanf("");
-  for (int64_t i = 200; i < 260; ++i) x[i] = 0.5f;  // ties in the pooling windows
+  FusableNet net;
+  Graph& g = net.g;
+  const Tensor& x = net.x;
+  Rng& rng = net.rng;
   const bool fuses = kernels().conv_forward != nullptr;
   const int threads = num_threads();
   for (int t : {1, 2}) {
