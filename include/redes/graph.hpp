@@ -30,6 +30,11 @@ class Graph {
   // grad_output is d loss / d output of the last forward. Adds into the parameter gradients.
   void backward(TensorView<const float> grad_output);
   void zero_grad() { arena_.zero_grad(); }
+  // A graph of the same layers that reads this one's parameter values (which it never writes)
+  // and has gradients and activations of its own: the trainer runs each thread's share of a
+  // batch through one (Trainer::thread_shares). Only for graphs without buffers (BatchNorm's
+  // batch statistics would be the share's). Its values() are not the parameters its layers read.
+  std::unique_ptr<Graph> replica() const;
   // Training forwards and backwards from now on take batch statistics over these ranks (MPI,
   // [train] sync_batchnorm); null: over this process's batch.
   void sync_batch_statistics(Communicator* ranks) { sync_ranks_ = ranks; }

@@ -150,6 +150,9 @@ class Trainer {
     double seconds = 0, reducing = 0;
   };
   const StepTimes& step_times() const { return step_times_; }
+  // How the last fit's threads split each step: 1, layer by layer (each layer over all the
+  // threads); n > 1, the batch in n shares, each thread running the whole network on its own.
+  int thread_shares() const { return shares_; }
 
  private:
   Graph& graph_;
@@ -161,6 +164,7 @@ class Trainer {
   int best_epoch_ = 0;
   bool stopped_early_ = false;
   StepTimes step_times_;
+  int shares_ = 1;
 };
 
 }  // namespace redes

@@ -156,6 +156,15 @@ Graph::Graph(std::vector<LayerSpec> specs, Shape input)
   }
 }
 
+std::unique_ptr<Graph> Graph::replica() const {
+  REDES_CHECK(buffer_values_.empty(), Error, "a graph with buffers has no replica");
+  auto g = std::make_unique<Graph>(specs_, input_);
+  // Its layers read this graph's values; its own arena keeps the gradients (and values that
+  // nothing reads).
+  for (size_t i = 0; i < named_.size(); ++i) g->named_[i].param->value = named_[i].param->value;
+  return g;
+}
+
 void Graph::init(Rng& rng) {
   for (auto& n : nodes_) n.layer->init(rng);
 }

@@ -281,7 +281,8 @@ nlohmann::json train_in(const Config& config, RunFolder* folder, const std::stri
       {"stopped_early", trainer.stopped_early()},
       {"seconds_per_epoch", median(seconds)},
       {"seed", config.seed},
-      {"threads", num_threads()},       // per rank
+      {"threads", num_threads()},  // per rank
+      {"thread_shares", trainer.thread_shares()},
       {"isa", isa_name(active_isa())},  // the tier of redes' kernels (redes/isa.hpp)
       {"blas", blas_kernels()},
       {"ranks", comm.size()},

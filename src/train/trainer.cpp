@@ -5,11 +5,14 @@
 // another thread while batch b trains, into the other of two buffers. The gathers still run
 // one after the other in batch order, so a dataset's random draws are the same as without
 // the prefetch: the results do not change, only the time.
+#include <omp.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <future>
 #include <numeric>
 #include <span>
@@ -53,6 +56,42 @@ double monitored(const std::string& monitor, const Metrics& m, Task task) {
                       std::string(name(task)) + " task (known: " + known + ")");
   }
   return it->second;
+}
+
+// How many threads take a share of each batch, each running the whole step on its rows through
+// a replica of the graph (Graph::replica): a parallel region for the forward, one for the
+// backward and one to sum the gradients, where splitting every layer over the threads forks
+// and joins them at each layer (about twenty times per LeNet-5 step). 1, layer by layer: under
+// MPI, for a graph with buffers (BatchNorm's statistics are the batch's), for shares under a
+// million multiply-adds (the cars: the threads' wake-ups would cost more than the work), and
+// for models of more than a million parameters, whose gradient copies cost more to sum than
+// the joins save (the convnet's 3.3M: 13 MB a copy).
+int shares_for(Graph& g, int64_t batch, int ranks) {
+  const int threads = num_threads();
+  if (ranks > 1 || threads < 2 || !g.buffers().empty() || g.num_params() > (int64_t(1) << 20))
+    return 1;
+  int64_t macs = 0;
+  for (const auto& row : g.layer_rows()) macs += row.multiply_adds;
+  const int shares = static_cast<int>(std::min<int64_t>(threads, batch));
+  return shares > 1 && macs * (batch / shares) >= (int64_t(1) << 20) ? shares : 1;
+}
+
+// Runs body(t) on `threads` OpenMP threads, each starting its own regions on itself alone, and
+// rethrows the first exception a thread threw (none may leave a parallel region).
+template <class F>
+void on_threads(int threads, F&& body) {
+  std::exception_ptr error;
+#pragma omp parallel num_threads(threads)
+  {
+    use_one_thread_here();
+    try {
+      body(omp_get_thread_num());
+    } catch (...) {
+#pragma omp critical(redes_on_threads)
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
 }
 
 }  // namespace
@@ -123,6 +162,15 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
   }
   Tensor grad;
   Tensor xs[2], ys[2];  // batch b is in buffer b % 2
+  // Thread shares (shares_for): share 0 runs through graph_, share t > 0 through
+  // replicas[t - 1], with a generator for its dropout drawn from dropout_rng at every step.
+  const int shares = shares_ = shares_for(graph_, bs, ranks);
+  std::vector<std::unique_ptr<Graph>> replicas;
+  for (int t = 1; t < shares; ++t) replicas.push_back(graph_.replica());
+  const auto graph_of = [&](int t) -> Graph& { return t == 0 ? graph_ : *replicas[t - 1]; };
+  std::vector<Tensor> share_grad(shares);
+  std::vector<Rng> share_rng(shares, Rng(0));
+  std::vector<TensorView<const float>> share_out(shares);
   const auto gather = [&](int64_t b) {
     const int64_t lo = b * bs, hi = std::min(n, lo + bs);
     const Share mine = share_of(hi - lo, me, ranks);
@@ -182,12 +230,57 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
 
   const double start = now_seconds();
   // Thrown before batch b's step: the last checkpoint written stays the last good one.
-  const auto diverged = [&](const std::string& what, int64_t b) {
-    const std::string where = graph_.first_nonfinite();
+  const auto diverged = [&](const std::string& what, int64_t b, const Graph* in = nullptr) {
+    std::string where = (in ? *in : graph_).first_nonfinite();
+    for (int t = 1; !in && where.empty() && t < shares; ++t) where = graph_of(t).first_nonfinite();
     return Diverged("training diverged at epoch " + std::to_string(st.epoch) + ", batch " +
                     std::to_string(b + 1) + " of " + std::to_string(batches) + ": " + what +
                     (where.empty() ? "" : "; the first NaN or infinity is in " + where) +
                     "; lower the learning rate or clip the gradients ([train] clip_grad_norm)");
+  };
+  // One step in thread shares: each thread's forward, the losses of the shares weighed into the
+  // batch's (as the ranks' under MPI), each thread's backward, and the shares' gradients summed
+  // into graph_'s (each thread a range of them, adding the shares in order). Returns the
+  // batch's loss.
+  const auto step_in_shares = [&](int64_t b, const Tensor& xb, const Tensor& yb,
+                                  MetricsAccumulator& metrics) {
+    const int64_t rows = xb.dim(0);
+    const int used = static_cast<int>(std::min<int64_t>(shares, rows));
+    for (int t = 0; t < used; ++t) share_rng[t] = dropout_rng.split();
+    on_threads(used, [&](int t) {
+      const Share s = share_of(rows, t, used);
+      graph_of(t).zero_grad();
+      share_out[t] = graph_of(t).forward(xb.view().slice(s.begin, s.end), true, share_rng[t]);
+    });
+    std::vector<double> weight(used);
+    double total = 0, sum = 0;
+    for (int t = 0; t < used; ++t) {
+      const Share s = share_of(rows, t, used);
+      const auto y = yb.view().slice(s.begin, s.end);
+      const float l = loss_.forward(share_out[t], y);
+      if (!std::isfinite(l)) throw diverged(loss_problem(l, share_out[t]), b, &graph_of(t));
+      metrics.add(share_out[t], y);
+      weight[t] = loss_.total_weight(share_out[t], y);
+      total += weight[t];
+      sum += double(l) * weight[t];
+    }
+    for (int t = 0; t < used; ++t) {
+      const Share s = share_of(rows, t, used);
+      share_grad[t].resize(share_out[t].shape());
+      share_grad[t].fill(0.0f);
+      loss_.backward(share_out[t], yb.view().slice(s.begin, s.end),
+                     total > 0 ? float(weight[t] / total) : 0.0f, share_grad[t].view());
+    }
+    on_threads(used, [&](int t) { graph_of(t).backward(share_grad[t].view()); });
+    on_threads(used, [&](int t) {
+      const std::span<float> g = graph_.grads();
+      const Share mine = share_of(static_cast<int64_t>(g.size()), t, used);
+      for (int k = 1; k < used; ++k) {
+        const float* other = graph_of(k).grads().data();
+        for (int64_t i = mine.begin; i < mine.end; ++i) g[i] += other[i];
+      }
+    });
+    return total > 0 ? float(sum / total) : 0.0f;
   };
   const double done_at_start = double(st.epoch - 1) * batches + st.batch;
   while (!st.finished && st.epoch <= train_.epochs) {
@@ -211,14 +304,17 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
         gather(b);
       }
       const Tensor &xb = xs[b % 2], &yb = ys[b % 2];
-      graph_.zero_grad();
       // This rank's share of the batch's mean loss and gradient: its mean times its part of the
       // weight the batch's mean divides by (the samples, or the tokens not ignored).
       const int64_t m = share_of(hi - lo, me, ranks).size();
       float l = 0;
       double weight = 0, part = 1;
       TensorView<const float> out;
-      if (m > 0) {
+      if (shares > 1)
+        l = step_in_shares(b, xb, yb, train_metrics);
+      else
+        graph_.zero_grad();
+      if (m > 0 && shares == 1) {
         out = graph_.forward(xb.view(), true, dropout_rng);
         l = loss_.forward(out, yb.view());
         if (ranks == 1 && !std::isfinite(l)) throw diverged(loss_problem(l, out), b);
@@ -243,7 +339,7 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
         due_by_time = shared[3] > 0;
         if (!std::isfinite(l)) throw diverged("the loss is not finite", b);
       }
-      if (m > 0) {
+      if (m > 0 && shares == 1) {
         grad.resize(out.shape());
         grad.fill(0.0f);
         loss_.backward(out, yb.view(), float(part), grad.view());

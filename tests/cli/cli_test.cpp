@@ -70,6 +70,7 @@ TEST_F(Cli, TrainEvalPredictEndToEnd) {
   const auto figures = nlohmann::json::parse(summary);
   EXPECT_GT(figures["train"]["accuracy"].get<double>(), 0.8);
   EXPECT_TRUE(figures["train"].contains("confusion"));
+  EXPECT_EQ(figures["thread_shares"], 1);  // one thread: layer by layer
   // 30 epochs -> a header and 30 rows.
   const std::string metrics = slurp(dir_ / "run/metrics.csv");
   EXPECT_EQ(std::count(metrics.begin(), metrics.end(), '\n'), 31);

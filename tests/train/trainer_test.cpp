@@ -5,9 +5,11 @@
 #include <cmath>
 #include <memory>
 #include <thread>
+#include <tuple>
 
 #include "redes/images.hpp"
 #include "redes/model.hpp"
+#include "redes/threads.hpp"
 #include "redes/train.hpp"
 
 using namespace redes;
@@ -68,6 +70,62 @@ Fit fit(TrainSpec ts, uint64_t seed, double dropout = 0, OptimizerSpec os = {}) 
 }
 
 }  // namespace
+
+// Thread shares: with enough work per share (a 2 -> 512 -> 512 -> 1 network, batches of 64),
+// each of two threads runs its half of every batch through a replica of the graph. The weights
+// and losses after 3 epochs are one thread's (layer by layer) up to rounding; with dropout (each
+// share draws its own masks), two runs give the same bits. The cars-sized network of the other
+// tests stays layer by layer.
+TEST(Trainer, ThreadSharesMatchOneThreadAndRepeat) {
+  const auto run = [](int threads, double dropout) {
+    std::vector<LayerSpec> specs{
+        layer("linear", {{"units", 512}}, "fc1"), layer("relu", nlohmann::json::object(), "act1"),
+        layer("linear", {{"units", 512}}, "fc2"), layer("relu", nlohmann::json::object(), "act2")};
+    if (dropout > 0) specs.push_back(layer("dropout", {{"rate", dropout}}, "drop"));
+    specs.push_back(layer("linear", {{"units", 1}}, "out"));
+    set_num_threads(threads);
+    Graph g(specs, Shape{2});
+    Rng rng(5);
+    Rng init = rng.split();
+    g.init(init);
+    auto loss = make_loss<float>(LossSpec{});
+    auto train = blobs(200, 1);  // 4 batches, the last of 8
+    TrainSpec ts;
+    ts.epochs = 3, ts.batch_size = 64;
+    Trainer t(g, *loss, OptimizerSpec{}, ScheduleSpec{}, ts, Task::binary);
+    const auto logs = t.fit(train, nullptr, rng, nullptr);
+    set_num_threads(0);
+    return std::make_tuple(t.thread_shares(),
+                           std::vector<float>(g.values().begin(), g.values().end()),
+                           logs.back().train.loss);
+  };
+  const auto [one, w1, loss1] = run(1, 0.0);
+  const auto [two, w2, loss2] = run(2, 0.0);
+  EXPECT_EQ(one, 1);
+  EXPECT_EQ(two, 2);
+  ASSERT_EQ(w1.size(), w2.size());
+  for (size_t i = 0; i < w1.size(); ++i) ASSERT_NEAR(w1[i], w2[i], 1e-5) << i;
+  EXPECT_NEAR(loss1, loss2, 1e-5);
+  const auto [s1, d1, l1] = run(2, 0.5);
+  const auto [s2, d2, l2] = run(2, 0.5);
+  EXPECT_EQ(s1, 2);
+  EXPECT_EQ(d1, d2);
+  EXPECT_EQ(l1, l2);
+  EXPECT_NE(d1, w2);  // dropout did something
+  // Too little work per share: layer by layer.
+  set_num_threads(2);
+  Graph small(mlp(), Shape{2});
+  Rng rng(1);
+  small.init(rng);
+  auto loss = make_loss<float>(LossSpec{});
+  TrainSpec ts;
+  ts.epochs = 1, ts.batch_size = 64;
+  Trainer t(small, *loss, OptimizerSpec{}, ScheduleSpec{}, ts, Task::binary);
+  auto train = blobs(200, 1);
+  t.fit(train, nullptr, rng, nullptr);
+  set_num_threads(0);
+  EXPECT_EQ(t.thread_shares(), 1);
+}
 
 TEST(Trainer, LearnsTwoBlobs) {
   TrainSpec ts;
