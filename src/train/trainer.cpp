@@ -62,10 +62,11 @@ double monitored(const std::string& monitor, const Metrics& m, Task task) {
 // a replica of the graph (Graph::replica): a parallel region for the forward, one for the
 // backward and one to sum the gradients, where splitting every layer over the threads forks
 // and joins them at each layer (about twenty times per LeNet-5 step). 1, layer by layer: under
-// MPI, for a graph with buffers (BatchNorm's statistics are the batch's), for shares under a
-// million multiply-adds (the cars: the threads' wake-ups would cost more than the work), and
-// for models of more than a million parameters, whose gradient copies cost more to sum than
-// the joins save (the convnet's 3.3M: 13 MB a copy).
+// MPI, for a graph with buffers (BatchNorm's statistics are the batch's), for shares under four
+// million multiply-adds, tens of microseconds (the cars networks, even cars-overfit.toml's 68K
+// per car: the threads' wake-ups would cost more than the work), and for models of more than a
+// million parameters, whose gradient copies cost more to sum than the joins save (the
+// convnet's 3.3M: 13 MB a copy).
 int shares_for(Graph& g, int64_t batch, int ranks) {
   const int threads = num_threads();
   if (ranks > 1 || threads < 2 || !g.buffers().empty() || g.num_params() > (int64_t(1) << 20))
@@ -73,7 +74,7 @@ int shares_for(Graph& g, int64_t batch, int ranks) {
   int64_t macs = 0;
   for (const auto& row : g.layer_rows()) macs += row.multiply_adds;
   const int shares = static_cast<int>(std::min<int64_t>(threads, batch));
-  return shares > 1 && macs * (batch / shares) >= (int64_t(1) << 20) ? shares : 1;
+  return shares > 1 && macs * (batch / shares) >= (int64_t(1) << 22) ? shares : 1;
 }
 
 // Runs body(t) on `threads` OpenMP threads, each starting its own regions on itself alone, and
