@@ -66,10 +66,12 @@ struct KernelTable {
   x86::ConvDirectForward conv_forward = nullptr;
   x86::ConvDirectWeightGrad conv_weight_grad = nullptr;
   RnnRows rnn;
-  // ReLU over n floats and the 2x2 stride-2 max pool of one plane (kernels/relu_pool_body.hpp);
+  // ReLU and tanh over n floats and the 2x2 stride-2 max pool of one plane
+  // (kernels/relu_pool_body.hpp);
   // null: the baseline loops.
   void (*relu_forward)(int64_t n, const float* x, float* y) = nullptr;
   void (*relu_backward)(int64_t n, const float* x, const float* dy, float* dx) = nullptr;
+  void (*tanh_forward)(int64_t n, const float* x, float* y) = nullptr;
   void (*max_pool_2x2)(const float* in, int64_t W, int64_t OH, int64_t OW, float* out,
                        int32_t* argmax) = nullptr;
   // Adam's update of n parameters (kernels/adam_body.hpp); null: the baseline loop.

@@ -5,14 +5,15 @@
 #include <type_traits>
 
 #include "kernels/kernel_table.hpp"
+#include "kernels/rnn_math.hpp"
 #include "layers/checks.hpp"
 #include "tensor/parallel_ranges.hpp"
 
 namespace redes {
 namespace {
 
-// ReLU's loops for the scalar tier and double (kernels/relu_pool_body.hpp); float layers take
-// the active tier's.
+// ReLU's and tanh's loops for the scalar tier and double (kernels/relu_pool_body.hpp); float
+// layers take the active tier's.
 namespace baseline {
 #define REDES_TIER
 #include "kernels/relu_pool_body.hpp"
@@ -136,7 +137,11 @@ void Tanh<T>::forward(const ForwardCtx<T>& ctx) {
   const T* x = ctx.in().data();
   T* y = ctx.out().data();
   check_same(ctx.in(), ctx.out(), kind());
-  for_each_index(ctx.in().numel(), [=](int64_t i) { y[i] = std::tanh(x[i]); });
+  auto tanh = &baseline::tanh_forward<T>;  // or the active tier's for float
+  if constexpr (std::is_same_v<T, float>)
+    if (kernels().tanh_forward) tanh = kernels().tanh_forward;
+  for_each_range(ctx.in().numel(), kParallelMin,
+                 [=](int64_t b, int64_t e) { tanh(e - b, x + b, y + b); });
 }
 
 template <class T>

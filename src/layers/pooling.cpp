@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "kernels/kernel_table.hpp"
+#include "kernels/rnn_math.hpp"
 #include "layers/checks.hpp"
 
 namespace redes {

@@ -9,8 +9,11 @@
 // REDES_ISA=avx2 and REDES_ISA=scalar: tests/CMakeLists.txt.)
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -223,6 +226,48 @@ TEST(Tiers, RnnRowsMatchReferenceAndEachOther) {
                                                   dc2, ga, gh_out, dgi, dgh, dh_prev};
     if (first.empty()) first = outs;
     for (size_t i = 0; i < outs.size(); ++i) EXPECT_EQ(outs[i], first[i]) << "output " << i;
+  }
+}
+
+// tanh in each tier against libm's (double) within a few float ulps, relative near 0 where the
+// value is tiny, and the tiers against each other bit for bit: on the two sides of 0.625 where
+// the formula changes, zeros, tiny, large and infinite values, NaN, and a remainder (n = 53).
+TEST(Tiers, TanhMatchesLibmAndEachOther) {
+  std::vector<float> x = {0.0f,
+                          -0.0f,
+                          1e-30f,
+                          -1e-8f,
+                          1e-3f,
+                          0.3f,
+                          0.62499f,
+                          0.625f,
+                          -0.625f,
+                          0.62501f,
+                          1.0f,
+                          -2.5f,
+                          9.0f,
+                          20.0f,
+                          -50.0f,
+                          3e38f,
+                          std::numeric_limits<float>::infinity(),
+                          -std::numeric_limits<float>::infinity()};
+  Rng rng(43);
+  for (float v : random_floats(34, rng)) x.push_back(4.0f * v);
+  x.push_back(std::nanf(""));
+  std::vector<float> first;
+  for (const KernelTable* k : vector_tiers()) {
+    SCOPED_TRACE(isa_name(k->isa));
+    ASSERT_TRUE(k->tanh_forward);
+    std::vector<float> y(x.size());
+    k->tanh_forward(static_cast<int64_t>(x.size()), x.data(), y.data());
+    for (size_t i = 0; i + 1 < x.size(); ++i) {
+      const double want = std::tanh(static_cast<double>(x[i]));
+      ASSERT_NEAR(y[i], want, 3e-7 * std::max(std::fabs(want), 1e-30) + 1e-38) << x[i];
+      EXPECT_EQ(std::signbit(y[i]), std::signbit(want)) << x[i];
+    }
+    EXPECT_TRUE(std::isnan(y.back()));
+    if (first.empty()) first = y;
+    EXPECT_EQ(std::memcmp(y.data(), first.data(), y.size() * sizeof(float)), 0);
   }
 }
 

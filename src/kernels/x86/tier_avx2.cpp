@@ -46,6 +46,7 @@ const KernelTable kAvx2Kernels{
             .gru_backward = &avx2::gru_backward_row<float>},
     .relu_forward = &avx2::relu_forward<float>,
     .relu_backward = &avx2::relu_backward<float>,
+    .tanh_forward = &avx2::tanh_forward<float>,
     .max_pool_2x2 = &avx2::max_pool_2x2<float>,
     .adam_update = &avx2::adam_update,
 };

@@ -52,6 +52,7 @@ const KernelTable kAvx512Kernels{
             .gru_backward = &avx512::gru_backward_row<float>},
     .relu_forward = &avx512::relu_forward<float>,
     .relu_backward = &avx512::relu_backward<float>,
+    .tanh_forward = &avx512::tanh_forward<float>,
     .max_pool_2x2 = &avx512::max_pool_2x2<float>,
     .adam_update = &avx512::adam_update,
 };
