@@ -172,6 +172,7 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
   std::vector<Tensor> share_grad(shares);
   std::vector<Rng> share_rng(shares, Rng(0));
   std::vector<TensorView<const float>> share_out(shares);
+  std::vector<double> share_weight(shares);
   const auto gather = [&](int64_t b) {
     const int64_t lo = b * bs, hi = std::min(n, lo + bs);
     const Share mine = share_of(hi - lo, me, ranks);
@@ -253,7 +254,6 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
       graph_of(t).zero_grad();
       share_out[t] = graph_of(t).forward(xb.view().slice(s.begin, s.end), true, share_rng[t]);
     });
-    std::vector<double> weight(used);
     double total = 0, sum = 0;
     for (int t = 0; t < used; ++t) {
       const Share s = share_of(rows, t, used);
@@ -261,16 +261,16 @@ std::vector<EpochLog> Trainer::fit(const Dataset& train, const Dataset* val, Rng
       const float l = loss_.forward(share_out[t], y);
       if (!std::isfinite(l)) throw diverged(loss_problem(l, share_out[t]), b, &graph_of(t));
       metrics.add(share_out[t], y);
-      weight[t] = loss_.total_weight(share_out[t], y);
-      total += weight[t];
-      sum += double(l) * weight[t];
+      share_weight[t] = loss_.total_weight(share_out[t], y);
+      total += share_weight[t];
+      sum += double(l) * share_weight[t];
     }
     for (int t = 0; t < used; ++t) {
       const Share s = share_of(rows, t, used);
       share_grad[t].resize(share_out[t].shape());
       share_grad[t].fill(0.0f);
       loss_.backward(share_out[t], yb.view().slice(s.begin, s.end),
-                     total > 0 ? float(weight[t] / total) : 0.0f, share_grad[t].view());
+                     total > 0 ? float(share_weight[t] / total) : 0.0f, share_grad[t].view());
     }
     on_threads(used, [&](int t) { graph_of(t).backward(share_grad[t].view()); });
     on_threads(used, [&](int t) {
