@@ -41,7 +41,9 @@ few hundred.
 same --seeds and --repeats (the same validation splits) can be merged and ranked together.
 --workdir keeps the runs in that folder (default: a temporary one, removed at the end).
 
-The configs take the first line. Needs only the standard library and a built redes.
+cars.toml takes the first line of its search (no dropout); cars-dropout.toml keeps the
+lecture's settings, which its search did not beat (README). Needs only the standard library
+and a built redes.
 """
 import argparse
 import csv
