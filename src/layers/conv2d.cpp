@@ -294,8 +294,10 @@ void Conv2d<T>::forward_fused(std::span<Layer<T>* const> next, TensorView<const 
                                     grow(packed_weights_, OC * geom_.col_rows()));
     for (int t = 0; t < nt; ++t) {
       grow(scratch_[t].col, x86::conv2d_direct_scratch(geom_));
-      if (!training) grow(scratch_[t].wide, OC * P);
-      if (!training) grow(scratch_[t].argmax, OC * PHW);
+      if (!training) {  // the outputs between stay in the thread's scratch
+        grow(scratch_[t].wide, OC * P);
+        grow(scratch_[t].argmax, OC * PHW);
+      }
     }
     // Training: the pooling's positions where its backward reads them.
     int32_t* positions = training ? static_cast<MaxPool2d<T>*>(next[1])->positions_for(N) : nullptr;

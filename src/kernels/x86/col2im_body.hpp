@@ -7,7 +7,8 @@
 // and are computed once), then adds them to x with one load and one store: the portable loop
 // instead adds row pieces of OW values one tap at a time, which costs more in loop overhead than
 // in additions for LeNet's 10-pixel rows, and one register would wait on every addition's
-// latency (LeNet-5's conv2 input gradient: 250 to 90 us a batch of 64 on Zen 5). The two sums
+// latency (LeNet-5's second convolution's backward: 1.06-1.36 to 0.87-0.89 ms a batch of 64 on
+// one Zen 5 core). The two sums
 // run over their taps in the portable loop's order, then add together and to x last, so the bits
 // may differ from the portable loop's.
 // No include guard, on purpose.
