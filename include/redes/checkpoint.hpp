@@ -19,8 +19,17 @@ inline constexpr uint32_t kCheckpointFormatVersion = 1;
 // The checkpoint in a run folder.
 inline constexpr const char* kCheckpointName = "checkpoint.redes-ckpt";
 
+// The epochs' logs of one run as checkpoint JSON, kept from one checkpoint to the next: the
+// logs only grow, so each checkpoint dumps only the epochs new since the last one instead of all
+// of them again (1000 epochs of examples/cars.toml: 6.1 s before, 2.8 s with it, on Zen 5).
+struct CheckpointLogs {
+  size_t epochs = 0;  // of state.logs in json
+  std::string json;   // their objects, comma-separated
+};
+
+// Writes the file atomically. With logs, state.logs must begin with the epochs logs holds.
 void save_checkpoint(const std::string& path, const TrainState& state, const Graph& graph,
-                     const std::string& config_text);
+                     const std::string& config_text, CheckpointLogs* logs = nullptr);
 
 struct Checkpoint {
   TrainState state;

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace redes::tagged {
@@ -27,6 +28,11 @@ struct Kind {
 // one after the other.
 std::string pack(const Kind& kind, const nlohmann::json& header,
                  const std::vector<std::span<const float>>& blocks);
+// The same for a header already dumped (header_text: a JSON object, valid UTF-8).
+std::string pack_text(const Kind& kind, std::string_view header_text,
+                      const std::vector<std::span<const float>>& blocks);
+// header dumped as pack writes it.
+std::string dump_header(const nlohmann::json& header);
 
 // The parts of a file whose sizes and checksum are consistent.
 struct Sections {

@@ -56,7 +56,7 @@ RankState RankState::from_json(const nlohmann::json& j) {
 }
 
 void save_checkpoint(const std::string& path, const TrainState& st, const Graph& graph,
-                     const std::string& config_text) {
+                     const std::string& config_text, CheckpointLogs* cache) {
   nlohmann::json h;
   h["format"] = "redes-checkpoint";
   h["config"] = config_text;
@@ -94,9 +94,15 @@ void save_checkpoint(const std::string& path, const TrainState& st, const Graph&
   h["best"] = number(st.best);
   h["since_best"] = st.since_best;
   h["best_epoch"] = st.best_epoch;
-  h["logs"] = nlohmann::json::array();
-  for (const auto& l : st.logs) h["logs"].push_back(l.to_json());
-  write_file_atomic(path, tagged::pack(kCheckpointFile, h, blocks));
+  CheckpointLogs local;
+  CheckpointLogs& logs = cache && cache->epochs <= st.logs.size() ? *cache : local;
+  for (; logs.epochs < st.logs.size(); ++logs.epochs)
+    logs.json += (logs.epochs ? "," : "") + tagged::dump_header(st.logs[logs.epochs].to_json());
+  std::string text = tagged::dump_header(h);  // {...}: the logs go in before the last brace
+  text.pop_back();
+  text.reserve(text.size() + logs.json.size() + 12);
+  text.append(",\"logs\":[").append(logs.json).append("]}");
+  write_file_atomic(path, tagged::pack_text(kCheckpointFile, text, blocks));
 }
 
 std::string read_checkpoint_file(const std::string& path) {

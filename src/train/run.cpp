@@ -252,9 +252,10 @@ nlohmann::json train_in(const Config& config, RunFolder* folder, const std::stri
   checkpoints.every_seconds = config.train.checkpoint_every_seconds;
   checkpoints.stop = control.stop;
   checkpoints.resume = resumed ? &resumed->state : nullptr;
+  CheckpointLogs logs_written;
   if (writer)
     checkpoints.write = [&](const TrainState& st) {
-      save_checkpoint(checkpoint_path, st, *graph, config.text);
+      save_checkpoint(checkpoint_path, st, *graph, config.text, &logs_written);
       folder->checkpointed(static_cast<int>(st.logs.size()));
     };
 

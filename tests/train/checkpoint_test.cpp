@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 using namespace redes;
 namespace fs = std::filesystem;
@@ -66,6 +68,40 @@ TEST_F(CheckpointFile, WhatIsSavedLoadsBack) {
   EXPECT_EQ(c.state.order, state.order);
   EXPECT_EQ(c.state.optimizer.vectors, state.optimizer.vectors);
   EXPECT_EQ(c.config_text, config);
+}
+
+TEST_F(CheckpointFile, TheLogsKeptBetweenCheckpointsWriteTheSameFile) {
+  const auto log = [](int epoch) {
+    EpochLog l;
+    l.epoch = epoch, l.lr = 0.01 / epoch, l.seconds = 0.25 * epoch;
+    l.train.loss = 1.0 / (epoch + 2);
+    l.train.values["accuracy"] = 0.5 + 0.01 * epoch;
+    l.train.confusion = {{epoch, 1}, {2, 3}};
+    if (epoch % 2) l.val = l.train;
+    return l;
+  };
+  const auto bytes = [&] {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  CheckpointLogs kept;
+  for (int epoch = 1; epoch <= 4; ++epoch) {
+    state.logs.push_back(log(epoch));
+    save_checkpoint(path, state, graph, config, &kept);
+    EXPECT_EQ(kept.epochs, state.logs.size());
+    const std::string with_kept = bytes();
+    save_checkpoint(path, state, graph, config);
+    EXPECT_EQ(bytes(), with_kept) << "after epoch " << epoch;
+  }
+  Graph other{{linear("a", 3), linear("b", 1)}, Shape{2}};
+  const Checkpoint c = load_checkpoint(path, other, &config);
+  ASSERT_EQ(c.state.logs.size(), 4u);
+  for (int i = 0; i < 4; ++i)
+    EXPECT_EQ(c.state.logs[i].to_json(), state.logs[i].to_json()) << "epoch " << i + 1;
+  // A state with fewer logs than kept (another run's) is written whole, not from what was kept.
+  state.logs.resize(1);
+  save_checkpoint(path, state, graph, config, &kept);
+  EXPECT_EQ(load_checkpoint(path, other, &config).state.logs.size(), 1u);
 }
 
 TEST_F(CheckpointFile, ACheckpointThatDoesNotFitTheRunIsAnErrorNamingTheFile) {
