@@ -28,6 +28,8 @@ class Graph {
   TensorView<const float> forward(TensorView<const float> x, bool training, Rng& rng,
                                   bool keep_outputs = false);
   // grad_output is d loss / d output of the last forward. Adds into the parameter gradients.
+  // A layer whose backward can take in the one before it (Layer::absorbs_backward: a max
+  // pooling after a ReLU) does, with the same results, unless the forward kept its outputs.
   void backward(TensorView<const float> grad_output);
   void zero_grad() { arena_.zero_grad(); }
   // A graph of the same layers that reads this one's parameter values (which it never writes)
@@ -88,6 +90,9 @@ class Graph {
     // The layers after it that it runs along with itself (Layer::fusable).
     std::vector<Layer<float>*> fused;
     bool kept = true;  // whether out is this layer's output in the last forward
+    // Whether its backward takes in the one of the layer before it (Layer::absorbs_backward),
+    // whose output gradient then is not needed (absorbed).
+    bool absorbs = false, absorbed = false;
   };
   std::vector<LayerSpec> specs_;
   Shape input_;
@@ -96,7 +101,10 @@ class Graph {
   std::vector<float> buffer_values_;
   std::vector<NamedParam> named_, named_state_;
   TensorView<const float> last_input_;
-  bool last_training_ = false;
+  bool last_training_ = false, last_kept_all_ = false;  // of the last forward
+  // Whether the last backward ran node's in the next one's (Node::absorbed, and the last
+  // forward did not keep every output), leaving its output's gradient unset.
+  bool absorbed(const Node& node) const { return node.absorbed && !last_kept_all_; }
   Communicator* sync_ranks_ = nullptr;
   bool backward_done_ = false;                 // since the last forward
   std::vector<TensorView<float>> fused_kept_;  // a training forward's outputs within a pass

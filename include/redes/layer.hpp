@@ -122,6 +122,14 @@ class Layer {
   // fills, and the fused layers get what their backward reads, as from their own forward.
   virtual void forward_fused(std::span<Layer<T>* const> next, TensorView<const T> x,
                              TensorView<T> y, std::span<const TensorView<T>> kept = {}) {}
+  // Whether this layer's backward can take in that of `before`, the layer whose output it
+  // reads and nothing else reads (a max pooling after a ReLU): backward_through then does both
+  // at once, without before's output gradient. false: the default.
+  virtual bool absorbs_backward(const Layer<T>& before) const { return false; }
+  // backward of `before` and this layer in one pass: ctx as for backward, but its input and
+  // input gradient are before's (the same shape as before's output). Adds the same values into
+  // before's input gradient as the two backward passes one after the other.
+  virtual void backward_through(const Layer<T>& before, const BackwardCtx<T>& ctx) {}
 };
 
 // A layer as written in a config or a model file: its kind, its name, the names of the

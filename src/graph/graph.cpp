@@ -154,6 +154,12 @@ Graph::Graph(std::vector<LayerSpec> specs, Shape input)
     next.resize(nodes_[i].layer->fusable(next));
     nodes_[i].fused = std::move(next);
   }
+  for (size_t i = 1; i < nodes_.size(); ++i) {
+    Node &before = nodes_[i - 1], &node = nodes_[i];
+    if (node.inputs == std::vector<int>{static_cast<int>(i) - 1} && readers[i - 1] == 1 &&
+        before.inputs.size() == 1 && !before.absorbs && node.layer->absorbs_backward(*before.layer))
+      node.absorbs = before.absorbed = true;
+  }
 }
 
 std::unique_ptr<Graph> Graph::replica() const {
@@ -208,6 +214,7 @@ TensorView<const float> Graph::forward(TensorView<const float> x, bool training,
   }
   last_input_ = x;
   last_training_ = training;
+  last_kept_all_ = keep_outputs;
   backward_done_ = false;
   return nodes_.back().out.view();
 }
@@ -224,11 +231,13 @@ void Graph::backward(TensorView<const float> grad_output) {
   // about 2 MB per LeNet-5 step, 3 % of its epoch when one thread did it.
   int64_t total = 0;
   for (auto& node : nodes_) {
+    if (absorbed(node)) continue;  // its output's gradient is not needed
     node.grad.resize(node.out.shape());
     total += node.grad.numel();
   }
 #pragma omp parallel if (total > (int64_t(1) << 16) && num_threads() > 1) num_threads(num_threads())
   for (auto& node : nodes_) {
+    if (absorbed(node)) continue;
     float* g = node.grad.data();
     const int64_t n = node.grad.numel();
 #pragma omp for simd schedule(static) nowait
@@ -237,8 +246,10 @@ void Graph::backward(TensorView<const float> grad_output) {
   std::copy(grad_output.begin(), grad_output.end(), nodes_.back().grad.data());
   for (size_t i = nodes_.size(); i-- > 0;) {
     auto& node = nodes_[i];
+    if (absorbed(node)) continue;  // in the next one's backward_through
+    const bool through = node.absorbs && !last_kept_all_;
     BackwardCtx<float> ctx;
-    for (int j : node.inputs) {
+    for (int j : through ? nodes_[i - 1].inputs : node.inputs) {
       ctx.inputs.push_back(j < 0 ? last_input_ : TensorView<const float>(nodes_[j].out.view()));
       ctx.grad_inputs.push_back(j < 0 ? TensorView<float>() : nodes_[j].grad.view());
     }
@@ -246,7 +257,10 @@ void Graph::backward(TensorView<const float> grad_output) {
     ctx.grad_output = node.grad.view();
     ctx.training = last_training_;
     if (last_training_) ctx.ranks = sync_ranks_;
-    node.layer->backward(ctx);
+    if (through)
+      node.layer->backward_through(*nodes_[i - 1].layer, ctx);
+    else
+      node.layer->backward(ctx);
   }
   backward_done_ = true;
 }
@@ -277,7 +291,7 @@ std::string Graph::first_nonfinite() const {
   }
   if (!backward_done_) return "";  // the gradients are not of the last forward
   for (size_t i = nodes_.size(); i-- > 0;) {
-    if (bad(nodes_[i].grad.data(), nodes_[i].grad.numel()))
+    if (!absorbed(nodes_[i]) && bad(nodes_[i].grad.data(), nodes_[i].grad.numel()))
       return "the gradient at the output of " + layer(i);
     for (const auto* p : nodes_[i].layer->params())
       if (bad(p->grad, p->numel())) return "the gradient of " + specs_[i].name + "." + p->name;

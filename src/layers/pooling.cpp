@@ -231,7 +231,8 @@ void MaxPool2d<T>::forward(const ForwardCtx<T>& ctx) {
 }
 
 template <class T>
-void MaxPool2d<T>::backward(const BackwardCtx<T>& ctx) {
+template <bool kThroughRelu>
+void MaxPool2d<T>::scatter(const BackwardCtx<T>& ctx) const {
   if (!ctx.wants_din()) return;
   const auto& dy = ctx.dout();  // (N, C, OH, OW)
   this->check_batch(ctx.in(), dy.shape(), "backward");
@@ -241,15 +242,30 @@ void MaxPool2d<T>::backward(const BackwardCtx<T>& ctx) {
   REDES_CHECK(static_cast<int64_t>(argmax_.size()) >= planes * OHW, ShapeError,
               "max_pool2d: backward of " + dy.shape().str() + " is larger than the last forward");
   const int32_t* arg = argmax_.data();
+  const T* x = ctx.in().data();  // with kThroughRelu, the ReLU's input
   T* dx = ctx.din().data();
   // Each plane's gradient lands only in its own input plane: planes run in parallel.
 #pragma omp parallel for schedule(static) if (planes * HW > kParallelMin)
   for (int64_t pl = 0; pl < planes; ++pl) {
     const T* d = dy.data() + pl * OHW;
     const int32_t* am = arg + pl * OHW;
+    const T* xp = x + pl * HW;
     T* dxp = dx + pl * HW;
-    for (int64_t o = 0; o < OHW; ++o) dxp[am[o]] += d[o];
+    for (int64_t o = 0; o < OHW; ++o)
+      if (!kThroughRelu || xp[am[o]] > T(0)) dxp[am[o]] += d[o];
   }
+}
+
+template <class T>
+void MaxPool2d<T>::backward(const BackwardCtx<T>& ctx) {
+  scatter<false>(ctx);
+}
+
+template <class T>
+void MaxPool2d<T>::backward_through(const Layer<T>& before, const BackwardCtx<T>& ctx) {
+  REDES_CHECK(absorbs_backward(before), Error,
+              "max_pool2d: no backward through " + std::string(before.kind()));
+  scatter<true>(ctx);
 }
 
 // AvgPool2d ----------------------------------------------------------------------------------

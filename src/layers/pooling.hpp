@@ -77,6 +77,10 @@ class MaxPool2d : public Pool2d<T> {
   void forward(const ForwardCtx<T>& ctx) override;
   // dx[argmax] += dy with the positions of the last forward.
   void backward(const BackwardCtx<T>& ctx) override;
+  // After a ReLU: dx[argmax] += dy where the ReLU's input x[argmax] > 0, into the ReLU's input
+  // gradient, skipping the ReLU's output gradient (a pass over it, and its zeroing).
+  bool absorbs_backward(const Layer<T>& before) const override { return before.kind() == "relu"; }
+  void backward_through(const Layer<T>& before, const BackwardCtx<T>& ctx) override;
   // Whether the forward takes the 2x2 fast path (the tier's max_pool_2x2 on each plane): a 2x2
   // window at stride 2 that always lies inside the image (no top/left padding, no dilation,
   // and no window of ceil_mode or of bottom/right padding past the last row or column).
@@ -86,6 +90,9 @@ class MaxPool2d : public Pool2d<T> {
   int32_t* positions_for(int64_t n);
 
  private:
+  // dx[argmax] += dy, with kThroughRelu only where x[argmax] > 0.
+  template <bool kThroughRelu>
+  void scatter(const BackwardCtx<T>& ctx) const;
   std::vector<int32_t> argmax_;  // (N, C, OH, OW): index ih * W + iw within the (H, W) plane
 };
 

@@ -554,7 +554,8 @@ struct FusableNet {
 };
 
 // Training runs the same passes as one too, keeping every layer's output and the pooling's
-// positions for the backward: every output and gradient has the bits of the layers one after
+// positions for the backward, and each pooling's backward takes in its ReLU's
+// (MaxPool2d::backward_through): every output and gradient has the bits of the layers one after
 // another (keep_outputs), on one and two threads.
 TEST(Conv2d, FusedWithReluAndPoolingInTrainingGivesTheSameBits) {
   FusableNet net;
