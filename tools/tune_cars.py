@@ -41,9 +41,10 @@ few hundred.
 same --seeds and --repeats (the same validation splits) can be merged and ranked together.
 --workdir keeps the runs in that folder (default: a temporary one, removed at the end).
 
-cars.toml takes the first line of its search (no dropout); cars-dropout.toml keeps the
-lecture's settings, which its search did not beat (README). Needs only the standard library
-and a built redes.
+cars.toml takes the first line of its search (no dropout), cars-dropout.toml the first of the
+searches with --dropout 0.1, 0.2 and 0.3 merged (README). Each run writes a checkpoint every
+epoch: with TMPDIR (or --workdir) on a tmpfs such as /dev/shm a search runs about 3 times
+faster. Needs only the standard library and a built redes.
 """
 import argparse
 import csv
