@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "kernels/kernel_table.hpp"
+#include "kernels/onednn_matmul.hpp"
 #include "redes/error.hpp"
 
 namespace redes {
@@ -82,7 +83,12 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, 
     return;
   }
   if constexpr (std::is_same_v<T, float>) {
-    // The tier's own kernel where it has one (kernels/kernel_table.hpp), else OpenBLAS.
+    // oneDNN for the large products, the tier's own kernel where it has one
+    // (kernels/kernel_table.hpp), else OpenBLAS.
+    if (onednn::matmul_takes(M, N, K)) {
+      onednn::matmul(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+      return;
+    }
     const KernelTable& k = kernels();
     if (k.sgemm != nullptr && M * N * K >= k.sgemm_min_work) {
       k.sgemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);

@@ -1,40 +1,21 @@
 #include "kernels/onednn_conv.hpp"
 
-#include <oneapi/dnnl/dnnl.hpp>
 #include <unordered_map>
 #include <utility>
 
 #include "kernels/kernel_table.hpp"
+#include "kernels/onednn.hpp"
 
 namespace redes {
+
 namespace {
 
 using dnnl::memory;
+using onednn::engine;
 using tag = memory::format_tag;
-
-const dnnl::engine& engine() {
-  static const dnnl::engine e(dnnl::engine::kind::cpu, 0);
-  return e;
-}
 
 memory::desc f32(const memory::dims& dims, tag t) {
   return memory::desc(dims, memory::data_type::f32, t);
-}
-
-// oneDNN held to redes' active tier, once, before its first primitive (it takes the cap only
-// then). False in the scalar tier, and where oneDNN would run another tier than redes.
-bool tier_ready() {
-  static const bool ready = [] {
-    const Isa isa = kernels().isa;
-    if (isa == Isa::scalar) return false;
-    const auto want = isa == Isa::avx512 ? dnnl::cpu_isa::avx512_core : dnnl::cpu_isa::avx2;
-    try {
-      dnnl::set_max_cpu_isa(want);
-    } catch (const dnnl::error&) {  // oneDNN ran before: it keeps the cap it had
-    }
-    return dnnl::get_effective_cpu_isa() == want;
-  }();
-  return ready;
 }
 
 // A tensor in redes' plain layout (its data set at each call) and in the layout a primitive
@@ -117,7 +98,7 @@ struct OnednnConv::Plan {
   std::unordered_map<int, memory> bwd_d_args;
 };
 
-bool OnednnConv::available() { return tier_ready(); }
+bool OnednnConv::available() { return onednn::tier_ready(); }
 
 OnednnConv::OnednnConv(const Conv2dGeometry& g, int64_t filters, bool bias)
     : geom_(g), filters_(filters), bias_(bias) {}

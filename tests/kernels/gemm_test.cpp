@@ -4,11 +4,15 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <vector>
 
+#include "kernels/kernel_table.hpp"
+#include "kernels/onednn_matmul.hpp"
 #include "redes/error.hpp"
+#include "redes/isa.hpp"
 #include "redes/rng.hpp"
 
 namespace redes {
@@ -138,9 +142,8 @@ TEST(Gemm, KnownProduct) {
 }
 
 template <class T>
-void check_beta_zero_overwrites_nan() {
+void check_beta_zero_overwrites_nan(int64_t M = 5, int64_t N = 4, int64_t K = 3) {
   // beta == 0 means C is output only: NaN already in C must not leak into the result.
-  const int64_t M = 5, N = 4, K = 3;
   Rng rng(7);
   const auto A = random_vector<T>(M * K, rng), B = random_vector<T>(K * N, rng);
   std::vector<T> fast(M * N, std::numeric_limits<T>::quiet_NaN()), ref = fast;
@@ -169,6 +172,24 @@ void check_beta_zero_overwrites_nan() {
 
 TEST(Gemm, BetaZeroOverwritesNaNFloat) { check_beta_zero_overwrites_nan<float>(); }
 TEST(Gemm, BetaZeroOverwritesNaNDouble) { check_beta_zero_overwrites_nan<double>(); }
+
+// The large float products go through oneDNN's matmul (kernels/onednn_matmul.hpp) in the AVX2
+// and AVX-512 tiers: every transposition, alpha and beta (beta 0 over NaN), and leading
+// dimensions wider than the rows.
+TEST(Gemm, LargeFloatProductsThroughOnednnMatchReference) {
+  const bool onednn = kernels().isa != Isa::scalar;
+  for (const auto& [M, N, K] : {std::array<int64_t, 3>{64, 262, 1001}, {257, 129, 515}}) {
+    EXPECT_GE(M * N * K, onednn::kMatmulMinWork);
+    EXPECT_EQ(onednn::matmul_takes(M, N, K), onednn) << isa_name(kernels().isa);
+    for (bool ta : {false, true})
+      for (bool tb : {false, true})
+        for (const auto& [alpha, beta, pad] :
+             {std::array<double, 3>{1, 0, 0}, {1, 1, 3}, {-0.5, 2.5, 1}, {1.75, 0, 2}})
+          check_case<float>({M, N, K, ta, tb, alpha, beta, int64_t(pad)});
+  }
+  EXPECT_FALSE(onednn::matmul_takes(64, 256, 1000));  // below kMatmulMinWork: redes' own
+  check_beta_zero_overwrites_nan<float>(64, 262, 1001);
+}
 
 TEST(Gemm, RejectsTooSmallLeadingDimension) {
   const float A[6] = {}, B[6] = {};
