@@ -54,12 +54,24 @@ class ParamArena {
     }
   }
   std::span<T> values() { return values_; }
-  std::span<T> grads() { return grads_; }
+  // Writing through it may end the zeros zero_grad left: grads_zero() is false from then on.
+  std::span<T> grads() {
+    zeros_ = false;
+    return grads_;
+  }
   std::span<const T> values() const { return values_; }
-  void zero_grad() { std::fill(grads_.begin(), grads_.end(), T(0)); }
+  void zero_grad() {
+    std::fill(grads_.begin(), grads_.end(), T(0));
+    zeros_ = true;
+  }
+  // Whether every gradient is zero (zero_grad, and nothing written since), and a backward
+  // about to add into them, which ends it.
+  bool grads_zero() const { return zeros_; }
+  void grads_added() { zeros_ = false; }
 
  private:
   std::vector<T> values_, grads_;
+  bool zeros_ = false;
 };
 
 template <class T>
@@ -83,6 +95,10 @@ struct BackwardCtx {
   TensorView<const T> grad_output;          // d loss / d output
   std::vector<TensorView<T>> grad_inputs;   // d loss / d input, ADDED into; empty() when not needed
   bool training = true;
+  // Whether the parameters' gradients are all zero before this backward (the trainer's step):
+  // then a layer whose gradients only its one product writes may write them instead of adding
+  // (beta = 0: the product need not read them).
+  bool params_zero = false;
   Communicator* ranks = nullptr;  // as the forward's
 
   const TensorView<const T>& in(size_t i = 0) const { return inputs[i]; }

@@ -244,6 +244,8 @@ void Graph::backward(TensorView<const float> grad_output) {
     for (int64_t i = 0; i < n; ++i) g[i] = 0.0f;
   }
   std::copy(grad_output.begin(), grad_output.end(), nodes_.back().grad.data());
+  const bool params_zero = arena_.grads_zero();
+  arena_.grads_added();
   for (size_t i = nodes_.size(); i-- > 0;) {
     auto& node = nodes_[i];
     if (absorbed(node)) continue;  // in the next one's backward_through
@@ -256,6 +258,7 @@ void Graph::backward(TensorView<const float> grad_output) {
     ctx.output = node.out.view();
     ctx.grad_output = node.grad.view();
     ctx.training = last_training_;
+    ctx.params_zero = params_zero;
     if (last_training_) ctx.ranks = sync_ranks_;
     if (through)
       node.layer->backward_through(*nodes_[i - 1].layer, ctx);

@@ -63,9 +63,10 @@ void Linear<T>::backward(const BackwardCtx<T>& ctx) {
   const auto& dy = ctx.dout();  // (R, units)
   const int64_t rows = x.numel() / in_features_;
   // dW (units, F) += dy^T (units, R) * x (R, F): each weight sums its output's gradient times
-  // the input it multiplied, over every row.
+  // the input it multiplied, over every row; written, not added, over zeros (the same values
+  // without reading dW).
   gemm<T>(true, false, units_, in_features_, rows, T(1), dy.data(), units_, x.data(), in_features_,
-          T(1), weight_.grad, in_features_);
+          ctx.params_zero ? T(0) : T(1), weight_.grad, in_features_);
   if (has_bias_) {
     // db (units) += the column sums of dy, summed row by row (a fixed order).
     T* db = bias_.grad;

@@ -96,3 +96,38 @@ TEST(Graph, ImpossibleSizesAreConfigErrorsNamingTheKeyOrTheLayer) {
                          "(1, 200000, 200000) needs 320 GB"))
       << output;
 }
+
+// After zero_grad a backward may write the parameter gradients instead of adding into them
+// (BackwardCtx::params_zero: the linear layers' weight gradient products skip reading them);
+// without it, a second backward adds, so gradients accumulate as before.
+TEST(Graph, BackwardsAfterZeroGradWriteTheGradientsAndOtherwiseAdd) {
+  Graph g(mlp(), Shape{2});
+  Rng rng(1);
+  g.init(rng);
+  Tensor x(Shape{3, 2});
+  for (int64_t i = 0; i < x.numel(); ++i) x[i] = 0.25f * static_cast<float>(i) - 0.5f;
+  Tensor grad(Shape{3, 1});
+  grad.fill(1.0f);
+  const auto pass = [&] {
+    g.forward(x.view(), true, rng);
+    g.backward(grad.view());
+  };
+  const auto grads = [&] { return std::vector<float>(g.grads().begin(), g.grads().end()); };
+  g.zero_grad();
+  pass();
+  const std::vector<float> once = grads();
+  g.zero_grad();
+  pass();
+  pass();  // no zero_grad between: added
+  const std::vector<float> twice = grads();
+  for (size_t i = 0; i < once.size(); ++i) EXPECT_NEAR(twice[i], 2 * once[i], 1e-6) << i;
+  // Gradients that are not zero (written through grads()) are added into, whatever came before.
+  g.zero_grad();
+  std::fill(g.grads().begin(), g.grads().end(), 1.0f);
+  pass();
+  const std::vector<float> onto_ones = grads();
+  for (size_t i = 0; i < once.size(); ++i) EXPECT_NEAR(onto_ones[i], 1.0f + once[i], 1e-6) << i;
+  g.zero_grad();
+  pass();
+  EXPECT_EQ(grads(), once);
+}
