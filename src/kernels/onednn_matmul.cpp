@@ -1,5 +1,6 @@
 #include "kernels/onednn_matmul.hpp"
 
+#include <algorithm>
 #include <map>
 #include <tuple>
 
@@ -44,7 +45,7 @@ Product make(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, int
 }  // namespace
 
 bool matmul_takes(int64_t M, int64_t N, int64_t K) {
-  return M * N * K >= kMatmulMinWork && tier_ready();
+  return M * N * K >= kMatmulMinWork && std::min({M, N, K}) >= kMatmulMinSide && tier_ready();
 }
 
 void matmul(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,

@@ -11,8 +11,10 @@
 namespace redes::onednn {
 
 // Whether gemm runs a float product of this size here: oneDNN runs on the active tier
-// (onednn::tier_ready) and the product has at least kMatmulMinWork multiply-adds.
-inline constexpr int64_t kMatmulMinWork = int64_t(1) << 24;
+// (onednn::tier_ready), the product has at least kMatmulMinWork multiply-adds and no side
+// shorter than kMatmulMinSide (a thin product, as an LSTM's input projection from 28 features,
+// ran as fast or faster in redes' kernel).
+inline constexpr int64_t kMatmulMinWork = int64_t(1) << 24, kMatmulMinSide = 64;
 bool matmul_takes(int64_t M, int64_t N, int64_t K);
 
 // C = alpha * op(A) op(B) + beta * C, with gemm's arguments (beta == 0 overwrites C unread).

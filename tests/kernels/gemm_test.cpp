@@ -188,6 +188,7 @@ TEST(Gemm, LargeFloatProductsThroughOnednnMatchReference) {
           check_case<float>({M, N, K, ta, tb, alpha, beta, int64_t(pad)});
   }
   EXPECT_FALSE(onednn::matmul_takes(64, 256, 1000));  // below kMatmulMinWork: redes' own
+  EXPECT_FALSE(onednn::matmul_takes(3584, 512, 28));  // thin: redes' own
   check_beta_zero_overwrites_nan<float>(64, 262, 1001);
 }
 
