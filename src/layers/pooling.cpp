@@ -251,8 +251,15 @@ void MaxPool2d<T>::scatter(const BackwardCtx<T>& ctx) const {
     const int32_t* am = arg + pl * OHW;
     const T* xp = x + pl * HW;
     T* dxp = dx + pl * HW;
-    for (int64_t o = 0; o < OHW; ++o)
-      if (!kThroughRelu || xp[am[o]] > T(0)) dxp[am[o]] += d[o];
+    for (int64_t o = 0; o < OHW; ++o) {
+      if constexpr (kThroughRelu) {
+        // dy or 0 picked by index, not by a branch: whether x > 0 is a coin flip on real data.
+        const T pick[2] = {T(0), d[o]};
+        dxp[am[o]] += pick[xp[am[o]] > T(0)];
+      } else {
+        dxp[am[o]] += d[o];
+      }
+    }
   }
 }
 
