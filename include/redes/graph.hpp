@@ -90,9 +90,9 @@ class Graph {
     // The layers after it that it runs along with itself (Layer::fusable).
     std::vector<Layer<float>*> fused;
     bool kept = true;  // whether out is this layer's output in the last forward
-    // Whether its backward takes in the one of the layer before it (Layer::absorbs_backward),
-    // whose output gradient then is not needed (absorbed).
-    bool absorbs = false, absorbed = false;
+    // Whether the next layer's backward takes in this one's (Layer::absorbs_backward), so that
+    // this one's output gradient is not needed.
+    bool absorbed = false;
   };
   std::vector<LayerSpec> specs_;
   Shape input_;

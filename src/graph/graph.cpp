@@ -156,9 +156,10 @@ Graph::Graph(std::vector<LayerSpec> specs, Shape input)
   }
   for (size_t i = 1; i < nodes_.size(); ++i) {
     Node &before = nodes_[i - 1], &node = nodes_[i];
+    const bool before_absorbs = i >= 2 && nodes_[i - 2].absorbed;
     if (node.inputs == std::vector<int>{static_cast<int>(i) - 1} && readers[i - 1] == 1 &&
-        before.inputs.size() == 1 && !before.absorbs && node.layer->absorbs_backward(*before.layer))
-      node.absorbs = before.absorbed = true;
+        before.inputs.size() == 1 && !before_absorbs && node.layer->absorbs_backward(*before.layer))
+      before.absorbed = true;
   }
 }
 
@@ -249,7 +250,7 @@ void Graph::backward(TensorView<const float> grad_output) {
   for (size_t i = nodes_.size(); i-- > 0;) {
     auto& node = nodes_[i];
     if (absorbed(node)) continue;  // in the next one's backward_through
-    const bool through = node.absorbs && !last_kept_all_;
+    const bool through = i > 0 && absorbed(nodes_[i - 1]);
     BackwardCtx<float> ctx;
     for (int j : through ? nodes_[i - 1].inputs : node.inputs) {
       ctx.inputs.push_back(j < 0 ? last_input_ : TensorView<const float>(nodes_[j].out.view()));

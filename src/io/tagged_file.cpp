@@ -114,14 +114,14 @@ Sections check_layout(const std::string& path, const std::string& bytes, const K
           bytes.data() + count_at + kCountBytes, count};
 }
 
-std::string dump_header(const nlohmann::json& header) {
+std::string dump_json(const nlohmann::json& j) {
   // Invalid UTF-8 in a name or meta value must not make saving fail after hours of training.
-  return header.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string pack(const Kind& kind, const nlohmann::json& header,
                  const std::vector<std::span<const float>>& blocks) {
-  return pack_text(kind, dump_header(header), blocks);
+  return pack_text(kind, dump_json(header), blocks);
 }
 
 std::string pack_text(const Kind& kind, std::string_view text,

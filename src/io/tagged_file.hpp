@@ -31,8 +31,8 @@ std::string pack(const Kind& kind, const nlohmann::json& header,
 // The same for a header already dumped (header_text: a JSON object, valid UTF-8).
 std::string pack_text(const Kind& kind, std::string_view header_text,
                       const std::vector<std::span<const float>>& blocks);
-// header dumped as pack writes it.
-std::string dump_header(const nlohmann::json& header);
+// JSON text as pack writes its header (invalid UTF-8 replaced).
+std::string dump_json(const nlohmann::json& j);
 
 // The parts of a file whose sizes and checksum are consistent.
 struct Sections {

@@ -3,11 +3,9 @@
 #include <unordered_map>
 #include <utility>
 
-#include "kernels/kernel_table.hpp"
 #include "kernels/onednn.hpp"
 
 namespace redes {
-
 namespace {
 
 using dnnl::memory;

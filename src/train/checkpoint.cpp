@@ -97,8 +97,8 @@ void save_checkpoint(const std::string& path, const TrainState& st, const Graph&
   CheckpointLogs local;
   CheckpointLogs& logs = cache && cache->epochs <= st.logs.size() ? *cache : local;
   for (; logs.epochs < st.logs.size(); ++logs.epochs)
-    logs.json += (logs.epochs ? "," : "") + tagged::dump_header(st.logs[logs.epochs].to_json());
-  std::string text = tagged::dump_header(h);  // {...}: the logs go in before the last brace
+    logs.json += (logs.epochs ? "," : "") + tagged::dump_json(st.logs[logs.epochs].to_json());
+  std::string text = tagged::dump_json(h);  // {...}: the logs go in before the last brace
   text.pop_back();
   text.reserve(text.size() + logs.json.size() + 12);
   text.append(",\"logs\":[").append(logs.json).append("]}");
