@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "kernels/im2col.hpp"
+#include "kernels/winograd.hpp"
 #include "kernels/x86/conv_direct.hpp"
 #include "redes/isa.hpp"
 
@@ -65,6 +66,9 @@ struct KernelTable {
   int conv_block = 1;
   x86::ConvDirectForward conv_forward = nullptr;
   x86::ConvDirectWeightGrad conv_weight_grad = nullptr;
+  // The F(2x2, 5x5) convolution of one image (kernels/winograd.hpp); null: none.
+  WinogradForward winograd_forward = nullptr;
+  WinogradWeightGrad winograd_weight_grad = nullptr;
   RnnRows rnn;
   // ReLU and tanh over n floats and the 2x2 stride-2 max pool of one plane
   // (kernels/relu_pool_body.hpp);

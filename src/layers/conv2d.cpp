@@ -114,9 +114,16 @@ Shape Conv2d<T>::setup(std::span<const Shape> inputs) {
   direct_input_grad_ = direct_ &&
                        x86::conv2d_direct_input_grad_geometry(g, opt_.filters, &dx_geom_) &&
                        g.height * g.width * 5 <= g.out_h() * g.out_w() * 6;
+  const bool many_channels = std::is_same_v<T, float> && opt_.groups == 1 &&
+                             g.channels >= kOnednnMinChannels && opt_.filters >= kOnednnMinFilters;
+  winograd_ = many_channels && kernels_->winograd_forward && winograd_fits(g) &&
+              x86::conv2d_direct_input_grad_geometry(g, opt_.filters, &dx_geom_);
+  if (winograd_) {
+    winograd_shape_ = winograd_shape(g, opt_.filters, kernels_->lanes);
+    winograd_dx_shape_ = winograd_shape(dx_geom_, g.channels, kernels_->lanes);
+  }
   onednn_.reset();
-  if (std::is_same_v<T, float> && opt_.groups == 1 && g.channels >= kOnednnMinChannels &&
-      opt_.filters >= kOnednnMinFilters && OnednnConv::available())
+  if (many_channels && !winograd_ && OnednnConv::available())
     onednn_ = std::make_unique<OnednnConv>(g, opt_.filters, opt_.bias);
   weight_.shape = Shape{opt_.filters, g.channels / opt_.groups, g.kernel_h, g.kernel_w};
   bias_.shape = Shape{opt_.filters};
@@ -178,6 +185,68 @@ void for_each_slice(int64_t N, int teams, int64_t S, F&& body) {
 }  // namespace
 
 template <class T>
+void Conv2d<T>::winograd_forward(int64_t N, const float* x, float* y) {
+  if constexpr (std::is_same_v<T, float>) {  // winograd_ is never set for double layers
+    const WinogradShape& s = winograd_shape_;
+    winograd_transform_weights(s, weight_.value, grow(winograd_u_, winograd_weights_floats(s)));
+    const float* b = opt_.bias ? bias_.value : nullptr;
+    const int64_t CHW = geom_.channels * geom_.height * geom_.width;
+    const int64_t out = s.filters * geom_.col_cols();
+    const int nt = teams(N);
+    if (static_cast<int>(scratch_.size()) < nt) scratch_.resize(nt);
+    for (int t = 0; t < nt; ++t) grow(scratch_[t].col, winograd_scratch_floats(s));
+    for_each_slice(N, nt, 1, [&](int t, int64_t n, int64_t) {
+      kernels_->winograd_forward(geom_, s, x + n * CHW, winograd_u_.data(), b, y + n * out,
+                                 scratch_[t].col.data(), false);
+    });
+  }
+}
+
+template <class T>
+void Conv2d<T>::winograd_backward(int64_t N, const float* x, const float* dy, float* dx) {
+  if constexpr (std::is_same_v<T, float>) {
+    const WinogradShape& s = winograd_shape_;
+    const int64_t OC = opt_.filters, P = geom_.col_cols();
+    const int64_t CHW = geom_.channels * geom_.height * geom_.width;
+    if (dx) {
+      // The input gradient's weights: w turned (C, OC, KH, KW), then transformed.
+      x86::conv2d_direct_input_grad_weights(weight_.value, OC, geom_,
+                                            grow(dx_weights_, OC * geom_.col_rows()));
+      winograd_transform_weights(winograd_dx_shape_, dx_weights_.data(),
+                                 grow(winograd_dx_u_, winograd_weights_floats(winograd_dx_shape_)));
+    }
+    const int nt = teams(N);
+    if (static_cast<int>(scratch_.size()) < nt) scratch_.resize(nt);
+    const int64_t sums = winograd_weights_floats(s);
+    for (int t = 0; t < nt; ++t) {
+      Scratch& sc = scratch_[t];
+      grow(sc.col,
+           std::max(winograd_scratch_floats(s), winograd_scratch_floats(winograd_dx_shape_)));
+      std::fill_n(grow(sc.du, sums), sums, 0.0f);
+      std::fill_n(grow(sc.db, OC), OC, 0.0f);
+    }
+    for_each_slice(N, nt, 1, [&](int t, int64_t n, int64_t) {
+      Scratch& sc = scratch_[t];
+      const float* dyn = dy + n * OC * P;
+      kernels_->winograd_weight_grad(geom_, s, x + n * CHW, dyn, sc.du.data(), sc.col.data());
+      if (opt_.bias)
+        for (int64_t oc = 0; oc < OC; ++oc) sc.db[oc] += sum_of(dyn + oc * P, P);
+      if (dx)
+        kernels_->winograd_forward(dx_geom_, winograd_dx_shape_, dyn, winograd_dx_u_.data(),
+                                   nullptr, dx + n * CHW, sc.col.data(), true);
+    });
+    // The threads' sums in thread order: the same thread count gives the same bits.
+    std::vector<const float*> parts(nt);
+    for (int t = 0; t < nt; ++t) {
+      parts[t] = scratch_[t].du.data();
+      if (opt_.bias)
+        for (int64_t oc = 0; oc < OC; ++oc) bias_.grad[oc] += scratch_[t].db[oc];
+    }
+    winograd_weight_grad_finish(s, parts, weight_.grad);
+  }
+}
+
+template <class T>
 int64_t Conv2d<T>::slice_images() const {
   if (pointwise_) return 1;  // x[n] is its own column matrix: nothing to lay side by side
   return std::max<int64_t>(1, kSliceValues / (geom_.col_rows() * geom_.col_cols()));
@@ -194,14 +263,18 @@ void Conv2d<T>::forward(const ForwardCtx<T>& ctx) {
   const T* w = weight_.value;  // (OC, Kg): group q is rows [q * OCg, (q + 1) * OCg)
   const T* b = opt_.bias ? bias_.value : nullptr;
   kept_for_ = nullptr;
+  const int nt = teams(N);
+  if (static_cast<int>(scratch_.size()) < nt) scratch_.resize(nt);
   if constexpr (std::is_same_v<T, float>) {  // never set for double layers
+    if (winograd_) {
+      winograd_forward(N, x.data(), y.data());
+      return;
+    }
     if (onednn_) {
       onednn_->forward(N, x.data(), w, b, y.data());
       return;
     }
   }
-  const int nt = teams(N);
-  if (static_cast<int>(scratch_.size()) < nt) scratch_.resize(nt);
   if constexpr (std::is_same_v<T, float>) {  // direct_ is never set for double layers
     if (direct_) {
       x86::conv2d_direct_pack_weights(w, OC, K, kernels_->conv_block,
@@ -328,6 +401,10 @@ void Conv2d<T>::backward(const BackwardCtx<T>& ctx) {
   const T* w = weight_.value;
   T* dx = ctx.wants_din() ? ctx.din().data() : nullptr;
   if constexpr (std::is_same_v<T, float>) {
+    if (winograd_) {
+      winograd_backward(N, x.data(), dy.data(), dx);
+      return;
+    }
     if (onednn_) {
       onednn_->backward(N, x.data(), dy.data(), w, weight_.grad, bias_.grad, dx);
       return;

@@ -26,7 +26,9 @@
 // through oneDNN instead (kernels/onednn_conv.hpp) in the AVX-512 and AVX2 tiers: measured at
 // batch 64 (bench/micro/conv_bench.cpp, onednn_bench.cpp; BENCHMARKS.md) it is faster there,
 // the convnet's second layer most (32 -> 64 channels), and slower on LeNet-5's and the first
-// layers' few channels.
+// layers' few channels. Of those, the 5x5 ones with stride 1 and dilation 1 run all three
+// passes through Winograd's F(2x2, 5x5) instead (kernels/winograd.hpp: 2.8x fewer
+// multiply-adds, results that differ by rounding), in the same tiers.
 // The batch is split into contiguous blocks of images, one per OpenMP thread; each thread has
 // its own buffers (grown once, then reused: nothing allocates per step) and its own partial dW
 // and db, added up in thread order at the end, so the same thread count gives the same bits.
@@ -107,6 +109,8 @@ class Conv2d : public Layer<T> {
   bool direct_input_grad() const { return direct_input_grad_; }
   // Whether oneDNN runs the three passes.
   bool onednn() const { return onednn_ != nullptr; }
+  // Whether the three passes run F(2x2, 5x5) (kernels/winograd.hpp).
+  bool winograd() const { return winograd_; }
 
  private:
   void check_batch(const TensorView<const T>& x, const Shape& y, const char* what) const;
@@ -115,6 +119,10 @@ class Conv2d : public Layer<T> {
   int teams(int64_t N) const;
   // The number of images per slice (at least 1).
   int64_t slice_images() const;
+  // The passes through F(2x2, 5x5) (kernels/winograd.hpp), on the batch's threads: y = the
+  // convolution of x; dW += dL/dW, db += dL/db and, unless dx is null, dx += dL/dx.
+  void winograd_forward(int64_t N, const float* x, float* y);
+  void winograd_backward(int64_t N, const float* x, const float* dy, float* dx);
 
   Conv2dOptions opt_;
   Conv2dGeometry geom_;
@@ -140,18 +148,26 @@ class Conv2d : public Layer<T> {
   static constexpr int64_t kDirectWeightGradMaxFilters = 32;
   static constexpr int64_t kOnednnMinChannels = 16, kOnednnMinFilters = 16;
   std::unique_ptr<OnednnConv> onednn_;
+  // F(2x2, 5x5) for the layers oneDNN would serve that it fits: its shapes for the forward (and
+  // the weight gradient) and for the input gradient (over dy, geometry dx_geom_), and the
+  // transformed weights of each.
+  bool winograd_ = false;
+  WinogradShape winograd_shape_, winograd_dx_shape_;
+  std::vector<float> winograd_u_, winograd_dx_u_;
   std::vector<T> packed_weights_;
   Param<T> weight_{"weight"};  // (OC, C/G, KH, KW)
   Param<T> bias_{"bias"};      // (OC)
   // One thread's work buffers, grown to the largest size seen and then reused.
   struct Scratch {
-    std::vector<T> col;           // (C*KH*KW, S*P): a slice's unrolled images
+    std::vector<T> col;           // (C*KH*KW, S*P): a slice's unrolled images; Winograd's
+                                  // scratch
     std::vector<T> dcol;          // (C*KH*KW, S*P): W^T D
     std::vector<T> wide;          // (OC, S*P): a slice's outputs, or its output gradients D
     std::vector<T> partial;       // (C*KH*KW, OC, lanes): the direct kernel's dW, lane by lane
     std::vector<T> dw;            // (OC, C/G*KH*KW): this thread's share of dW
     std::vector<T> db;            // (OC): this thread's share of db
     std::vector<T> dy_pad;        // the padded dy of the direct input gradient
+    std::vector<T> du;            // Winograd's weight gradient sums (winograd.hpp)
     std::vector<int32_t> argmax;  // (OC, OH/2, OW/2): the fused pooling's positions, unused
   };
   std::vector<Scratch> scratch_;

@@ -152,6 +152,117 @@ TEST(Tiers, DirectInputGradMatchesReference) {
   }
 }
 
+// The F(2x2, 5x5) cases: the convnet's second layer and its input gradient's shape, channels
+// and filters short of a vector and past a block of vectors, odd outputs (a last tile row and
+// column of one pixel), asymmetric and no padding, one output pixel, tiles in unequal blocks.
+std::vector<DirectCase> winograd_cases() {
+  return {
+      // N  C   H   W  OC KH KW pt pb pl pr bias
+      {2, 32, 14, 14, 64, 5, 5, 2, 2, 2, 2, true},   // the convnet's second layer
+      {1, 64, 14, 14, 32, 5, 5, 2, 2, 2, 2, false},  // its input gradient
+      {1, 3, 9, 11, 5, 5, 5, 2, 2, 2, 2, true},      // 9 x 11 out, 3 channels, 5 filters
+      {2, 17, 7, 6, 19, 5, 5, 1, 2, 0, 3, false},    // asymmetric padding
+      {1, 6, 14, 14, 16, 5, 5, 0, 0, 0, 0, true},    // LeNet-5's second layer: 10 x 10 out
+      {1, 2, 5, 5, 3, 5, 5, 0, 0, 0, 0, true},       // one output pixel
+      {1, 20, 8, 30, 40, 5, 5, 2, 2, 2, 2, true},    // 60 tiles, 40 filters
+  };
+}
+
+// How far F(2x2, 5x5) may be from the direct sums of C * 25 products of values in [-1, 1):
+// rounding only, measured at most 6e-6 times the square root of the terms.
+float winograd_tolerance(const DirectCase& c) {
+  return 2e-5f * std::sqrt(static_cast<float>(c.C * 25));
+}
+
+TEST(Tiers, WinogradForwardMatchesReference) {
+  for (const KernelTable* k : vector_tiers()) {
+    SCOPED_TRACE(isa_name(k->isa));
+    ASSERT_NE(k->winograd_forward, nullptr);
+    for (const auto& c : winograd_cases()) {
+      SCOPED_TRACE(describe(c));
+      const Conv2dGeometry g = geometry(c);
+      ASSERT_TRUE(winograd_fits(g));
+      const WinogradShape s = winograd_shape(g, c.OC, k->lanes);
+      const int64_t P = g.col_cols(), CHW = c.C * c.H * c.W;
+      Rng rng(23 + c.W * 7 + c.OC);
+      const auto x = random_floats(c.N * CHW, rng), w = random_floats(c.OC * c.C * 25, rng);
+      const auto b = random_floats(c.OC, rng);
+      const float* bias = c.bias ? b.data() : nullptr;
+      std::vector<float> u(winograd_weights_floats(s)), scratch(winograd_scratch_floats(s), NAN);
+      std::vector<float> y(c.N * c.OC * P, NAN), ref(y.size());
+      winograd_transform_weights(s, w.data(), u.data());
+      for (int64_t n = 0; n < c.N; ++n)
+        k->winograd_forward(g, s, x.data() + n * CHW, u.data(), bias, y.data() + n * c.OC * P,
+                            scratch.data(), false);
+      conv2d_reference_forward<float>(g, 1, c.OC, c.N, x.data(), w.data(), bias, ref.data());
+      for (size_t i = 0; i < y.size(); ++i)
+        ASSERT_NEAR(y[i], ref[i], winograd_tolerance(c)) << "y " << i;
+    }
+  }
+}
+
+// The input gradient through F(2x2, 5x5): the convolution of dy with the turned weights, added
+// into dx (which is not zero before).
+TEST(Tiers, WinogradInputGradMatchesReference) {
+  for (const KernelTable* k : vector_tiers()) {
+    SCOPED_TRACE(isa_name(k->isa));
+    for (const auto& c : winograd_cases()) {
+      const Conv2dGeometry g = geometry(c);
+      Conv2dGeometry gd;
+      if (!x86::conv2d_direct_input_grad_geometry(g, c.OC, &gd)) continue;
+      SCOPED_TRACE(describe(c));
+      const WinogradShape s = winograd_shape(gd, c.C, k->lanes);
+      const int64_t P = g.col_cols(), CHW = c.C * c.H * c.W;
+      Rng rng(29 + c.W * 5 + c.OC);
+      const auto w = random_floats(c.OC * c.C * 25, rng), dy = random_floats(c.N * c.OC * P, rng);
+      auto dx = random_floats(c.N * CHW, rng);
+      auto ref = dx;
+      std::vector<float> turned(w.size()), u(winograd_weights_floats(s));
+      std::vector<float> scratch(winograd_scratch_floats(s), NAN);
+      x86::conv2d_direct_input_grad_weights(w.data(), c.OC, g, turned.data());
+      winograd_transform_weights(s, turned.data(), u.data());
+      for (int64_t n = 0; n < c.N; ++n)
+        k->winograd_forward(gd, s, dy.data() + n * c.OC * P, u.data(), nullptr, dx.data() + n * CHW,
+                            scratch.data(), true);
+      conv2d_reference_backward<float>(g, 1, c.OC, c.N, nullptr, w.data(), dy.data(), ref.data(),
+                                       nullptr, nullptr);
+      const float tolerance = 2e-5f * std::sqrt(static_cast<float>(c.OC * 25));  // as above
+      for (size_t i = 0; i < dx.size(); ++i) ASSERT_NEAR(dx[i], ref[i], tolerance) << "dx " << i;
+    }
+  }
+}
+
+// The weight gradient through F(2x2, 5x5): the images' sums in two parts (as two threads), then
+// added and turned into dW, which is not zero before (it adds).
+TEST(Tiers, WinogradWeightGradMatchesReference) {
+  for (const KernelTable* k : vector_tiers()) {
+    SCOPED_TRACE(isa_name(k->isa));
+    ASSERT_NE(k->winograd_weight_grad, nullptr);
+    for (const auto& c : winograd_cases()) {
+      SCOPED_TRACE(describe(c));
+      const Conv2dGeometry g = geometry(c);
+      const WinogradShape s = winograd_shape(g, c.OC, k->lanes);
+      const int64_t P = g.col_cols(), CHW = c.C * c.H * c.W;
+      Rng rng(31 + c.H * 3 + c.OC);
+      const auto x = random_floats(c.N * CHW, rng), dy = random_floats(c.N * c.OC * P, rng);
+      const auto w = random_floats(c.OC * c.C * 25, rng);
+      std::vector<float> scratch(winograd_scratch_floats(s), NAN);
+      std::vector<std::vector<float>> du(2, std::vector<float>(winograd_weights_floats(s), 0.0f));
+      for (int64_t n = 0; n < c.N; ++n)
+        k->winograd_weight_grad(g, s, x.data() + n * CHW, dy.data() + n * c.OC * P,
+                                du[n % 2].data(), scratch.data());
+      std::vector<float> dw(c.OC * c.C * 25, 0.25f), ref(dw.size(), 0.25f);
+      const float* parts[] = {du[0].data(), du[1].data()};
+      winograd_weight_grad_finish(s, parts, dw.data());
+      conv2d_reference_backward<float>(g, 1, c.OC, c.N, x.data(), w.data(), dy.data(), nullptr,
+                                       ref.data(), nullptr);
+      // Each weight sums N * OH * OW products; measured at most 1e-5 times their square root.
+      const float tolerance = 4e-5f * std::sqrt(static_cast<float>(c.N * P));
+      for (size_t i = 0; i < dw.size(); ++i) ASSERT_NEAR(dw[i], ref[i], tolerance) << "dw " << i;
+    }
+  }
+}
+
 TEST(Tiers, Col2imMatchesPortableLoops) {
   auto cases = direct_cases();
   //              N  C   H   W OC KH KW pt pb pl pr
@@ -347,6 +458,8 @@ TEST(Tiers, TheScalarTierRunsEverywhereAndHasNoVectorKernels) {
   EXPECT_EQ(scalar->sgemm, nullptr);
   EXPECT_EQ(scalar->col2im_s1, nullptr);
   EXPECT_EQ(scalar->conv_forward, nullptr);
+  EXPECT_EQ(scalar->winograd_forward, nullptr);
+  EXPECT_EQ(scalar->winograd_weight_grad, nullptr);
   // A tier runs here exactly when it is at most the CPU's best, and its table says which it is.
   for (Isa isa : {Isa::scalar, Isa::avx2, Isa::avx512}) {
     const KernelTable* k = kernels_for(isa);

@@ -5,7 +5,7 @@
 // runs unless the tier table (kernels/kernel_table.hpp) said the CPU has it.
 //
 // V gives: kLanes floats per vector, kRegisters vector registers, Reg and Mask, and
-// zero, set1, loadu, maskz_loadu, storeu, mask_storeu, add, fmadd (a * b + c), and mask(bits),
+// zero, set1, loadu, maskz_loadu, storeu, mask_storeu, add, sub, fmadd (a * b + c), and mask(bits),
 // where a lane mask is kept between uses as the bits of its lanes (lane i = bit i).
 #pragma once
 #include <immintrin.h>
@@ -42,6 +42,7 @@ struct Avx512 {
   REDES_AVX512 static void storeu(float* p, Reg a) { _mm512_storeu_ps(p, a); }
   REDES_AVX512 static void mask_storeu(float* p, Mask m, Reg a) { _mm512_mask_storeu_ps(p, m, a); }
   REDES_AVX512 static Reg add(Reg a, Reg b) { return _mm512_add_ps(a, b); }
+  REDES_AVX512 static Reg sub(Reg a, Reg b) { return _mm512_sub_ps(a, b); }
   REDES_AVX512 static Reg fmadd(Reg a, Reg b, Reg c) { return _mm512_fmadd_ps(a, b, c); }
 };
 
@@ -64,6 +65,7 @@ struct Avx2 {
   REDES_AVX2 static void storeu(float* p, Reg a) { _mm256_storeu_ps(p, a); }
   REDES_AVX2 static void mask_storeu(float* p, Mask m, Reg a) { _mm256_maskstore_ps(p, m, a); }
   REDES_AVX2 static Reg add(Reg a, Reg b) { return _mm256_add_ps(a, b); }
+  REDES_AVX2 static Reg sub(Reg a, Reg b) { return _mm256_sub_ps(a, b); }
   REDES_AVX2 static Reg fmadd(Reg a, Reg b, Reg c) { return _mm256_fmadd_ps(a, b, c); }
 };
 

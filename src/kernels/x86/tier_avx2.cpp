@@ -21,12 +21,15 @@ using V = Avx2;
 constexpr int kOB = 6;  // forward: 6 output channels x 2 vectors = 12 accumulators
 constexpr int kNV = 2;
 constexpr int kKB = 5;  // weight gradient: up to 5 kernel columns x 2 channels
+constexpr int kWR = 6;  // products: 6 tiles x 2 vectors = 12 accumulators
+constexpr int kWNV = 2;
 #include "kernels/adam_body.hpp"
 #include "kernels/gemv_body.hpp"
 #include "kernels/relu_pool_body.hpp"
 #include "kernels/rnn_rows_body.hpp"
 #include "kernels/x86/col2im_body.hpp"
 #include "kernels/x86/conv_direct_body.hpp"
+#include "kernels/x86/winograd_body.hpp"
 #undef REDES_TIER
 
 }  // namespace avx2
@@ -39,6 +42,8 @@ const KernelTable kAvx2Kernels{
     .conv_block = avx2::kOB,
     .conv_forward = &avx2::conv2d_direct_forward,
     .conv_weight_grad = &avx2::conv2d_direct_weight_grad,
+    .winograd_forward = &avx2::winograd_forward,
+    .winograd_weight_grad = &avx2::winograd_weight_grad,
     .rnn = {.lstm_forward = &avx2::lstm_forward_row<float>,
             .lstm_backward = &avx2::lstm_backward_row<float>,
             .lstm_backward_no_dy = &avx2::lstm_backward_row_no_dy<float>,

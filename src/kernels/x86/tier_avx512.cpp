@@ -18,13 +18,16 @@ using V = Avx512;
 #define REDES_TIER REDES_AVX512
 constexpr int kOB = 8;  // forward: 8 output channels x 2 vectors = 16 accumulators
 constexpr int kNV = 2;
-constexpr int kKB = 7;  // weight gradient: up to 7 kernel columns x 3 channels
+constexpr int kKB = 7;   // weight gradient: up to 7 kernel columns x 3 channels
+constexpr int kWR = 12;  // products: 12 tiles x 2 vectors = 24 accumulators
+constexpr int kWNV = 2;
 #include "kernels/adam_body.hpp"
 #include "kernels/gemv_body.hpp"
 #include "kernels/relu_pool_body.hpp"
 #include "kernels/rnn_rows_body.hpp"
 #include "kernels/x86/col2im_body.hpp"
 #include "kernels/x86/conv_direct_body.hpp"
+#include "kernels/x86/winograd_body.hpp"
 #undef REDES_TIER
 
 }  // namespace avx512
@@ -45,6 +48,8 @@ const KernelTable kAvx512Kernels{
     .conv_block = avx512::kOB,
     .conv_forward = &avx512::conv2d_direct_forward,
     .conv_weight_grad = &avx512::conv2d_direct_weight_grad,
+    .winograd_forward = &avx512::winograd_forward,
+    .winograd_weight_grad = &avx512::winograd_weight_grad,
     .rnn = {.lstm_forward = &avx512::lstm_forward_row<float>,
             .lstm_backward = &avx512::lstm_backward_row<float>,
             .lstm_backward_no_dy = &avx512::lstm_backward_row_no_dy<float>,
