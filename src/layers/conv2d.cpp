@@ -107,13 +107,6 @@ Shape Conv2d<T>::setup(std::span<const Shape> inputs) {
   pointwise_ = g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 &&
                g.pad_top == 0 && g.pad_bottom == 0 && g.pad_left == 0 && g.pad_right == 0;
   kernels_ = &kernels();
-  direct_ = std::is_same_v<T, float> && kernels_->conv_forward != nullptr && g.stride_h == 1 &&
-            g.stride_w == 1 && g.dilation_h == 1 && g.dilation_w == 1 && opt_.groups == 1 &&
-            !pointwise_ && opt_.filters <= kDirectMaxFilters;
-  direct_weight_grad_ = direct_ && opt_.filters <= kDirectWeightGradMaxFilters;
-  direct_input_grad_ = direct_ &&
-                       x86::conv2d_direct_input_grad_geometry(g, opt_.filters, &dx_geom_) &&
-                       g.height * g.width * 5 <= g.out_h() * g.out_w() * 6;
   const bool many_channels = std::is_same_v<T, float> && opt_.groups == 1 &&
                              g.channels >= kOnednnMinChannels && opt_.filters >= kOnednnMinFilters;
   winograd_ = many_channels && kernels_->winograd_forward && winograd_fits(g) &&
@@ -122,6 +115,13 @@ Shape Conv2d<T>::setup(std::span<const Shape> inputs) {
     winograd_shape_ = winograd_shape(g, opt_.filters, kernels_->lanes);
     winograd_dx_shape_ = winograd_shape(dx_geom_, g.channels, kernels_->lanes);
   }
+  direct_ = !winograd_ && std::is_same_v<T, float> && kernels_->conv_forward != nullptr &&
+            g.stride_h == 1 && g.stride_w == 1 && g.dilation_h == 1 && g.dilation_w == 1 &&
+            opt_.groups == 1 && !pointwise_ && opt_.filters <= kDirectMaxFilters;
+  direct_weight_grad_ = direct_ && opt_.filters <= kDirectWeightGradMaxFilters;
+  direct_input_grad_ = direct_ &&
+                       x86::conv2d_direct_input_grad_geometry(g, opt_.filters, &dx_geom_) &&
+                       g.height * g.width * 5 <= g.out_h() * g.out_w() * 6;
   onednn_.reset();
   if (many_channels && !winograd_ && OnednnConv::available())
     onednn_ = std::make_unique<OnednnConv>(g, opt_.filters, opt_.bias);

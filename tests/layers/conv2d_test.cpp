@@ -357,6 +357,8 @@ TEST(Conv2d, WinogradMatchesDirectConvolution) {
     Conv2d<float> probe(o);
     const Shape ins[] = {in};
     probe.setup(ins);
+    // One path owns the forward: not the direct kernel too (nor its fusion with ReLU and pooling).
+    EXPECT_FALSE(probe.winograd() && (probe.direct() || probe.onednn()));
     return probe.winograd();
   };
   if (active_isa() == Isa::scalar) {
