@@ -3,10 +3,10 @@
 // weight gradient against conv2d_reference_*, col2im against col2im_portable, on shapes that
 // hit each tier's register blocks and their remainders (output channels past a block of 6 or 8,
 // kernels wider than a block of 5 or 7 columns, rows shorter than a vector, between one and two,
-// longer than a chunk, an odd number of short rows), asymmetric padding, dilation in col2im, no
-// bias; the recurrent cells' rows against the libm reference. Tiers the CPU lacks are skipped,
-// by name. (ctest also runs the layer tests under
-// REDES_ISA=avx2 and REDES_ISA=scalar: tests/CMakeLists.txt.)
+// longer than a chunk, an odd number of short rows, rows that fill the lanes poorly and run flat
+// (kernels/x86/conv_direct.hpp)), asymmetric padding, dilation in col2im, no bias; the recurrent
+// cells' rows against the libm reference. Tiers the CPU lacks are skipped, by name. (ctest also
+// runs the layer tests under REDES_ISA=avx2 and REDES_ISA=scalar: tests/CMakeLists.txt.)
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -52,6 +52,7 @@ std::vector<DirectCase> direct_cases() {
       {2, 4, 5, 12, 7, 3, 3, 1, 1, 1, 1, false},    // 12-pixel rows: one vector and a bit
       {1, 1, 3, 70, 17, 1, 3, 0, 0, 1, 1, true},    // 70 pixels: chunks and a short last one
       {1, 3, 4, 4, 1, 4, 4, 0, 0, 0, 0, true},      // one output pixel, one filter
+      {2, 2, 6, 9, 5, 3, 4, 2, 0, 1, 2, true},      // 9-pixel rows (flat), padding apart
   };
 }
 

@@ -4,22 +4,43 @@
 
 namespace redes::x86 {
 
-PaddedImage padded_image(const Conv2dGeometry& g) {
-  return {g.height + g.pad_top + g.pad_bottom, g.width + g.pad_left + g.pad_right + kSlack};
+PaddedImage padded_image(const Conv2dGeometry& g, int lanes) {
+  const int64_t hp = g.height + g.pad_top + g.pad_bottom, OH = g.out_h(), OW = g.out_w();
+  const int64_t row_lanes = (OW + lanes - 1) / lanes * lanes;
+  if (row_lanes * 4 > OW * 5) return {hp, OW, g.channels * hp * OW, 1, OH * OW};  // flat
+  return {hp, g.width + g.pad_left + g.pad_right + kSlack, 1, OH, OW};
 }
 
 int64_t conv2d_direct_scratch(const Conv2dGeometry& g) {
-  const PaddedImage p = padded_image(g);
-  return g.channels * p.hp * p.wp;
+  const int64_t hp = g.height + g.pad_top + g.pad_bottom;
+  const int64_t rows = g.channels * hp * (g.width + g.pad_left + g.pad_right + kSlack);
+  const int64_t flat = g.kernel_w * g.channels * hp * g.out_w() + kSlack;
+  return std::max(rows, flat);
 }
 
-void pad_image(const Conv2dGeometry& g, const float* x, float* scratch) {
-  const PaddedImage p = padded_image(g);
-  const int64_t H = g.height, W = g.width;
-  std::fill_n(scratch, g.channels * p.hp * p.wp, 0.0f);
-  for (int64_t c = 0; c < g.channels; ++c)
-    for (int64_t h = 0; h < H; ++h)
-      std::copy_n(x + (c * H + h) * W, W, scratch + (c * p.hp + h + g.pad_top) * p.wp + g.pad_left);
+void pad_image(const Conv2dGeometry& g, PaddedImage p, const float* x, float* scratch) {
+  const int64_t C = g.channels, H = g.height, W = g.width;
+  if (p.kw_stride == 1) {
+    std::fill_n(scratch, C * p.hp * p.wp, 0.0f);
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t h = 0; h < H; ++h)
+        std::copy_n(x + (c * H + h) * W, W,
+                    scratch + (c * p.hp + h + g.pad_top) * p.wp + g.pad_left);
+    return;
+  }
+  // Copy kw, row r of channel c, column j: the padded image at (r, j + kw), x at
+  // (r - pad_top, j + kw - pad_left).
+  const int64_t OW = p.wp;
+  std::fill_n(scratch, g.kernel_w * p.kw_stride + kSlack, 0.0f);
+  for (int64_t kw = 0; kw < g.kernel_w; ++kw) {
+    const int64_t j0 = std::max<int64_t>(0, g.pad_left - kw);       // first column inside
+    const int64_t j1 = std::min<int64_t>(OW, W + g.pad_left - kw);  // past the last
+    if (j1 <= j0) continue;
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t h = 0; h < H; ++h)
+        std::copy_n(x + (c * H + h) * W + j0 + kw - g.pad_left, j1 - j0,
+                    scratch + kw * p.kw_stride + (c * p.hp + h + g.pad_top) * OW + j0);
+  }
 }
 
 void conv2d_direct_pack_weights(const float* w, int64_t out_channels, int64_t taps, int block,

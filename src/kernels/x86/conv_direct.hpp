@@ -15,18 +15,28 @@
 
 namespace redes::x86 {
 
-// The zero-padded copy of one image the kernels work in: each channel (hp, wp) with
-// wp = W + pad_left + pad_right + kSlack, so that the loads of a chunk (up to kSlack floats from
-// any column of a row) stay inside the buffer.
+// The zero-padded copy of one image the kernels work in, in one of two layouts:
+// - rows: each channel (hp, wp) with wp = W + pad_left + pad_right + kSlack, so that the loads
+//   of a chunk (up to kSlack floats from any column of a row) stay inside the buffer; the
+//   kernels walk the output row by row (oh x ow = OH x OW), kernel column kw kw floats on;
+// - flat, where a row of the output fills a vector's lanes poorly (under 80 %: LeNet-5's second
+//   layer's 10-pixel rows in 16 lanes): for each kernel column kw a copy of the padded image
+//   shifted left by kw columns and cut to OW columns (wp = OW), the copies kw_stride floats
+//   apart. The pixel under tap (kh, kw) of output pixel f = oh * OW + ow is then at
+//   (c * hp + kh) * OW + f of copy kw, so the kernels walk the output as one row of OH * OW
+//   pixels (oh x ow = 1 x OH * OW), every lane busy.
 struct PaddedImage {
   int64_t hp, wp;
+  int64_t kw_stride;  // 1 (rows) or C * hp * OW (flat)
+  int64_t oh, ow;     // the output as the kernels walk it
 };
 constexpr int64_t kSlack = 32;
-PaddedImage padded_image(const Conv2dGeometry& g);
-// The floats of that copy.
+// The layout for a tier of `lanes` floats per vector.
+PaddedImage padded_image(const Conv2dGeometry& g, int lanes);
+// The floats of that copy, in either layout.
 int64_t conv2d_direct_scratch(const Conv2dGeometry& g);
-// Writes the zero-padded copy of x (C, H, W) into scratch.
-void pad_image(const Conv2dGeometry& g, const float* x, float* scratch);
+// Writes the zero-padded copy of x (C, H, W) in layout p into scratch.
+void pad_image(const Conv2dGeometry& g, PaddedImage p, const float* x, float* scratch);
 
 // wt = w (OC, taps) in blocks of `block` output channels (the last block may be narrower), each
 // block transposed to (taps, block): the weights of one tap side by side, and a block's weights
