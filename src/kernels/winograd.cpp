@@ -63,8 +63,8 @@ int64_t winograd_weights_floats(const WinogradShape& s) { return 36 * s.cpad * s
 void winograd_transform_weights(const WinogradShape& s, const float* w, float* u) {
   const int64_t C = s.channels, K = s.filters;
   std::fill_n(u, winograd_weights_floats(s), 0.0f);
-  for (int64_t k = 0; k < K; ++k)
-    for (int64_t c = 0; c < C; ++c) {
+  for (int64_t c = 0; c < C; ++c)  // k innermost: the writes of each position go in order
+    for (int64_t k = 0; k < K; ++k) {
       const float* g = w + (k * C + c) * 25;
       float gt[5 * 6];  // (g G^T): row a of g transformed, gt[a * 6 + j]
       float ggt[36];    // G g G^T

@@ -111,6 +111,7 @@ Shape Conv2d<T>::setup(std::span<const Shape> inputs) {
                              g.channels >= kOnednnMinChannels && opt_.filters >= kOnednnMinFilters;
   winograd_ = many_channels && kernels_->winograd_forward && winograd_fits(g) &&
               x86::conv2d_direct_input_grad_geometry(g, opt_.filters, &dx_geom_);
+  winograd_u_of_.clear();
   if (winograd_) {
     winograd_shape_ = winograd_shape(g, opt_.filters, kernels_->lanes);
     winograd_dx_shape_ = winograd_shape(dx_geom_, g.channels, kernels_->lanes);
@@ -188,7 +189,15 @@ template <class T>
 void Conv2d<T>::winograd_forward(int64_t N, const float* x, float* y) {
   if constexpr (std::is_same_v<T, float>) {  // winograd_ is never set for double layers
     const WinogradShape& s = winograd_shape_;
-    winograd_transform_weights(s, weight_.value, grow(winograd_u_, winograd_weights_floats(s)));
+    // Transformed again only when the weights changed: a model's inference calls, one image each,
+    // would otherwise spend most of their time here.
+    const float* w = weight_.value;
+    const int64_t n = weight_.numel();
+    if (static_cast<int64_t>(winograd_u_of_.size()) != n ||
+        !std::equal(w, w + n, winograd_u_of_.begin())) {
+      winograd_transform_weights(s, w, grow(winograd_u_, winograd_weights_floats(s)));
+      winograd_u_of_.assign(w, w + n);
+    }
     const float* b = opt_.bias ? bias_.value : nullptr;
     const int64_t CHW = geom_.channels * geom_.height * geom_.width;
     const int64_t out = s.filters * geom_.col_cols();

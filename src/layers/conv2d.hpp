@@ -154,6 +154,7 @@ class Conv2d : public Layer<T> {
   bool winograd_ = false;
   WinogradShape winograd_shape_, winograd_dx_shape_;
   std::vector<float> winograd_u_, winograd_dx_u_;
+  std::vector<float> winograd_u_of_;  // the weights winograd_u_ was made from
   std::vector<T> packed_weights_;
   Param<T> weight_{"weight"};  // (OC, C/G, KH, KW)
   Param<T> bias_{"bias"};      // (OC)

@@ -376,6 +376,28 @@ TEST(Conv2d, WinogradMatchesDirectConvolution) {
     check_against_reference(asymmetric, {17, 7, 6}, 3, training);
     check_against_reference(valid, {16, 9, 11}, 2, training);
   });
+  // The transformed weights are kept between forwards while the weights stay as they were:
+  // changed in place (as an optimizer or a loaded model does), the next forward follows.
+  Conv2d<float> layer(convnet);
+  const Shape ins[] = {Shape{32, 14, 14}};
+  const Shape out = layer.setup(ins).batched(1);
+  ParamArena<float> arena;
+  arena.bind(layer.params());
+  Rng rng(9);
+  layer.init(rng);
+  Tensor x(Shape{1, 32, 14, 14}), y(out), ry(out);
+  for (auto& v : x.values()) v = float(rng.uniform(-1, 1));
+  Param<float>& w = *layer.params()[0];
+  for (int pass = 0; pass < 3; ++pass) {
+    if (pass > 0) w.value[pass * 977] += 0.5f;
+    ForwardCtx<float> f;
+    f.inputs = {x.view()};
+    f.output = y.view();
+    layer.forward(f);
+    conv2d_reference_forward<float>(layer.geometry(), 1, 64, 1, x.data(), w.value,
+                                    layer.params()[1]->value, ry.data());
+    for (int64_t i = 0; i < y.numel(); ++i) ASSERT_NEAR(y[i], ry[i], 1e-5) << pass << " y " << i;
+  }
 }
 
 TEST(Conv2d, ShapesFollowPyTorch) {
