@@ -79,52 +79,66 @@ REDES_TIER void winograd_input_block(const WinogradShape& s, const float* buf, i
   }
 }
 
-// m (R, kpad) columns [k0, k0 + NV * kWL) = a (R, cpad) b (cpad, kpad), rows of stride cpad and
-// kpad.
+// The products of both passes, one register block: m (R, kpad) columns [0, NV * kWL) = (or +=,
+// with add) the sum over i < n of the column a[i * step + r * stride] times the row
+// b[i * kpad, ...]. The forward's a is (R, cpad) rows (stride cpad, step 1), the weight
+// gradient's a^T the transformed input's R channels (stride 1, step cpad).
+struct WinogradOperands {
+  int64_t n, stride, step, kp;
+  bool add;
+};
+
 template <int R, int NV>
-REDES_TIER void winograd_gemm_block(int64_t cp, int64_t kp, const float* a, const float* b,
-                                    float* m) {
+REDES_TIER void winograd_block(const WinogradOperands& o, const float* a, const float* b,
+                               float* m) {
   WReg acc[R][NV];
 #pragma GCC unroll 16
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 4
-    for (int n = 0; n < NV; ++n) acc[r][n] = V::zero();
-  for (int64_t c = 0; c < cp; ++c) {
+    for (int v = 0; v < NV; ++v) acc[r][v] = o.add ? V::loadu(m + r * o.kp + v * kWL) : V::zero();
+  for (int64_t i = 0; i < o.n; ++i) {
     WReg bv[NV];
 #pragma GCC unroll 4
-    for (int n = 0; n < NV; ++n) bv[n] = V::loadu(b + c * kp + n * kWL);
+    for (int v = 0; v < NV; ++v) bv[v] = V::loadu(b + i * o.kp + v * kWL);
 #pragma GCC unroll 16
     for (int r = 0; r < R; ++r) {
-      const WReg av = V::set1(a[r * cp + c]);
+      const WReg av = V::set1(a[i * o.step + r * o.stride]);
 #pragma GCC unroll 4
-      for (int n = 0; n < NV; ++n) acc[r][n] = V::fmadd(av, bv[n], acc[r][n]);
+      for (int v = 0; v < NV; ++v) acc[r][v] = V::fmadd(av, bv[v], acc[r][v]);
     }
   }
 #pragma GCC unroll 16
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 4
-    for (int n = 0; n < NV; ++n) V::storeu(m + r * kp + n * kWL, acc[r][n]);
+    for (int v = 0; v < NV; ++v) V::storeu(m + r * o.kp + v * kWL, acc[r][v]);
 }
 
-// The columns of rows [0, R) in blocks of NV vectors, the last block narrower.
+// The kpad columns of R rows, in blocks of kWNV vectors, the last block narrower.
 template <int R>
-REDES_TIER void winograd_gemm_rows(int64_t cp, int64_t kp, const float* a, const float* b,
-                                   float* m) {
+REDES_TIER void winograd_rows(const WinogradOperands& o, const float* a, const float* b, float* m) {
   int64_t k0 = 0;
-  for (; k0 + kWNV * kWL <= kp; k0 += kWNV * kWL)
-    winograd_gemm_block<R, kWNV>(cp, kp, a, b + k0, m + k0);
-  for (; k0 < kp; k0 += kWL) winograd_gemm_block<R, 1>(cp, kp, a, b + k0, m + k0);
+  for (; k0 + kWNV * kWL <= o.kp; k0 += kWNV * kWL) winograd_block<R, kWNV>(o, a, b + k0, m + k0);
+  for (; k0 < o.kp; k0 += kWL) winograd_block<R, 1>(o, a, b + k0, m + k0);
 }
 
+// The last `rows` (< kWR) rows.
 template <int R>
-REDES_TIER void winograd_gemm_tail(int64_t rows, int64_t cp, int64_t kp, const float* a,
-                                   const float* b, float* m) {
+REDES_TIER void winograd_tail(int64_t rows, const WinogradOperands& o, const float* a,
+                              const float* b, float* m) {
   if constexpr (R > 0) {
     if (rows == R)
-      winograd_gemm_rows<R>(cp, kp, a, b, m);
+      winograd_rows<R>(o, a, b, m);
     else
-      winograd_gemm_tail<R - 1>(rows, cp, kp, a, b, m);
+      winograd_tail<R - 1>(rows, o, a, b, m);
   }
+}
+
+// `rows` rows (m's of stride kpad, a's `stride` apart) in blocks of kWR, the last narrower.
+REDES_TIER void winograd_product(int64_t rows, const WinogradOperands& o, const float* a,
+                                 const float* b, float* m) {
+  int64_t r = 0;
+  for (; r + kWR <= rows; r += kWR) winograd_rows<kWR>(o, a + r * o.stride, b, m + r * o.kp);
+  if (r < rows) winograd_tail<kWR - 1>(rows - r, o, a + r * o.stride, b, m + r * o.kp);
 }
 
 // m[p] (T, kpad) = v[p] (T, cpad) u[p] (cpad, kpad) for the 36 positions.
@@ -132,12 +146,7 @@ REDES_TIER void winograd_products(const WinogradShape& s, int64_t T, const float
                                   float* m) {
   const int64_t cp = s.cpad, kp = s.kpad;
   for (int p = 0; p < 36; ++p) {
-    const float* a = v + p * T * cp;
-    const float* b = u + p * cp * kp;
-    float* out = m + p * T * kp;
-    int64_t r = 0;
-    for (; r + kWR <= T; r += kWR) winograd_gemm_rows<kWR>(cp, kp, a + r * cp, b, out + r * kp);
-    if (r < T) winograd_gemm_tail<kWR - 1>(T - r, cp, kp, a + r * cp, b, out + r * kp);
+    winograd_product(T, {cp, cp, 1, kp, false}, v + p * T * cp, u + p * cp * kp, m + p * T * kp);
   }
 }
 
@@ -261,53 +270,6 @@ REDES_TIER void winograd_output_grad_block(const WinogradShape& s, const float* 
   }
 }
 
-// du (R, kpad) columns [k0, k0 + NV * kWL) += a^T (R, T) e (T, kpad): a holds T rows of stride
-// cpad (R channels from each), e T rows of stride kpad.
-template <int R, int NV>
-REDES_TIER void winograd_du_block(int64_t T, int64_t cp, int64_t kp, const float* a, const float* e,
-                                  float* du) {
-  WReg acc[R][NV];
-#pragma GCC unroll 16
-  for (int r = 0; r < R; ++r)
-#pragma GCC unroll 4
-    for (int n = 0; n < NV; ++n) acc[r][n] = V::loadu(du + r * kp + n * kWL);
-  for (int64_t t = 0; t < T; ++t) {
-    WReg ev[NV];
-#pragma GCC unroll 4
-    for (int n = 0; n < NV; ++n) ev[n] = V::loadu(e + t * kp + n * kWL);
-#pragma GCC unroll 16
-    for (int r = 0; r < R; ++r) {
-      const WReg av = V::set1(a[t * cp + r]);
-#pragma GCC unroll 4
-      for (int n = 0; n < NV; ++n) acc[r][n] = V::fmadd(av, ev[n], acc[r][n]);
-    }
-  }
-#pragma GCC unroll 16
-  for (int r = 0; r < R; ++r)
-#pragma GCC unroll 4
-    for (int n = 0; n < NV; ++n) V::storeu(du + r * kp + n * kWL, acc[r][n]);
-}
-
-template <int R>
-REDES_TIER void winograd_du_rows(int64_t T, int64_t cp, int64_t kp, const float* a, const float* e,
-                                 float* du) {
-  int64_t k0 = 0;
-  for (; k0 + kWNV * kWL <= kp; k0 += kWNV * kWL)
-    winograd_du_block<R, kWNV>(T, cp, kp, a, e + k0, du + k0);
-  for (; k0 < kp; k0 += kWL) winograd_du_block<R, 1>(T, cp, kp, a, e + k0, du + k0);
-}
-
-template <int R>
-REDES_TIER void winograd_du_tail(int64_t rows, int64_t T, int64_t cp, int64_t kp, const float* a,
-                                 const float* e, float* du) {
-  if constexpr (R > 0) {
-    if (rows == R)
-      winograd_du_rows<R>(T, cp, kp, a, e, du);
-    else
-      winograd_du_tail<R - 1>(rows, T, cp, kp, a, e, du);
-  }
-}
-
 }  // namespace
 
 REDES_TIER void winograd_weight_grad(const Conv2dGeometry& g, const WinogradShape& s,
@@ -327,12 +289,8 @@ REDES_TIER void winograd_weight_grad(const Conv2dGeometry& g, const WinogradShap
     winograd_input_block(s, buf, t0, T, v);
     winograd_output_grad_block(s, dy_buf, t0, T, e);
     for (int p = 0; p < 36; ++p) {
-      const float* a = v + p * T * cp;
-      const float* ep = e + p * T * kp;
-      float* out = du + p * cp * kp;
-      int64_t c = 0;
-      for (; c + kWR <= cp; c += kWR) winograd_du_rows<kWR>(T, cp, kp, a + c, ep, out + c * kp);
-      if (c < cp) winograd_du_tail<kWR - 1>(cp - c, T, cp, kp, a + c, ep, out + c * kp);
+      // du[p] (cpad, kpad) += v[p]^T (cpad, T) e[p] (T, kpad)
+      winograd_product(cp, {T, 1, cp, kp, true}, v + p * T * cp, e + p * T * kp, du + p * cp * kp);
     }
   }
 }
