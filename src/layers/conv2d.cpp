@@ -272,8 +272,6 @@ void Conv2d<T>::forward(const ForwardCtx<T>& ctx) {
   const T* w = weight_.value;  // (OC, Kg): group q is rows [q * OCg, (q + 1) * OCg)
   const T* b = opt_.bias ? bias_.value : nullptr;
   kept_for_ = nullptr;
-  const int nt = teams(N);
-  if (static_cast<int>(scratch_.size()) < nt) scratch_.resize(nt);
   if constexpr (std::is_same_v<T, float>) {  // never set for double layers
     if (winograd_) {
       winograd_forward(N, x.data(), y.data());
@@ -284,6 +282,8 @@ void Conv2d<T>::forward(const ForwardCtx<T>& ctx) {
       return;
     }
   }
+  const int nt = teams(N);
+  if (static_cast<int>(scratch_.size()) < nt) scratch_.resize(nt);
   if constexpr (std::is_same_v<T, float>) {  // direct_ is never set for double layers
     if (direct_) {
       x86::conv2d_direct_pack_weights(w, OC, K, kernels_->conv_block,
