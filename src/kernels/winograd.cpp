@@ -79,6 +79,11 @@ int64_t winograd_scratch_floats(const WinogradShape& s) {
          36 * kWinogradBlockTiles * (s.cpad + s.kpad);
 }
 
+int64_t winograd_block_tiles(const WinogradShape& s) {
+  const int64_t blocks = (s.tiles() + kWinogradBlockTiles - 1) / kWinogradBlockTiles;
+  return (s.tiles() + blocks - 1) / blocks;
+}
+
 void winograd_weight_grad_finish(const WinogradShape& s, std::span<const float* const> du,
                                  float* dw) {
   const int64_t C = s.channels, K = s.filters, cp = s.cpad, kp = s.kpad;

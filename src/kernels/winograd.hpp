@@ -59,6 +59,9 @@ void winograd_weight_grad_finish(const WinogradShape& s, std::span<const float* 
 // transformed input and products.
 constexpr int64_t kWinogradBlockTiles = 18;
 int64_t winograd_scratch_floats(const WinogradShape& s);
+// The tiles of each block but the last: the image's tiles in blocks of equal size, at most
+// kWinogradBlockTiles (49 tiles as 17 + 17 + 15).
+int64_t winograd_block_tiles(const WinogradShape& s);
 
 // The tier kernel: y (K, OH, OW) = bias + the convolution of x (C, H, W) whose weights u holds,
 // or with accumulate y += the convolution (bias unused, may be null either way).

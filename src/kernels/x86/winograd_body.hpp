@@ -209,10 +209,7 @@ REDES_TIER void winograd_forward(const Conv2dGeometry& g, const WinogradShape& s
   float* v = buf + s.hb * s.wb * s.cpad;
   float* m = v + 36 * kWinogradBlockTiles * s.cpad;
   winograd_pad_input(g, s, x, buf);
-  const int64_t tiles = s.tiles();
-  // Blocks of equal size, at most kWinogradBlockTiles.
-  const int64_t blocks = (tiles + kWinogradBlockTiles - 1) / kWinogradBlockTiles;
-  const int64_t per_block = (tiles + blocks - 1) / blocks;
+  const int64_t tiles = s.tiles(), per_block = winograd_block_tiles(s);
   for (int64_t t0 = 0; t0 < tiles; t0 += per_block) {
     const int64_t T = std::min(per_block, tiles - t0);
     winograd_input_block(s, buf, t0, T, v);
@@ -281,9 +278,7 @@ REDES_TIER void winograd_weight_grad(const Conv2dGeometry& g, const WinogradShap
   float* e = v + 36 * kWinogradBlockTiles * cp;
   winograd_pad_input(g, s, x, buf);
   winograd_pad_output_grad(g, s, dy, dy_buf);
-  const int64_t tiles = s.tiles();
-  const int64_t blocks = (tiles + kWinogradBlockTiles - 1) / kWinogradBlockTiles;
-  const int64_t per_block = (tiles + blocks - 1) / blocks;
+  const int64_t tiles = s.tiles(), per_block = winograd_block_tiles(s);
   for (int64_t t0 = 0; t0 < tiles; t0 += per_block) {
     const int64_t T = std::min(per_block, tiles - t0);
     winograd_input_block(s, buf, t0, T, v);
