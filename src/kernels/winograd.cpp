@@ -74,9 +74,13 @@ void winograd_transform_weights(const WinogradShape& s, const float* w, float* u
     }
 }
 
-int64_t winograd_scratch_floats(const WinogradShape& s) {
-  return s.hb * s.wb * s.cpad + 4 * s.tiles() * s.kpad +
-         36 * kWinogradBlockTiles * (s.cpad + s.kpad);
+WinogradScratch winograd_scratch(const WinogradShape& s) {
+  WinogradScratch w;
+  w.output_grad = s.hb * s.wb * s.cpad;
+  w.v = w.output_grad + 4 * s.tiles() * s.kpad;
+  w.m = w.v + 36 * kWinogradBlockTiles * s.cpad;
+  w.floats = w.m + 36 * kWinogradBlockTiles * s.kpad;
+  return w;
 }
 
 int64_t winograd_block_tiles(const WinogradShape& s) {

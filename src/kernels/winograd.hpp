@@ -54,11 +54,19 @@ void winograd_transform_weights(const WinogradShape& s, const float* w, float* u
 void winograd_weight_grad_finish(const WinogradShape& s, std::span<const float* const> du,
                                  float* dw);
 
-// The tile rows one block of the tier kernel transforms and multiplies at a time, and the
-// floats of one thread's scratch: the padded input (and output gradient), and the block's
-// transformed input and products.
+// The tile rows one block of the tier kernel transforms and multiplies at a time.
 constexpr int64_t kWinogradBlockTiles = 18;
-int64_t winograd_scratch_floats(const WinogradShape& s);
+// One thread's scratch, cut into the tier kernels' buffers at these offsets: the padded input
+// (hb x wb x cpad, at 0), the weight gradient's output gradient (2 tiles_y x 2 tiles_x x kpad),
+// a block's transformed input (36 x block x cpad) and its products, or the weight gradient's
+// transformed output gradient (36 x block x kpad); `floats` in all.
+struct WinogradScratch {
+  int64_t output_grad, v, m, floats;
+};
+WinogradScratch winograd_scratch(const WinogradShape& s);
+inline int64_t winograd_scratch_floats(const WinogradShape& s) {
+  return winograd_scratch(s).floats;
+}
 // The tiles of each block but the last: the image's tiles in blocks of equal size, at most
 // kWinogradBlockTiles (49 tiles as 17 + 17 + 15).
 int64_t winograd_block_tiles(const WinogradShape& s);

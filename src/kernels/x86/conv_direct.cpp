@@ -4,24 +4,36 @@
 
 namespace redes::x86 {
 
+namespace {
+
+// The two layouts of PaddedImage, and the floats each takes.
+PaddedImage rows_layout(const Conv2dGeometry& g) {
+  const int64_t hp = g.height + g.pad_top + g.pad_bottom;
+  return {hp, g.width + g.pad_left + g.pad_right + kSlack, 1, g.out_h(), g.out_w()};
+}
+PaddedImage flat_layout(const Conv2dGeometry& g) {
+  const int64_t hp = g.height + g.pad_top + g.pad_bottom, OW = g.out_w();
+  return {hp, OW, g.channels * hp * OW, 1, g.out_h() * OW};
+}
+int64_t floats_of(const Conv2dGeometry& g, const PaddedImage& p) {
+  return p.kw_stride == 1 ? g.channels * p.hp * p.wp : g.kernel_w * p.kw_stride + kSlack;
+}
+
+}  // namespace
+
 PaddedImage padded_image(const Conv2dGeometry& g, int lanes) {
-  const int64_t hp = g.height + g.pad_top + g.pad_bottom, OH = g.out_h(), OW = g.out_w();
-  const int64_t row_lanes = (OW + lanes - 1) / lanes * lanes;
-  if (row_lanes * 4 > OW * 5) return {hp, OW, g.channels * hp * OW, 1, OH * OW};  // flat
-  return {hp, g.width + g.pad_left + g.pad_right + kSlack, 1, OH, OW};
+  const int64_t OW = g.out_w(), row_lanes = (OW + lanes - 1) / lanes * lanes;
+  return row_lanes * 4 > OW * 5 ? flat_layout(g) : rows_layout(g);
 }
 
 int64_t conv2d_direct_scratch(const Conv2dGeometry& g) {
-  const int64_t hp = g.height + g.pad_top + g.pad_bottom;
-  const int64_t rows = g.channels * hp * (g.width + g.pad_left + g.pad_right + kSlack);
-  const int64_t flat = g.kernel_w * g.channels * hp * g.out_w() + kSlack;
-  return std::max(rows, flat);
+  return std::max(floats_of(g, rows_layout(g)), floats_of(g, flat_layout(g)));
 }
 
 void pad_image(const Conv2dGeometry& g, PaddedImage p, const float* x, float* scratch) {
   const int64_t C = g.channels, H = g.height, W = g.width;
+  std::fill_n(scratch, floats_of(g, p), 0.0f);
   if (p.kw_stride == 1) {
-    std::fill_n(scratch, C * p.hp * p.wp, 0.0f);
     for (int64_t c = 0; c < C; ++c)
       for (int64_t h = 0; h < H; ++h)
         std::copy_n(x + (c * H + h) * W, W,
@@ -31,7 +43,6 @@ void pad_image(const Conv2dGeometry& g, PaddedImage p, const float* x, float* sc
   // Copy kw, row r of channel c, column j: the padded image at (r, j + kw), x at
   // (r - pad_top, j + kw - pad_left).
   const int64_t OW = p.wp;
-  std::fill_n(scratch, g.kernel_w * p.kw_stride + kSlack, 0.0f);
   for (int64_t kw = 0; kw < g.kernel_w; ++kw) {
     const int64_t j0 = std::max<int64_t>(0, g.pad_left - kw);       // first column inside
     const int64_t j1 = std::min<int64_t>(OW, W + g.pad_left - kw);  // past the last

@@ -205,9 +205,8 @@ REDES_TIER void winograd_output_block(const Conv2dGeometry& g, const WinogradSha
 REDES_TIER void winograd_forward(const Conv2dGeometry& g, const WinogradShape& s, const float* x,
                                  const float* u, const float* bias, float* y, float* scratch,
                                  bool accumulate) {
-  float* buf = scratch;
-  float* v = buf + s.hb * s.wb * s.cpad;
-  float* m = v + 36 * kWinogradBlockTiles * s.cpad;
+  const WinogradScratch at = winograd_scratch(s);
+  float *buf = scratch, *v = scratch + at.v, *m = scratch + at.m;
   winograd_pad_input(g, s, x, buf);
   const int64_t tiles = s.tiles(), per_block = winograd_block_tiles(s);
   for (int64_t t0 = 0; t0 < tiles; t0 += per_block) {
@@ -272,10 +271,9 @@ REDES_TIER void winograd_output_grad_block(const WinogradShape& s, const float* 
 REDES_TIER void winograd_weight_grad(const Conv2dGeometry& g, const WinogradShape& s,
                                      const float* x, const float* dy, float* du, float* scratch) {
   const int64_t cp = s.cpad, kp = s.kpad;
-  float* buf = scratch;
-  float* dy_buf = buf + s.hb * s.wb * cp;
-  float* v = dy_buf + 4 * s.tiles() * kp;
-  float* e = v + 36 * kWinogradBlockTiles * cp;
+  const WinogradScratch at = winograd_scratch(s);
+  float *buf = scratch, *dy_buf = scratch + at.output_grad, *v = scratch + at.v,
+        *e = scratch + at.m;
   winograd_pad_input(g, s, x, buf);
   winograd_pad_output_grad(g, s, dy, dy_buf);
   const int64_t tiles = s.tiles(), per_block = winograd_block_tiles(s);
